@@ -1,0 +1,477 @@
+//! `hinge analyze`: one video through the whole pipeline.
+//!
+//! video → pose → kinematics → reps → faults; the result ([`Analysis`]) is
+//! what the report stage writes. Nothing here draws or writes files.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::faults::{frame_faults, rep_faults, standing_faults, Fault, FaultSet};
+use crate::kinematics::{self, Facing, FacingVote, FrameMetrics};
+use crate::pose::landmarks::{Landmark, BODY_LANDMARKS};
+use crate::pose::{Pose, PoseError, PoseEstimator, StageTimes};
+use crate::reps::{segment, Phase, Rep};
+use crate::video::{Frame, VideoError, VideoInfo, VideoSource};
+
+/// Errors of an analysis.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    /// The video could not be opened or decoded.
+    #[error(transparent)]
+    Video(#[from] VideoError),
+    /// Pose estimation failed.
+    #[error(transparent)]
+    Pose(#[from] PoseError),
+}
+
+/// Everything measured in one frame.
+#[derive(Debug, Clone)]
+pub struct FrameRecord {
+    pub index: u64,
+    pub time_s: f64,
+    /// Landmarks in frame pixels, when a person was tracked.
+    pub landmarks: Option<[Landmark; BODY_LANDMARKS]>,
+    pub metrics: FrameMetrics,
+    pub phase: Option<Phase>,
+    /// 1-based rep the frame belongs to.
+    pub rep: Option<usize>,
+    pub faults: FaultSet,
+}
+
+/// Per-rep figures and verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepSummary {
+    pub index: usize,
+    pub start_s: f64,
+    pub bottom_s: f64,
+    pub end_s: f64,
+    pub start_frame: u64,
+    pub bottom_frame: u64,
+    pub end_frame: u64,
+    pub max_trunk_deg: Option<f64>,
+    pub max_hip_angle_deg: Option<f64>,
+    pub max_knee_flexion_deg: Option<f64>,
+    pub max_hip_flexion_deg: Option<f64>,
+    pub max_lumbar_flexion_deg: Option<f64>,
+    pub min_lumbar_flexion_deg: Option<f64>,
+    pub pelvic_tilt_deg_range: Option<[f64; 2]>,
+    pub rib_stack_deg_range: Option<[f64; 2]>,
+    pub ssi: Option<f64>,
+    pub verdict: &'static str,
+    pub faults: Vec<Fault>,
+    pub fault_frames: BTreeMap<&'static str, [u64; 2]>,
+}
+
+/// Standing posture used as the reference.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Baseline {
+    pub trunk_deg: Option<f64>,
+    pub hip_angle_deg: Option<f64>,
+    pub knee_flexion_deg: Option<f64>,
+    pub lumbar_flexion_deg: Option<f64>,
+    pub pelvic_tilt_deg: Option<f64>,
+    pub rib_stack_deg: Option<f64>,
+    /// Frames the baseline was taken from.
+    pub frames: usize,
+}
+
+/// Is the camera view usable? Warnings say what to change.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ViewCheck {
+    pub side_on: bool,
+    pub warnings: Vec<String>,
+}
+
+/// Where the time went.
+#[derive(Debug, Clone, Default)]
+pub struct Timing {
+    pub decode: Duration,
+    pub pose: StageTimes,
+    pub kinematics: Duration,
+    pub total: Duration,
+    pub frames: u64,
+}
+
+impl Timing {
+    pub fn frames_per_s(&self) -> f64 {
+        if self.total.is_zero() {
+            0.0
+        } else {
+            self.frames as f64 / self.total.as_secs_f64()
+        }
+    }
+
+    /// Milliseconds per stage (totals over the video).
+    pub fn stages_ms(&self) -> BTreeMap<&'static str, f64> {
+        let ms = |d: Duration| (d.as_secs_f64() * 1e3 * 100.0).round() / 100.0;
+        BTreeMap::from([
+            ("decode", ms(self.decode)),
+            ("preprocess", ms(self.pose.preprocess)),
+            ("detector", ms(self.pose.detector)),
+            ("landmark_model", ms(self.pose.landmark_model)),
+            ("postprocess", ms(self.pose.postprocess)),
+            ("smoothing", ms(self.pose.smoothing)),
+            ("kinematics", ms(self.kinematics)),
+        ])
+    }
+}
+
+/// The result of analysing one video.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub video: String,
+    pub info: VideoInfo,
+    pub model: String,
+    pub facing: Option<Facing>,
+    pub baseline: Baseline,
+    pub view: ViewCheck,
+    pub frames: Vec<FrameRecord>,
+    pub reps: Vec<RepSummary>,
+    /// Faults that hold outside reps too (a standing posture).
+    pub clip_faults: Vec<Fault>,
+    pub timing: Timing,
+}
+
+impl Analysis {
+    pub fn frames_with_person(&self) -> usize {
+        self.frames.iter().filter(|f| f.landmarks.is_some()).count()
+    }
+}
+
+/// Progress reports: frames done and the expected total.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, Option<u64>);
+
+/// Analyses a video file.
+pub fn analyze_file(
+    path: &Path,
+    estimator: &mut PoseEstimator,
+    config: &Config,
+    progress: Progress,
+) -> Result<Analysis, AnalyzeError> {
+    let source = VideoSource::open_file(path)?;
+    analyze_source(
+        source,
+        &path.display().to_string(),
+        estimator,
+        config,
+        progress,
+    )
+}
+
+/// Analyses any frame source to its end.
+pub fn analyze_source(
+    mut source: VideoSource,
+    name: &str,
+    estimator: &mut PoseEstimator,
+    config: &Config,
+    progress: Progress,
+) -> Result<Analysis, AnalyzeError> {
+    let started = Instant::now();
+    estimator.reset();
+    let info = source.info().clone();
+    let mut timing = Timing::default();
+    let mut frame = Frame::default();
+    let mut poses: Vec<(u64, f64, Option<Pose>)> =
+        Vec::with_capacity(info.frame_count_hint.unwrap_or(0) as usize);
+    let mut facing_vote = FacingVote::default();
+    loop {
+        let t0 = Instant::now();
+        if !source.read(&mut frame)? {
+            break;
+        }
+        timing.decode += t0.elapsed();
+        let result = estimator.process(&frame.image, frame.time_s)?;
+        timing.pose.add(&result.times);
+        let t1 = Instant::now();
+        if let Some(p) = &result.pose {
+            facing_vote.add(kinematics::facing_of(p));
+        }
+        timing.kinematics += t1.elapsed();
+        poses.push((frame.index, frame.time_s, result.pose));
+        progress(frame.index + 1, info.frame_count_hint);
+    }
+    timing.frames = poses.len() as u64;
+
+    let t_kin = Instant::now();
+    let facing = facing_vote.has_evidence().then(|| facing_vote.facing());
+    let metrics: Vec<FrameMetrics> = poses
+        .iter()
+        .map(|(_, _, p)| {
+            p.as_ref()
+                .map(|p| kinematics::measure(p, facing.unwrap_or(Facing::Right)))
+                .unwrap_or_default()
+        })
+        .collect();
+    let baseline = standing_baseline(&poses, &metrics, config);
+    let depth = |m: &FrameMetrics| match (m.hip_angle_deg, baseline.hip_angle_deg) {
+        (Some(h), Some(b)) => Some(h - b),
+        _ => None,
+    };
+    let reps: Vec<Rep> = segment(
+        &config.reps,
+        poses
+            .iter()
+            .zip(&metrics)
+            .map(|((i, t, _), m)| (*i, *t, depth(m))),
+    );
+    let mut frames: Vec<FrameRecord> = poses
+        .iter()
+        .zip(&metrics)
+        .map(|((index, time_s, pose), m)| {
+            let rep = reps.iter().find(|r| r.contains(*index));
+            let phase = pose.as_ref().map(|_| {
+                rep.and_then(|r| r.phase_of(*index))
+                    .unwrap_or(Phase::Standing)
+            });
+            FrameRecord {
+                index: *index,
+                time_s: *time_s,
+                landmarks: pose.as_ref().map(|p| p.landmarks),
+                metrics: *m,
+                phase,
+                rep: rep.map(|r| r.index),
+                faults: FaultSet::default(),
+            }
+        })
+        .collect();
+    for f in &mut frames {
+        if f.landmarks.is_some() {
+            f.faults = frame_faults(&f.metrics, f.phase, &config.faults);
+        }
+    }
+    let fault_frames: Vec<(u64, f64, FaultSet)> = frames
+        .iter()
+        .map(|f| (f.index, f.time_s, f.faults))
+        .collect();
+    let rep_summaries = reps
+        .iter()
+        .map(|r| summarize_rep(r, &frames, &fault_frames, config))
+        .collect();
+    let clip_faults = standing_faults(
+        &fault_frames,
+        |i| frames[i as usize].phase == Some(Phase::Standing),
+        &config.faults,
+    );
+    let view = view_check(&info, &poses, &frames);
+    timing.kinematics += t_kin.elapsed();
+    timing.total = started.elapsed();
+
+    Ok(Analysis {
+        video: name.to_string(),
+        info,
+        model: estimator.files().label.clone(),
+        facing,
+        baseline,
+        view,
+        frames,
+        reps: rep_summaries,
+        clip_faults,
+        timing,
+    })
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    Some(v[v.len() / 2])
+}
+
+/// Standing baseline: the median of the first `baseline_window_s` seconds
+/// with a person, or, if the clip starts moving, of the least flexed 10% of frames.
+fn standing_baseline(
+    poses: &[(u64, f64, Option<Pose>)],
+    metrics: &[FrameMetrics],
+    config: &Config,
+) -> Baseline {
+    let first_t = poses.iter().find(|p| p.2.is_some()).map(|p| p.1);
+    let Some(t0) = first_t else {
+        return Baseline::default();
+    };
+    let window: Vec<usize> = (0..poses.len())
+        .filter(|&i| poses[i].2.is_some() && poses[i].1 <= t0 + config.reps.baseline_window_s)
+        .collect();
+    let hip_lo = {
+        let mut hips: Vec<f64> = metrics.iter().filter_map(|m| m.hip_angle_deg).collect();
+        hips.sort_by(f64::total_cmp);
+        hips.get(hips.len() / 10).copied()
+    };
+    let early_hip = median(
+        window
+            .iter()
+            .filter_map(|&i| metrics[i].hip_angle_deg)
+            .collect(),
+    );
+    // if the clip starts mid-movement, fall back to the least flexed frames
+    let idx: Vec<usize> = match (early_hip, hip_lo) {
+        (Some(e), Some(lo)) if e > lo + config.reps.end_deg => (0..metrics.len())
+            .filter(|&i| {
+                metrics[i]
+                    .hip_angle_deg
+                    .is_some_and(|h| h <= lo + config.reps.end_deg / 2.0)
+            })
+            .collect(),
+        _ => window,
+    };
+    let pick = |f: fn(&FrameMetrics) -> Option<f64>| {
+        median(idx.iter().filter_map(|&i| f(&metrics[i])).collect())
+    };
+    Baseline {
+        trunk_deg: pick(|m| m.trunk_deg),
+        hip_angle_deg: pick(|m| m.hip_angle_deg),
+        knee_flexion_deg: pick(|m| m.knee_flexion_deg),
+        lumbar_flexion_deg: pick(|m| m.lumbar_flexion_deg),
+        pelvic_tilt_deg: pick(|m| m.pelvic_tilt_deg),
+        rib_stack_deg: pick(|m| m.rib_stack_deg),
+        frames: idx.len(),
+    }
+}
+
+fn summarize_rep(
+    rep: &Rep,
+    frames: &[FrameRecord],
+    fault_frames: &[(u64, f64, FaultSet)],
+    config: &Config,
+) -> RepSummary {
+    let inside: Vec<&FrameRecord> = frames.iter().filter(|f| rep.contains(f.index)).collect();
+    let max = |f: fn(&FrameMetrics) -> Option<f64>| {
+        inside
+            .iter()
+            .filter_map(|r| f(&r.metrics))
+            .fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))))
+    };
+    let min = |f: fn(&FrameMetrics) -> Option<f64>| {
+        inside
+            .iter()
+            .filter_map(|r| f(&r.metrics))
+            .fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.min(x))))
+    };
+    let range = |f: fn(&FrameMetrics) -> Option<f64>| match (min(f), max(f)) {
+        (Some(a), Some(b)) => Some([a, b]),
+        _ => None,
+    };
+    let rf = rep_faults(rep, fault_frames, &config.faults);
+    let bottom = frames.iter().find(|f| f.index == rep.bottom_frame);
+    RepSummary {
+        index: rep.index,
+        start_s: rep.start_s,
+        bottom_s: rep.bottom_s,
+        end_s: rep.end_s,
+        start_frame: rep.start_frame,
+        bottom_frame: rep.bottom_frame,
+        end_frame: rep.end_frame,
+        max_trunk_deg: max(|m| m.trunk_deg),
+        max_hip_angle_deg: max(|m| m.hip_angle_deg),
+        max_knee_flexion_deg: max(|m| m.knee_flexion_deg),
+        max_hip_flexion_deg: max(|m| m.hip_flexion_deg),
+        max_lumbar_flexion_deg: max(|m| m.lumbar_flexion_deg),
+        min_lumbar_flexion_deg: min(|m| m.lumbar_flexion_deg),
+        pelvic_tilt_deg_range: range(|m| m.pelvic_tilt_deg),
+        rib_stack_deg_range: range(|m| m.rib_stack_deg),
+        ssi: bottom.and_then(|b| b.metrics.ssi),
+        verdict: if rf.faults.is_empty() {
+            "good"
+        } else {
+            "fault"
+        },
+        faults: rf.faults,
+        fault_frames: rf.fault_frames,
+    }
+}
+
+/// Camera-view checks: person found, whole body in frame, big enough, side-on.
+fn view_check(
+    info: &VideoInfo,
+    poses: &[(u64, f64, Option<Pose>)],
+    frames: &[FrameRecord],
+) -> ViewCheck {
+    use crate::pose::landmarks::LandmarkId as L;
+    let mut warnings = Vec::new();
+    let seen: Vec<&Pose> = poses.iter().filter_map(|p| p.2.as_ref()).collect();
+    if seen.is_empty() {
+        warnings
+            .push("no person found: film the whole body from the side, in good light".to_string());
+        return ViewCheck {
+            side_on: false,
+            warnings,
+        };
+    }
+    let share = seen.len() as f64 / poses.len().max(1) as f64;
+    if share < 0.9 {
+        warnings.push(format!(
+            "person tracked in only {:.0}% of frames: keep the whole body in view",
+            share * 100.0
+        ));
+    }
+    let (w, h) = (info.width as f32, info.height as f32);
+    let cut = seen
+        .iter()
+        .filter(|p| {
+            [L::Nose, L::LeftAnkle, L::RightAnkle].iter().any(|&id| {
+                let l = p.landmark(id);
+                l.presence < 0.5 || l.x_px < 0.0 || l.y_px < 0.0 || l.x_px > w || l.y_px > h
+            })
+        })
+        .count();
+    if cut as f64 > 0.2 * seen.len() as f64 {
+        warnings.push(
+            "body cut off (head or feet outside the frame): step back or tilt the camera"
+                .to_string(),
+        );
+    }
+    let heights: Vec<f64> = seen
+        .iter()
+        .map(|p| {
+            (p.landmark(L::LeftAnkle)
+                .y_px
+                .max(p.landmark(L::RightAnkle).y_px)
+                - p.landmark(L::Nose).y_px) as f64
+        })
+        .collect();
+    if let Some(hh) = median(heights) {
+        if hh < 0.25 * h as f64 {
+            warnings.push(format!(
+                "person is small in the frame ({:.0}% of its height): move the camera closer",
+                100.0 * hh / h as f64
+            ));
+        }
+    }
+    // side-on: shoulder and hip widths small against torso length
+    let ratios: Vec<f64> = seen
+        .iter()
+        .filter_map(|p| {
+            let sw = p
+                .landmark(L::LeftShoulder)
+                .point()
+                .distance(p.landmark(L::RightShoulder).point());
+            let hw = p
+                .landmark(L::LeftHip)
+                .point()
+                .distance(p.landmark(L::RightHip).point());
+            let mid_s = (p.landmark(L::LeftShoulder).point().x
+                + p.landmark(L::RightShoulder).point().x)
+                / 2.0;
+            let mid_h =
+                (p.landmark(L::LeftHip).point().x + p.landmark(L::RightHip).point().x) / 2.0;
+            let sy = (p.landmark(L::LeftShoulder).y_px + p.landmark(L::RightShoulder).y_px) / 2.0;
+            let hy = (p.landmark(L::LeftHip).y_px + p.landmark(L::RightHip).y_px) / 2.0;
+            let torso = (mid_s - mid_h).hypot(sy - hy);
+            (torso > 1.0).then(|| ((sw + hw) / 2.0 / torso) as f64)
+        })
+        .collect();
+    let side_on = median(ratios).is_some_and(|r| r < 0.45);
+    if !side_on {
+        warnings.push(
+            "camera is not side-on: place it at hip height, square to the side of the body"
+                .to_string(),
+        );
+    }
+    let _ = frames;
+    ViewCheck { side_on, warnings }
+}

@@ -1,0 +1,357 @@
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use hinge::analyze::{analyze_file, Analysis, AnalyzeError};
+use hinge::config::Config;
+use hinge::pose::model::{ModelChoice, Runtime, SessionOptions};
+use hinge::pose::{PoseConfig, PoseEstimator};
+use hinge::report::{write_outputs, Summary};
+
+const EXAMPLES: &str = "\
+Examples:
+  hinge analyze samples/dev/dev_01_good_side_facing_left.mp4 --out out/dev_01
+  hinge analyze lift.mp4 --out out/lift --model lite --json > summary.json
+  hinge analyze lift.mp4 --out out/lift --config clinic.toml
+  hinge bench samples/dev/dev_01_good_side_facing_left.mp4 --model full
+
+Exit codes: 0 success, 1 the input could not be analysed, 2 bad usage or configuration.";
+
+/// hinge — computer-vision form checker for the hip hinge.
+#[derive(Parser, Debug)]
+#[command(name = "hinge", version, about, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    global: GlobalArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+struct GlobalArgs {
+    /// ONNX Runtime shared library (default: found next to the binary or in vendor/)
+    #[arg(long, global = true, env = "ORT_DYLIB_PATH", value_name = "FILE")]
+    ort_lib: Option<PathBuf>,
+    /// Directory with the bundled models (default: found next to the binary or in models/)
+    #[arg(long, global = true, env = "HINGE_MODELS_DIR", value_name = "DIR")]
+    models_dir: Option<PathBuf>,
+    /// Landmark model: lite, full, heavy, or a path to an .onnx file
+    #[arg(long, global = true, default_value = "full", value_name = "MODEL")]
+    model: String,
+    /// ONNX Runtime intra-op threads per model (1 is fastest on small shared machines)
+    #[arg(long, global = true, default_value_t = 1, value_name = "N")]
+    threads: usize,
+    /// Thresholds file (TOML); see docs/config.md
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// No progress bar or informational messages
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Analyse a recorded lift: per-frame metrics, reps and faults
+    Analyze(AnalyzeArgs),
+    /// Measure speed: frames/s, time per stage and peak memory
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+struct AnalyzeArgs {
+    /// Video file (mp4, mov, avi, mkv ...)
+    video: PathBuf,
+    /// Output directory for frames.csv and summary.json
+    #[arg(long, short, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print summary.json to stdout
+    #[arg(long)]
+    json: bool,
+    /// Turn off temporal smoothing of landmarks
+    #[arg(long)]
+    no_smoothing: bool,
+}
+
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// Video files to time
+    #[arg(required = true)]
+    videos: Vec<PathBuf>,
+    /// Runs per video (the best is reported)
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+}
+
+/// Settings validated from the raw flags.
+struct Settings {
+    pose: PoseConfig,
+    config: Config,
+    ort_lib: Option<PathBuf>,
+    quiet: bool,
+}
+
+/// A failure with its exit code.
+struct Failure {
+    code: i32,
+    error: anyhow::Error,
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        Failure { code: 1, error }
+    }
+}
+
+fn usage(error: anyhow::Error) -> Failure {
+    Failure { code: 2, error }
+}
+
+fn settings(g: &GlobalArgs) -> Result<Settings, Failure> {
+    let config = match &g.config {
+        Some(p) => Config::load(p).map_err(|e| usage(e.into()))?,
+        None => Config::default(),
+    };
+    if g.threads == 0 || g.threads > 64 {
+        return Err(usage(anyhow::anyhow!("--threads must be between 1 and 64")));
+    }
+    let model = ModelChoice::parse(&g.model);
+    if let ModelChoice::Path(p) = &model {
+        if p.extension().and_then(|e| e.to_str()) != Some("onnx") {
+            return Err(usage(anyhow::anyhow!(
+                "--model must be lite, full, heavy or a path to an .onnx file (got `{}`)",
+                g.model
+            )));
+        }
+    }
+    let pose = PoseConfig {
+        model,
+        models_dir: g.models_dir.clone(),
+        session: SessionOptions {
+            intra_op_threads: g.threads,
+            allow_spinning: false,
+        },
+        ..PoseConfig::default()
+    };
+    Ok(Settings {
+        pose,
+        config,
+        ort_lib: g.ort_lib.clone(),
+        quiet: g.quiet,
+    })
+}
+
+fn estimator(s: &Settings) -> Result<PoseEstimator, Failure> {
+    let runtime = Runtime::init(s.ort_lib.as_deref()).map_err(|e| Failure {
+        code: 1,
+        error: e.into(),
+    })?;
+    PoseEstimator::new(&runtime, s.pose.clone()).map_err(|e| Failure {
+        code: 1,
+        error: e.into(),
+    })
+}
+
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let filter = if cli.global.quiet { "error" } else { "warn" };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HINGE_LOG")
+                .unwrap_or_else(|_| filter.into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let result = match &cli.command {
+        Command::Analyze(a) => cmd_analyze(&cli.global, a),
+        Command::Bench(b) => cmd_bench(&cli.global, b),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(f) => {
+            if is_broken_pipe(&f.error) {
+                return 0;
+            }
+            eprintln!("hinge: error: {:#}", f.error);
+            f.code
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn progress_bar(quiet: bool, label: &str) -> indicatif::ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {pos}/{len} frames {per_sec} eta {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(label.to_string());
+    bar
+}
+
+fn run_analysis(video: &Path, est: &mut PoseEstimator, s: &Settings) -> Result<Analysis, Failure> {
+    let bar = progress_bar(
+        s.quiet,
+        &video
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default(),
+    );
+    let mut progress = |done: u64, total: Option<u64>| {
+        if let Some(t) = total {
+            bar.set_length(t.max(done));
+        }
+        bar.set_position(done);
+    };
+    let result = analyze_file(video, est, &s.config, &mut progress);
+    bar.finish_and_clear();
+    result.map_err(|e: AnalyzeError| Failure {
+        code: 1,
+        error: e.into(),
+    })
+}
+
+fn cmd_analyze(g: &GlobalArgs, a: &AnalyzeArgs) -> Result<(), Failure> {
+    let mut s = settings(g)?;
+    if a.no_smoothing {
+        s.pose.smoothing = false;
+    }
+    if a.out.is_none() && !a.json {
+        return Err(usage(anyhow::anyhow!(
+            "nothing to write: give --out DIR and/or --json"
+        )));
+    }
+    let mut est = estimator(&s)?;
+    let analysis = run_analysis(&a.video, &mut est, &s)?;
+    if let Some(dir) = &a.out {
+        let written = write_outputs(&analysis, dir).context("writing results")?;
+        if !s.quiet {
+            let reps = analysis.reps.len();
+            eprintln!(
+                "{}: {} frames ({} with a person), {} rep(s), {:.1} frames/s",
+                a.video.display(),
+                analysis.frames.len(),
+                analysis.frames_with_person(),
+                reps,
+                analysis.timing.frames_per_s()
+            );
+            for w in &analysis.view.warnings {
+                eprintln!("  view: {w}");
+            }
+            for p in written {
+                eprintln!("  wrote {}", p.display());
+            }
+        }
+    }
+    if a.json {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", Summary::of(&analysis).to_json()).context("writing to stdout")?;
+        out.flush().context("writing to stdout")?;
+    }
+    Ok(())
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn cmd_bench(g: &GlobalArgs, b: &BenchArgs) -> Result<(), Failure> {
+    let s = settings(g)?;
+    let t_load = Instant::now();
+    let mut est = estimator(&s)?;
+    let load_ms = t_load.elapsed().as_secs_f64() * 1e3;
+    let quiet = Settings { quiet: true, ..s };
+    let mut out = std::io::stdout().lock();
+    let w = |out: &mut std::io::StdoutLock, line: String| {
+        writeln!(out, "{line}").context("writing to stdout")
+    };
+    w(
+        &mut out,
+        format!(
+            "hinge {} bench — model {}, {} intra-op thread(s), models loaded in {load_ms:.0} ms",
+            env!("CARGO_PKG_VERSION"),
+            est.files().label,
+            g.threads
+        ),
+    )?;
+    w(
+        &mut out,
+        format!(
+            "{:<44} {:>6} {:>8} | {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6}  (ms/frame)",
+            "video",
+            "frames",
+            "frames/s",
+            "decode",
+            "prep",
+            "detect",
+            "lmark",
+            "post",
+            "smooth",
+            "kin"
+        ),
+    )?;
+    for video in &b.videos {
+        let mut best: Option<Analysis> = None;
+        for _ in 0..b.repeat.max(1) {
+            let a = run_analysis(video, &mut est, &quiet)?;
+            if best
+                .as_ref()
+                .is_none_or(|x| a.timing.total < x.timing.total)
+            {
+                best = Some(a);
+            }
+        }
+        let a = best.expect("at least one run");
+        let n = a.timing.frames.max(1) as f64;
+        let per = |d: std::time::Duration| d.as_secs_f64() * 1e3 / n;
+        let t = &a.timing;
+        let name = video
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        w(
+            &mut out,
+            format!(
+                "{:<44} {:>6} {:>8.1} | {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2}",
+                name,
+                t.frames,
+                t.frames_per_s(),
+                per(t.decode),
+                per(t.pose.preprocess),
+                per(t.pose.detector),
+                per(t.pose.landmark_model),
+                per(t.pose.postprocess),
+                per(t.pose.smoothing),
+                per(t.kinematics)
+            ),
+        )?;
+    }
+    w(
+        &mut out,
+        format!("peak RSS: {:.0} MiB", peak_rss_mib().unwrap_or(f64::NAN)),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! hinge — a computer-vision form checker for the hip hinge.
+//!
+//! The pipeline, one module per stage, data flowing one way:
+//! [`video`] (frames) → [`pose`] (landmarks) → [`kinematics`] (angles) →
+//! [`reps`] (repetitions) → [`faults`] (rules) → [`report`] (files).
+//! [`analyze`] runs the whole chain on one video.
+
+pub mod analyze;
+pub mod config;
+pub mod faults;
+pub mod kinematics;
+pub mod pose;
+pub mod report;
+pub mod reps;
+pub mod video;
+
+pub use analyze::{analyze_file, Analysis, AnalyzeError};
+pub use config::Config;

@@ -1,0 +1,519 @@
+//! Pose estimation: BlazePose detector → rotated ROI → landmark model →
+//! back-projection, with ROI tracking across video frames and One-Euro
+//! smoothing, as MediaPipe Pose does it.
+//!
+//! Each frame runs as `preprocess` → `inference` → `postprocess`, and every
+//! stage is timed ([`StageTimes`]).
+
+pub mod anchors;
+pub mod detector;
+pub mod landmarks;
+pub mod model;
+pub mod roi;
+pub mod segmentation;
+pub mod smoothing;
+pub mod tensor;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use ndarray::Array4;
+use opencv::core::Mat;
+use opencv::prelude::*;
+use ort::session::Session;
+use ort::value::TensorRef;
+
+use detector::{
+    remove_letterbox, weighted_nms, Detection, DetectionDecoder, Letterbox, DETECTOR_INPUT_PX,
+    NMS_IOU,
+};
+use landmarks::{
+    decode_crop_landmarks, project_to_frame, refine_with_heatmap, world_landmarks, Landmark,
+    AUX_CENTER, AUX_SCALE, BODY_LANDMARKS, LANDMARK_INPUT_PX,
+};
+use model::{build_session, read_model, ModelChoice, ModelFiles, Runtime, SessionOptions};
+use roi::{PointPx, Roi};
+use segmentation::SegmentationMask;
+use smoothing::{OneEuroParams, PointSmoother, VisibilitySmoother};
+use tensor::{Border, Normalization, TensorBuilder};
+
+/// Errors of the pose stage.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PoseError {
+    /// No ONNX Runtime library was found in any searched location.
+    #[error("ONNX Runtime library not found (looked for {}); run `make setup`, or pass --ort-lib / set ORT_DYLIB_PATH", display_paths(.searched))]
+    RuntimeNotFound { searched: Vec<PathBuf> },
+    /// The library exists but could not be loaded.
+    #[error("{}: cannot load the ONNX Runtime library: {reason}", .path.display())]
+    RuntimeLoad { path: PathBuf, reason: String },
+    /// The library is an unsupported ONNX Runtime version.
+    #[error("{}: ONNX Runtime {found} is not supported; hinge needs {required} (run `make setup` to fetch 1.31.1)", .path.display())]
+    RuntimeVersion {
+        path: PathBuf,
+        found: String,
+        required: String,
+    },
+    /// A model file does not exist.
+    #[error("{}: model file not found", .path.display())]
+    ModelNotFound { path: PathBuf },
+    /// A bundled model variant was not found in any models directory.
+    #[error("model `{variant}` not found in {}{hint}", display_paths(.searched))]
+    ModelMissing {
+        variant: String,
+        searched: Vec<PathBuf>,
+        hint: String,
+    },
+    /// A model file could not be read.
+    #[error("{}: cannot read model file: {source}", .path.display())]
+    ModelRead {
+        path: PathBuf,
+        #[source]
+        source: std::sync::Arc<std::io::Error>,
+    },
+    /// A bundled model's content differs from the shipped one.
+    #[error("{}: model file is corrupted or modified (sha256 {actual}, expected {expected}); restore it with `git checkout models/` or `make models`", .path.display())]
+    ModelHashMismatch {
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
+    /// ONNX Runtime rejected the model.
+    #[error("{}: not a usable ONNX model: {reason}", .path.display())]
+    ModelLoad { path: PathBuf, reason: String },
+    /// The model's inputs or outputs are not those of BlazePose.
+    #[error("{}: unexpected model interface: {reason}", .path.display())]
+    ModelInterface { path: PathBuf, reason: String },
+    /// Inference failed at run time.
+    #[error("inference failed in the {model} model: {reason}")]
+    Inference { model: &'static str, reason: String },
+    /// An image operation failed (OpenCV).
+    #[error("image operation failed: {0}")]
+    Image(String),
+}
+
+impl From<opencv::Error> for PoseError {
+    fn from(e: opencv::Error) -> Self {
+        PoseError::Image(e.to_string())
+    }
+}
+
+// io::Error is not Clone; the Arc keeps PoseError cloneable for the runtime cache.
+impl PoseError {
+    pub(crate) fn read(path: PathBuf, e: std::io::Error) -> Self {
+        PoseError::ModelRead {
+            path,
+            source: std::sync::Arc::new(e),
+        }
+    }
+}
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Settings of the pose stage.
+#[derive(Debug, Clone)]
+pub struct PoseConfig {
+    /// Landmark model.
+    pub model: ModelChoice,
+    /// Directory with the bundled models (default: searched).
+    pub models_dir: Option<PathBuf>,
+    /// ONNX Runtime threading.
+    pub session: SessionOptions,
+    /// One-Euro smoothing of landmarks over time (video mode).
+    pub smoothing: bool,
+    /// Keep each frame's segmentation mask for later stages.
+    pub keep_segmentation: bool,
+    /// Landmark-model pose score below which the person counts as lost.
+    pub min_presence: f32,
+    /// Seconds after a loss during which re-detection prefers the detection
+    /// nearest to where the subject was (keeps bystanders from taking over).
+    pub reacquire_window_s: f64,
+}
+
+impl Default for PoseConfig {
+    fn default() -> Self {
+        Self {
+            model: ModelChoice::default(),
+            models_dir: None,
+            session: SessionOptions::default(),
+            smoothing: true,
+            keep_segmentation: false,
+            min_presence: 0.5,
+            reacquire_window_s: 2.0,
+        }
+    }
+}
+
+/// The pose of the tracked person in one frame.
+#[derive(Debug, Clone)]
+pub struct Pose {
+    /// The 33 body landmarks in frame pixels.
+    pub landmarks: [Landmark; BODY_LANDMARKS],
+    /// The 33 body landmarks in metres, origin at the hip centre, image-aligned
+    /// axes (x right, y down, z away from the camera).
+    pub world_m: [[f32; 3]; BODY_LANDMARKS],
+    /// Landmark-model pose score 0..1.
+    pub score: f32,
+    /// Region the landmark model looked at.
+    pub roi: Roi,
+    /// True when this frame needed the detector (first frame or after a loss).
+    pub detected: bool,
+    /// Person mask, when [`PoseConfig::keep_segmentation`] is on.
+    pub segmentation: Option<SegmentationMask>,
+}
+
+impl Pose {
+    pub fn landmark(&self, id: landmarks::LandmarkId) -> &Landmark {
+        &self.landmarks[id.index()]
+    }
+}
+
+/// Time spent per stage, accumulated over frames.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    pub preprocess: Duration,
+    pub detector: Duration,
+    pub landmark_model: Duration,
+    pub postprocess: Duration,
+    pub smoothing: Duration,
+}
+
+impl StageTimes {
+    pub fn add(&mut self, other: &StageTimes) {
+        self.preprocess += other.preprocess;
+        self.detector += other.detector;
+        self.landmark_model += other.landmark_model;
+        self.postprocess += other.postprocess;
+        self.smoothing += other.smoothing;
+    }
+
+    pub fn total(&self) -> Duration {
+        self.preprocess + self.detector + self.landmark_model + self.postprocess + self.smoothing
+    }
+}
+
+/// Result of one frame.
+#[derive(Debug, Clone)]
+pub struct PoseFrame {
+    pub pose: Option<Pose>,
+    pub times: StageTimes,
+}
+
+/// Checks that a session has the input and outputs we read.
+fn check_interface(
+    session: &Session,
+    path: &std::path::Path,
+    outputs: &[&str],
+) -> Result<(), PoseError> {
+    let bad = |reason: String| PoseError::ModelInterface {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if !session.inputs().iter().any(|i| i.name() == "input_1") {
+        return Err(bad("no input named `input_1`".into()));
+    }
+    for name in outputs {
+        if !session.outputs().iter().any(|o| o.name() == *name) {
+            return Err(bad(format!("no output named `{name}`")));
+        }
+    }
+    Ok(())
+}
+
+/// Video-mode pose estimator for one person.
+pub struct PoseEstimator {
+    config: PoseConfig,
+    files: ModelFiles,
+    detector: Session,
+    landmark: Session,
+    decoder: DetectionDecoder,
+    detector_input: TensorBuilder,
+    landmark_input: TensorBuilder,
+    detector_tensor: Array4<f32>,
+    landmark_tensor: Array4<f32>,
+    /// ROI for the next frame, from this frame's landmarks.
+    tracked_roi: Option<Roi>,
+    /// Where and when the subject was last seen (hip centre).
+    last_seen: Option<(PointPx, f64, f32)>,
+    body_smoother: PointSmoother,
+    aux_smoother: PointSmoother,
+    world_smoother: PointSmoother,
+    visibility_smoother: VisibilitySmoother,
+}
+
+impl PoseEstimator {
+    /// Loads and verifies the models.
+    pub fn new(runtime: &Runtime, config: PoseConfig) -> Result<Self, PoseError> {
+        let files = ModelFiles::resolve(&config.model, config.models_dir.as_deref())?;
+        Self::with_files(runtime, config, files)
+    }
+
+    /// Loads explicit model files.
+    pub fn with_files(
+        runtime: &Runtime,
+        config: PoseConfig,
+        files: ModelFiles,
+    ) -> Result<Self, PoseError> {
+        let det_bytes = read_model(&files.detector, files.detector_sha256)?;
+        let lmk_bytes = read_model(&files.landmark, files.landmark_sha256)?;
+        let detector = build_session(runtime, &files.detector, &det_bytes, config.session)?;
+        check_interface(&detector, &files.detector, &["Identity", "Identity_1"])?;
+        let landmark = build_session(runtime, &files.landmark, &lmk_bytes, config.session)?;
+        check_interface(
+            &landmark,
+            &files.landmark,
+            &[
+                "Identity",
+                "Identity_1",
+                "Identity_2",
+                "Identity_3",
+                "Identity_4",
+            ],
+        )?;
+        let d = DETECTOR_INPUT_PX as usize;
+        let l = LANDMARK_INPUT_PX as usize;
+        Ok(Self {
+            files,
+            detector,
+            landmark,
+            decoder: DetectionDecoder::new(),
+            detector_input: TensorBuilder::new(
+                DETECTOR_INPUT_PX,
+                Normalization::SIGNED,
+                Border::Zero,
+            ),
+            landmark_input: TensorBuilder::new(
+                LANDMARK_INPUT_PX,
+                Normalization::UNIT,
+                Border::Replicate,
+            ),
+            detector_tensor: Array4::zeros((1, d, d, 3)),
+            landmark_tensor: Array4::zeros((1, l, l, 3)),
+            tracked_roi: None,
+            last_seen: None,
+            body_smoother: PointSmoother::new(OneEuroParams::LANDMARKS),
+            aux_smoother: PointSmoother::new(OneEuroParams::AUXILIARY),
+            world_smoother: PointSmoother::unscaled(OneEuroParams::WORLD),
+            visibility_smoother: VisibilitySmoother::new(0.1),
+            config,
+        })
+    }
+
+    pub fn files(&self) -> &ModelFiles {
+        &self.files
+    }
+
+    pub fn config(&self) -> &PoseConfig {
+        &self.config
+    }
+
+    /// Forgets the tracked person (e.g. between unrelated clips).
+    pub fn reset(&mut self) {
+        self.tracked_roi = None;
+        self.last_seen = None;
+        self.reset_smoothing();
+    }
+
+    fn reset_smoothing(&mut self) {
+        self.body_smoother.reset();
+        self.aux_smoother.reset();
+        self.world_smoother.reset();
+        self.visibility_smoother.reset();
+    }
+
+    /// Runs the detector on the whole frame; detections sorted best first.
+    pub fn detect(
+        &mut self,
+        frame_bgr: &Mat,
+        times: &mut StageTimes,
+    ) -> Result<Vec<Detection>, PoseError> {
+        let (w, h) = (frame_bgr.cols() as u32, frame_bgr.rows() as u32);
+        let t0 = Instant::now();
+        let tensor = self
+            .detector_tensor
+            .as_slice_mut()
+            .expect("contiguous tensor");
+        self.detector_input
+            .fill(frame_bgr, &Letterbox::roi(w, h), tensor)?;
+        let t1 = Instant::now();
+        times.preprocess += t1 - t0;
+        let infer = |e: ort::Error| PoseError::Inference {
+            model: "detector",
+            reason: e.to_string(),
+        };
+        let input = TensorRef::from_array_view(&self.detector_tensor).map_err(infer)?;
+        let outputs = self
+            .detector
+            .run(ort::inputs!["input_1" => input])
+            .map_err(infer)?;
+        let t2 = Instant::now();
+        times.detector += t2 - t1;
+        let (_, regressors) = outputs["Identity"]
+            .try_extract_tensor::<f32>()
+            .map_err(infer)?;
+        let (_, logits) = outputs["Identity_1"]
+            .try_extract_tensor::<f32>()
+            .map_err(infer)?;
+        let mut detections = weighted_nms(self.decoder.decode(regressors, logits), NMS_IOU);
+        remove_letterbox(&mut detections, Letterbox::for_frame(w, h));
+        times.postprocess += t2.elapsed();
+        Ok(detections)
+    }
+
+    /// Picks the detection to follow: the one nearest to where the subject
+    /// was last seen (if recently), else the most confident.
+    fn choose_detection(
+        &self,
+        detections: &[Detection],
+        w: u32,
+        h: u32,
+        time_s: f64,
+    ) -> Option<Roi> {
+        let pick = match self.last_seen {
+            Some((hip, seen_s, size)) if time_s - seen_s <= self.config.reacquire_window_s => {
+                detections
+                    .iter()
+                    .filter(|d| d.hip_center_px(w, h).distance(hip) < size)
+                    .min_by(|a, b| {
+                        a.hip_center_px(w, h)
+                            .distance(hip)
+                            .total_cmp(&b.hip_center_px(w, h).distance(hip))
+                    })
+                    .or(detections.first())
+            }
+            _ => detections.first(),
+        };
+        pick.and_then(|d| d.roi(w, h))
+    }
+
+    /// Processes the next video frame (BGR, upright) observed at `time_s`.
+    pub fn process(&mut self, frame_bgr: &Mat, time_s: f64) -> Result<PoseFrame, PoseError> {
+        let mut times = StageTimes::default();
+        let (w, h) = (frame_bgr.cols() as u32, frame_bgr.rows() as u32);
+        let (roi, detected) = match self.tracked_roi.take() {
+            Some(roi) => (Some(roi), false),
+            None => {
+                let detections = self.detect(frame_bgr, &mut times)?;
+                (self.choose_detection(&detections, w, h, time_s), true)
+            }
+        };
+        let Some(roi) = roi else {
+            self.reset_smoothing();
+            return Ok(PoseFrame { pose: None, times });
+        };
+        let pose = self.landmarks_in(frame_bgr, roi, time_s, detected, &mut times)?;
+        if pose.is_none() {
+            self.reset_smoothing();
+        }
+        Ok(PoseFrame { pose, times })
+    }
+
+    /// Runs the landmark model on `roi`; updates tracking.
+    fn landmarks_in(
+        &mut self,
+        frame_bgr: &Mat,
+        roi: Roi,
+        time_s: f64,
+        detected: bool,
+        times: &mut StageTimes,
+    ) -> Result<Option<Pose>, PoseError> {
+        let t0 = Instant::now();
+        let tensor = self
+            .landmark_tensor
+            .as_slice_mut()
+            .expect("contiguous tensor");
+        self.landmark_input.fill(frame_bgr, &roi, tensor)?;
+        let t1 = Instant::now();
+        times.preprocess += t1 - t0;
+        let infer = |e: ort::Error| PoseError::Inference {
+            model: "landmark",
+            reason: e.to_string(),
+        };
+        let input = TensorRef::from_array_view(&self.landmark_tensor).map_err(infer)?;
+        let outputs = self
+            .landmark
+            .run(ort::inputs!["input_1" => input])
+            .map_err(infer)?;
+        let t2 = Instant::now();
+        times.landmark_model += t2 - t1;
+
+        let (_, flag) = outputs["Identity_1"]
+            .try_extract_tensor::<f32>()
+            .map_err(infer)?;
+        let score = flag.first().copied().unwrap_or(0.0);
+        if !(score >= self.config.min_presence) {
+            times.postprocess += t2.elapsed();
+            return Ok(None);
+        }
+        let (_, raw) = outputs["Identity"]
+            .try_extract_tensor::<f32>()
+            .map_err(infer)?;
+        let (_, heatmap) = outputs["Identity_3"]
+            .try_extract_tensor::<f32>()
+            .map_err(infer)?;
+        let (_, world_raw) = outputs["Identity_4"]
+            .try_extract_tensor::<f32>()
+            .map_err(infer)?;
+        let mut crop = decode_crop_landmarks(raw);
+        refine_with_heatmap(&mut crop, heatmap);
+        let all = project_to_frame(&crop, &roi);
+        let mut world_m = world_landmarks(world_raw, &roi);
+        let segmentation = if self.config.keep_segmentation {
+            let (_, seg) = outputs["Identity_2"]
+                .try_extract_tensor::<f32>()
+                .map_err(infer)?;
+            Some(SegmentationMask::new(seg.to_vec(), roi))
+        } else {
+            None
+        };
+        drop(outputs);
+        let t3 = Instant::now();
+        times.postprocess += t3 - t2;
+
+        let mut body: [[f32; 3]; BODY_LANDMARKS] =
+            std::array::from_fn(|k| [all[k].x_px, all[k].y_px, all[k].z_px]);
+        let mut visibility: [f32; BODY_LANDMARKS] = std::array::from_fn(|k| all[k].visibility);
+        let mut aux = [
+            [all[AUX_CENTER].x_px, all[AUX_CENTER].y_px, 0.0],
+            [all[AUX_SCALE].x_px, all[AUX_SCALE].y_px, 0.0],
+        ];
+        if self.config.smoothing {
+            self.visibility_smoother.apply(&mut visibility);
+            self.body_smoother.apply(time_s, &mut body);
+            self.aux_smoother.apply(time_s, &mut aux);
+            self.world_smoother.apply(time_s, &mut world_m);
+        }
+        let landmarks: [Landmark; BODY_LANDMARKS] = std::array::from_fn(|k| Landmark {
+            x_px: body[k][0],
+            y_px: body[k][1],
+            z_px: body[k][2],
+            visibility: visibility[k],
+            presence: all[k].presence,
+        });
+        // next frame's ROI from the (smoothed) helper landmarks
+        let next = Roi::from_alignment_points(
+            PointPx::new(aux[0][0], aux[0][1]),
+            PointPx::new(aux[1][0], aux[1][1]),
+        );
+        self.tracked_roi = next;
+        self.last_seen = Some((
+            PointPx::new(aux[0][0], aux[0][1]),
+            time_s,
+            roi.size_px * 0.5,
+        ));
+        times.smoothing += t3.elapsed();
+        Ok(Some(Pose {
+            landmarks,
+            world_m,
+            score,
+            roi,
+            detected,
+            segmentation,
+        }))
+    }
+}

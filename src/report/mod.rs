@@ -1,0 +1,210 @@
+//! Writing what the analysis produced: `frames.csv` and `summary.json`
+//! (schema in `docs/output.md`). Files are written atomically (temporary
+//! file + rename) so a killed run never leaves a half-written result.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::analyze::{Analysis, Baseline, RepSummary, ViewCheck};
+use crate::pose::landmarks::LANDMARK_NAMES;
+
+/// Schema identifier of summary.json.
+pub const SUMMARY_SCHEMA: &str = "hinge.summary/1";
+
+/// Errors writing reports.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A file or directory could not be written.
+    #[error("{}: cannot write: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Serialisation failed.
+    #[error("{}: cannot encode: {reason}", .path.display())]
+    Encode { path: PathBuf, reason: String },
+}
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let err = |source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
+        std::process::id()
+    ));
+    let mut f = std::fs::File::create(&tmp).map_err(err)?;
+    f.write_all(bytes).map_err(err)?;
+    f.sync_all().map_err(err)?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(err)
+}
+
+/// Timing block of the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimingSummary {
+    pub frames_per_s: f64,
+    pub stages_ms: BTreeMap<&'static str, f64>,
+}
+
+/// The summary.json document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary<'a> {
+    pub schema: &'static str,
+    pub hinge_version: &'static str,
+    pub model: &'a str,
+    pub video: &'a str,
+    pub frames: usize,
+    pub frames_with_person: usize,
+    pub fps: f64,
+    pub duration_s: f64,
+    pub width: u32,
+    pub height: u32,
+    pub rotation_deg: i32,
+    pub facing: Option<&'static str>,
+    pub view: &'a ViewCheck,
+    pub baseline: &'a Baseline,
+    pub reps: &'a [RepSummary],
+    pub faults: Vec<&'static str>,
+    pub timing: TimingSummary,
+}
+
+impl<'a> Summary<'a> {
+    pub fn of(a: &'a Analysis) -> Self {
+        let duration_s = match (a.frames.first(), a.frames.last()) {
+            (Some(f), Some(l)) => l.time_s - f.time_s + 1.0 / a.info.fps,
+            _ => 0.0,
+        };
+        Summary {
+            schema: SUMMARY_SCHEMA,
+            hinge_version: env!("CARGO_PKG_VERSION"),
+            model: &a.model,
+            video: &a.video,
+            frames: a.frames.len(),
+            frames_with_person: a.frames_with_person(),
+            fps: a.info.fps,
+            duration_s: (duration_s * 1000.0).round() / 1000.0,
+            width: a.info.width,
+            height: a.info.height,
+            rotation_deg: a.info.rotation_deg,
+            facing: a.facing.map(|f| f.name()),
+            view: &a.view,
+            baseline: &a.baseline,
+            reps: &a.reps,
+            faults: a.clip_faults.iter().map(|f| f.name()).collect(),
+            timing: TimingSummary {
+                frames_per_s: (a.timing.frames_per_s() * 10.0).round() / 10.0,
+                stages_ms: a.timing.stages_ms(),
+            },
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("summary serialises")
+    }
+}
+
+/// Column names of frames.csv, in order.
+pub fn frames_csv_header() -> Vec<String> {
+    let mut h: Vec<String> = ["frame", "time_s", "person"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for n in LANDMARK_NAMES {
+        h.push(format!("{n}_x"));
+        h.push(format!("{n}_y"));
+        h.push(format!("{n}_vis"));
+    }
+    for m in METRIC_COLUMNS {
+        h.push(m.to_string());
+    }
+    h.extend(["phase", "rep", "faults"].iter().map(|s| s.to_string()));
+    h
+}
+
+/// The metric columns of frames.csv.
+pub const METRIC_COLUMNS: [&str; 8] = [
+    "trunk_deg",
+    "hip_angle_deg",
+    "knee_flexion_deg",
+    "hip_flexion_deg",
+    "lumbar_flexion_deg",
+    "pelvic_tilt_deg",
+    "rib_stack_deg",
+    "ssi",
+];
+
+fn cell(v: Option<f64>, decimals: usize) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x:.decimals$}"),
+        _ => String::new(),
+    }
+}
+
+/// frames.csv as bytes.
+pub fn frames_csv(a: &Analysis) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(a.frames.len() * 1200));
+    w.write_record(frames_csv_header())
+        .expect("in-memory write");
+    let mut row: Vec<String> = Vec::with_capacity(3 + 99 + 11);
+    for f in &a.frames {
+        row.clear();
+        row.push(f.index.to_string());
+        row.push(format!("{:.4}", f.time_s));
+        row.push(if f.landmarks.is_some() { "1" } else { "0" }.to_string());
+        match &f.landmarks {
+            Some(lms) => {
+                for l in lms {
+                    row.push(cell(Some(l.x_px as f64), 2));
+                    row.push(cell(Some(l.y_px as f64), 2));
+                    row.push(cell(Some(l.visibility as f64), 3));
+                }
+            }
+            None => row.extend(std::iter::repeat_n(String::new(), 3 * LANDMARK_NAMES.len())),
+        }
+        let m = &f.metrics;
+        for v in [
+            m.trunk_deg,
+            m.hip_angle_deg,
+            m.knee_flexion_deg,
+            m.hip_flexion_deg,
+            m.lumbar_flexion_deg,
+            m.pelvic_tilt_deg,
+            m.rib_stack_deg,
+            m.ssi,
+        ] {
+            row.push(cell(v, 2));
+        }
+        row.push(f.phase.map(|p| p.name().to_string()).unwrap_or_default());
+        row.push(f.rep.map(|r| r.to_string()).unwrap_or_default());
+        row.push(f.faults.to_cell());
+        w.write_record(&row).expect("in-memory write");
+    }
+    w.into_inner().expect("in-memory flush")
+}
+
+/// Writes frames.csv and summary.json into `dir`; returns the paths written.
+pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let frames = dir.join("frames.csv");
+    write_atomic(&frames, &frames_csv(a))?;
+    let summary = dir.join("summary.json");
+    let mut json = Summary::of(a).to_json();
+    json.push('\n');
+    write_atomic(&summary, json.as_bytes())?;
+    Ok(vec![frames, summary])
+}
