@@ -153,13 +153,7 @@ pub fn analyze_file(
     progress: Progress,
 ) -> Result<Analysis, AnalyzeError> {
     let source = VideoSource::open_file(path)?;
-    analyze_source(
-        source,
-        &path.display().to_string(),
-        estimator,
-        config,
-        progress,
-    )
+    analyze_source(source, &path.display().to_string(), estimator, config, progress)
 }
 
 /// Analyses any frame source to its end.
@@ -175,8 +169,7 @@ pub fn analyze_source(
     let info = source.info().clone();
     let mut timing = Timing::default();
     let mut frame = Frame::default();
-    let mut poses: Vec<(u64, f64, Option<Pose>)> =
-        Vec::with_capacity(info.frame_count_hint.unwrap_or(0) as usize);
+    let mut poses: Vec<(u64, f64, Option<Pose>)> = Vec::with_capacity(info.frame_count_hint.unwrap_or(0) as usize);
     let mut facing_vote = FacingVote::default();
     loop {
         let t0 = Instant::now();
@@ -201,9 +194,7 @@ pub fn analyze_source(
     let metrics: Vec<FrameMetrics> = poses
         .iter()
         .map(|(_, _, p)| {
-            p.as_ref()
-                .map(|p| kinematics::measure(p, facing.unwrap_or(Facing::Right)))
-                .unwrap_or_default()
+            p.as_ref().map(|p| kinematics::measure(p, facing.unwrap_or(Facing::Right))).unwrap_or_default()
         })
         .collect();
     let baseline = standing_baseline(&poses, &metrics, config);
@@ -211,22 +202,13 @@ pub fn analyze_source(
         (Some(h), Some(b)) => Some(h - b),
         _ => None,
     };
-    let reps: Vec<Rep> = segment(
-        &config.reps,
-        poses
-            .iter()
-            .zip(&metrics)
-            .map(|((i, t, _), m)| (*i, *t, depth(m))),
-    );
+    let reps: Vec<Rep> = segment(&config.reps, poses.iter().zip(&metrics).map(|((i, t, _), m)| (*i, *t, depth(m))));
     let mut frames: Vec<FrameRecord> = poses
         .iter()
         .zip(&metrics)
         .map(|((index, time_s, pose), m)| {
             let rep = reps.iter().find(|r| r.contains(*index));
-            let phase = pose.as_ref().map(|_| {
-                rep.and_then(|r| r.phase_of(*index))
-                    .unwrap_or(Phase::Standing)
-            });
+            let phase = pose.as_ref().map(|_| rep.and_then(|r| r.phase_of(*index)).unwrap_or(Phase::Standing));
             FrameRecord {
                 index: *index,
                 time_s: *time_s,
@@ -243,19 +225,10 @@ pub fn analyze_source(
             f.faults = frame_faults(&f.metrics, f.phase, &config.faults);
         }
     }
-    let fault_frames: Vec<(u64, f64, FaultSet)> = frames
-        .iter()
-        .map(|f| (f.index, f.time_s, f.faults))
-        .collect();
-    let rep_summaries = reps
-        .iter()
-        .map(|r| summarize_rep(r, &frames, &fault_frames, config))
-        .collect();
-    let clip_faults = standing_faults(
-        &fault_frames,
-        |i| frames[i as usize].phase == Some(Phase::Standing),
-        &config.faults,
-    );
+    let fault_frames: Vec<(u64, f64, FaultSet)> = frames.iter().map(|f| (f.index, f.time_s, f.faults)).collect();
+    let rep_summaries = reps.iter().map(|r| summarize_rep(r, &frames, &fault_frames, config)).collect();
+    let clip_faults =
+        standing_faults(&fault_frames, |i| frames[i as usize].phase == Some(Phase::Standing), &config.faults);
     let view = view_check(&info, &poses, &frames);
     timing.kinematics += t_kin.elapsed();
     timing.total = started.elapsed();
@@ -285,11 +258,7 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 
 /// Standing baseline: the median of the first `baseline_window_s` seconds
 /// with a person, or, if the clip starts moving, of the least flexed 10% of frames.
-fn standing_baseline(
-    poses: &[(u64, f64, Option<Pose>)],
-    metrics: &[FrameMetrics],
-    config: &Config,
-) -> Baseline {
+fn standing_baseline(poses: &[(u64, f64, Option<Pose>)], metrics: &[FrameMetrics], config: &Config) -> Baseline {
     let first_t = poses.iter().find(|p| p.2.is_some()).map(|p| p.1);
     let Some(t0) = first_t else {
         return Baseline::default();
@@ -302,26 +271,15 @@ fn standing_baseline(
         hips.sort_by(f64::total_cmp);
         hips.get(hips.len() / 10).copied()
     };
-    let early_hip = median(
-        window
-            .iter()
-            .filter_map(|&i| metrics[i].hip_angle_deg)
-            .collect(),
-    );
+    let early_hip = median(window.iter().filter_map(|&i| metrics[i].hip_angle_deg).collect());
     // if the clip starts mid-movement, fall back to the least flexed frames
     let idx: Vec<usize> = match (early_hip, hip_lo) {
         (Some(e), Some(lo)) if e > lo + config.reps.end_deg => (0..metrics.len())
-            .filter(|&i| {
-                metrics[i]
-                    .hip_angle_deg
-                    .is_some_and(|h| h <= lo + config.reps.end_deg / 2.0)
-            })
+            .filter(|&i| metrics[i].hip_angle_deg.is_some_and(|h| h <= lo + config.reps.end_deg / 2.0))
             .collect(),
         _ => window,
     };
-    let pick = |f: fn(&FrameMetrics) -> Option<f64>| {
-        median(idx.iter().filter_map(|&i| f(&metrics[i])).collect())
-    };
+    let pick = |f: fn(&FrameMetrics) -> Option<f64>| median(idx.iter().filter_map(|&i| f(&metrics[i])).collect());
     Baseline {
         trunk_deg: pick(|m| m.trunk_deg),
         hip_angle_deg: pick(|m| m.hip_angle_deg),
@@ -341,16 +299,10 @@ fn summarize_rep(
 ) -> RepSummary {
     let inside: Vec<&FrameRecord> = frames.iter().filter(|f| rep.contains(f.index)).collect();
     let max = |f: fn(&FrameMetrics) -> Option<f64>| {
-        inside
-            .iter()
-            .filter_map(|r| f(&r.metrics))
-            .fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))))
+        inside.iter().filter_map(|r| f(&r.metrics)).fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))))
     };
     let min = |f: fn(&FrameMetrics) -> Option<f64>| {
-        inside
-            .iter()
-            .filter_map(|r| f(&r.metrics))
-            .fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.min(x))))
+        inside.iter().filter_map(|r| f(&r.metrics)).fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.min(x))))
     };
     let range = |f: fn(&FrameMetrics) -> Option<f64>| match (min(f), max(f)) {
         (Some(a), Some(b)) => Some([a, b]),
@@ -375,39 +327,24 @@ fn summarize_rep(
         pelvic_tilt_deg_range: range(|m| m.pelvic_tilt_deg),
         rib_stack_deg_range: range(|m| m.rib_stack_deg),
         ssi: bottom.and_then(|b| b.metrics.ssi),
-        verdict: if rf.faults.is_empty() {
-            "good"
-        } else {
-            "fault"
-        },
+        verdict: if rf.faults.is_empty() { "good" } else { "fault" },
         faults: rf.faults,
         fault_frames: rf.fault_frames,
     }
 }
 
 /// Camera-view checks: person found, whole body in frame, big enough, side-on.
-fn view_check(
-    info: &VideoInfo,
-    poses: &[(u64, f64, Option<Pose>)],
-    frames: &[FrameRecord],
-) -> ViewCheck {
+fn view_check(info: &VideoInfo, poses: &[(u64, f64, Option<Pose>)], frames: &[FrameRecord]) -> ViewCheck {
     use crate::pose::landmarks::LandmarkId as L;
     let mut warnings = Vec::new();
     let seen: Vec<&Pose> = poses.iter().filter_map(|p| p.2.as_ref()).collect();
     if seen.is_empty() {
-        warnings
-            .push("no person found: film the whole body from the side, in good light".to_string());
-        return ViewCheck {
-            side_on: false,
-            warnings,
-        };
+        warnings.push("no person found: film the whole body from the side, in good light".to_string());
+        return ViewCheck { side_on: false, warnings };
     }
     let share = seen.len() as f64 / poses.len().max(1) as f64;
     if share < 0.9 {
-        warnings.push(format!(
-            "person tracked in only {:.0}% of frames: keep the whole body in view",
-            share * 100.0
-        ));
+        warnings.push(format!("person tracked in only {:.0}% of frames: keep the whole body in view", share * 100.0));
     }
     let (w, h) = (info.width as f32, info.height as f32);
     let cut = seen
@@ -420,19 +357,11 @@ fn view_check(
         })
         .count();
     if cut as f64 > 0.2 * seen.len() as f64 {
-        warnings.push(
-            "body cut off (head or feet outside the frame): step back or tilt the camera"
-                .to_string(),
-        );
+        warnings.push("body cut off (head or feet outside the frame): step back or tilt the camera".to_string());
     }
     let heights: Vec<f64> = seen
         .iter()
-        .map(|p| {
-            (p.landmark(L::LeftAnkle)
-                .y_px
-                .max(p.landmark(L::RightAnkle).y_px)
-                - p.landmark(L::Nose).y_px) as f64
-        })
+        .map(|p| (p.landmark(L::LeftAnkle).y_px.max(p.landmark(L::RightAnkle).y_px) - p.landmark(L::Nose).y_px) as f64)
         .collect();
     if let Some(hh) = median(heights) {
         if hh < 0.25 * h as f64 {
@@ -446,19 +375,10 @@ fn view_check(
     let ratios: Vec<f64> = seen
         .iter()
         .filter_map(|p| {
-            let sw = p
-                .landmark(L::LeftShoulder)
-                .point()
-                .distance(p.landmark(L::RightShoulder).point());
-            let hw = p
-                .landmark(L::LeftHip)
-                .point()
-                .distance(p.landmark(L::RightHip).point());
-            let mid_s = (p.landmark(L::LeftShoulder).point().x
-                + p.landmark(L::RightShoulder).point().x)
-                / 2.0;
-            let mid_h =
-                (p.landmark(L::LeftHip).point().x + p.landmark(L::RightHip).point().x) / 2.0;
+            let sw = p.landmark(L::LeftShoulder).point().distance(p.landmark(L::RightShoulder).point());
+            let hw = p.landmark(L::LeftHip).point().distance(p.landmark(L::RightHip).point());
+            let mid_s = (p.landmark(L::LeftShoulder).point().x + p.landmark(L::RightShoulder).point().x) / 2.0;
+            let mid_h = (p.landmark(L::LeftHip).point().x + p.landmark(L::RightHip).point().x) / 2.0;
             let sy = (p.landmark(L::LeftShoulder).y_px + p.landmark(L::RightShoulder).y_px) / 2.0;
             let hy = (p.landmark(L::LeftHip).y_px + p.landmark(L::RightHip).y_px) / 2.0;
             let torso = (mid_s - mid_h).hypot(sy - hy);
@@ -467,10 +387,7 @@ fn view_check(
         .collect();
     let side_on = median(ratios).is_some_and(|r| r < 0.45);
     if !side_on {
-        warnings.push(
-            "camera is not side-on: place it at hip height, square to the side of the body"
-                .to_string(),
-        );
+        warnings.push("camera is not side-on: place it at hip height, square to the side of the body".to_string());
     }
     let _ = frames;
     ViewCheck { side_on, warnings }

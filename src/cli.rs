@@ -128,29 +128,15 @@ fn settings(g: &GlobalArgs) -> Result<Settings, Failure> {
     let pose = PoseConfig {
         model,
         models_dir: g.models_dir.clone(),
-        session: SessionOptions {
-            intra_op_threads: g.threads,
-            allow_spinning: false,
-        },
+        session: SessionOptions { intra_op_threads: g.threads, allow_spinning: false },
         ..PoseConfig::default()
     };
-    Ok(Settings {
-        pose,
-        config,
-        ort_lib: g.ort_lib.clone(),
-        quiet: g.quiet,
-    })
+    Ok(Settings { pose, config, ort_lib: g.ort_lib.clone(), quiet: g.quiet })
 }
 
 fn estimator(s: &Settings) -> Result<PoseEstimator, Failure> {
-    let runtime = Runtime::init(s.ort_lib.as_deref()).map_err(|e| Failure {
-        code: 1,
-        error: e.into(),
-    })?;
-    PoseEstimator::new(&runtime, s.pose.clone()).map_err(|e| Failure {
-        code: 1,
-        error: e.into(),
-    })
+    let runtime = Runtime::init(s.ort_lib.as_deref()).map_err(|e| Failure { code: 1, error: e.into() })?;
+    PoseEstimator::new(&runtime, s.pose.clone()).map_err(|e| Failure { code: 1, error: e.into() })
 }
 
 pub fn run() -> i32 {
@@ -163,10 +149,7 @@ pub fn run() -> i32 {
     };
     let filter = if cli.global.quiet { "error" } else { "warn" };
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HINGE_LOG")
-                .unwrap_or_else(|_| filter.into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("HINGE_LOG").unwrap_or_else(|_| filter.into()))
         .with_writer(std::io::stderr)
         .try_init();
     let result = match &cli.command {
@@ -186,10 +169,7 @@ pub fn run() -> i32 {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 fn progress_bar(quiet: bool, label: &str) -> indicatif::ProgressBar {
@@ -198,24 +178,16 @@ fn progress_bar(quiet: bool, label: &str) -> indicatif::ProgressBar {
     }
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:30}] {pos}/{len} frames {per_sec} eta {eta}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} frames {per_sec} eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
     );
     bar.set_message(label.to_string());
     bar
 }
 
 fn run_analysis(video: &Path, est: &mut PoseEstimator, s: &Settings) -> Result<Analysis, Failure> {
-    let bar = progress_bar(
-        s.quiet,
-        &video
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default(),
-    );
+    let bar = progress_bar(s.quiet, &video.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default());
     let mut progress = |done: u64, total: Option<u64>| {
         if let Some(t) = total {
             bar.set_length(t.max(done));
@@ -224,10 +196,7 @@ fn run_analysis(video: &Path, est: &mut PoseEstimator, s: &Settings) -> Result<A
     };
     let result = analyze_file(video, est, &s.config, &mut progress);
     bar.finish_and_clear();
-    result.map_err(|e: AnalyzeError| Failure {
-        code: 1,
-        error: e.into(),
-    })
+    result.map_err(|e: AnalyzeError| Failure { code: 1, error: e.into() })
 }
 
 fn cmd_analyze(g: &GlobalArgs, a: &AnalyzeArgs) -> Result<(), Failure> {
@@ -236,9 +205,7 @@ fn cmd_analyze(g: &GlobalArgs, a: &AnalyzeArgs) -> Result<(), Failure> {
         s.pose.smoothing = false;
     }
     if a.out.is_none() && !a.json {
-        return Err(usage(anyhow::anyhow!(
-            "nothing to write: give --out DIR and/or --json"
-        )));
+        return Err(usage(anyhow::anyhow!("nothing to write: give --out DIR and/or --json")));
     }
     let mut est = estimator(&s)?;
     let analysis = run_analysis(&a.video, &mut est, &s)?;
@@ -285,9 +252,7 @@ fn cmd_bench(g: &GlobalArgs, b: &BenchArgs) -> Result<(), Failure> {
     let load_ms = t_load.elapsed().as_secs_f64() * 1e3;
     let quiet = Settings { quiet: true, ..s };
     let mut out = std::io::stdout().lock();
-    let w = |out: &mut std::io::StdoutLock, line: String| {
-        writeln!(out, "{line}").context("writing to stdout")
-    };
+    let w = |out: &mut std::io::StdoutLock, line: String| writeln!(out, "{line}").context("writing to stdout");
     w(
         &mut out,
         format!(
@@ -301,26 +266,14 @@ fn cmd_bench(g: &GlobalArgs, b: &BenchArgs) -> Result<(), Failure> {
         &mut out,
         format!(
             "{:<44} {:>6} {:>8} | {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6}  (ms/frame)",
-            "video",
-            "frames",
-            "frames/s",
-            "decode",
-            "prep",
-            "detect",
-            "lmark",
-            "post",
-            "smooth",
-            "kin"
+            "video", "frames", "frames/s", "decode", "prep", "detect", "lmark", "post", "smooth", "kin"
         ),
     )?;
     for video in &b.videos {
         let mut best: Option<Analysis> = None;
         for _ in 0..b.repeat.max(1) {
             let a = run_analysis(video, &mut est, &quiet)?;
-            if best
-                .as_ref()
-                .is_none_or(|x| a.timing.total < x.timing.total)
-            {
+            if best.as_ref().is_none_or(|x| a.timing.total < x.timing.total) {
                 best = Some(a);
             }
         }
@@ -328,10 +281,7 @@ fn cmd_bench(g: &GlobalArgs, b: &BenchArgs) -> Result<(), Failure> {
         let n = a.timing.frames.max(1) as f64;
         let per = |d: std::time::Duration| d.as_secs_f64() * 1e3 / n;
         let t = &a.timing;
-        let name = video
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
+        let name = video.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         w(
             &mut out,
             format!(
@@ -349,9 +299,6 @@ fn cmd_bench(g: &GlobalArgs, b: &BenchArgs) -> Result<(), Failure> {
             ),
         )?;
     }
-    w(
-        &mut out,
-        format!("peak RSS: {:.0} MiB", peak_rss_mib().unwrap_or(f64::NAN)),
-    )?;
+    w(&mut out, format!("peak RSS: {:.0} MiB", peak_rss_mib().unwrap_or(f64::NAN)))?;
     Ok(())
 }

@@ -16,10 +16,7 @@ use serde::{Deserialize, Serialize};
 pub enum ConfigError {
     /// The file cannot be read.
     #[error("{}: cannot read config: {source}", .path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     /// The file is not valid TOML or has unknown keys / wrong types.
     #[error("{}: invalid config: {reason}", .path.display())]
     Parse { path: PathBuf, reason: String },
@@ -117,14 +114,9 @@ impl Config {
 
     /// Reads a TOML file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_toml_str(&text).map_err(|reason| ConfigError::Parse {
-            path: path.to_path_buf(),
-            reason,
-        })
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        Self::from_toml_str(&text).map_err(|reason| ConfigError::Parse { path: path.to_path_buf(), reason })
     }
 
     /// Checks that values are consistent.
@@ -137,14 +129,10 @@ impl Config {
             )));
         }
         if !(0.0 < r.bottom_fraction && r.bottom_fraction < 1.0) {
-            return Err(ConfigError::Invalid(
-                "reps.bottom_fraction must be between 0 and 1".into(),
-            ));
+            return Err(ConfigError::Invalid("reps.bottom_fraction must be between 0 and 1".into()));
         }
         if self.faults.posterior_tilt_deg >= 0.0 {
-            return Err(ConfigError::Invalid(
-                "faults.posterior_tilt_deg must be negative".into(),
-            ));
+            return Err(ConfigError::Invalid("faults.posterior_tilt_deg must be negative".into()));
         }
         Ok(())
     }

@@ -73,10 +73,7 @@ impl FaultSet {
 /// Faults holding in one frame, given its metrics and phase.
 pub fn frame_faults(m: &FrameMetrics, phase: Option<Phase>, cfg: &FaultConfig) -> FaultSet {
     let mut set = FaultSet::default();
-    let moving = matches!(
-        phase,
-        Some(Phase::Descending | Phase::Bottom | Phase::Ascending)
-    );
+    let moving = matches!(phase, Some(Phase::Descending | Phase::Bottom | Phase::Ascending));
     if let Some(l) = m.lumbar_flexion_deg {
         if moving && l >= cfg.rounded_lumbar_deg {
             set.insert(Fault::RoundedLumbar);
@@ -113,15 +110,10 @@ pub struct RepFaults {
 
 /// Faults of a rep: those holding for at least `min_fault_s` within it.
 pub fn rep_faults(rep: &Rep, frames: &[(u64, f64, FaultSet)], cfg: &FaultConfig) -> RepFaults {
-    let mut out = RepFaults {
-        faults: Vec::new(),
-        fault_frames: BTreeMap::new(),
-    };
+    let mut out = RepFaults { faults: Vec::new(), fault_frames: BTreeMap::new() };
     for f in Fault::ALL {
-        let hits: Vec<&(u64, f64, FaultSet)> = frames
-            .iter()
-            .filter(|(i, _, s)| rep.contains(*i) && s.contains(f))
-            .collect();
+        let hits: Vec<&(u64, f64, FaultSet)> =
+            frames.iter().filter(|(i, _, s)| rep.contains(*i) && s.contains(f)).collect();
         if let (Some(first), Some(last)) = (hits.first(), hits.last()) {
             let dt = frame_period(frames);
             if hits.len() as f64 * dt >= cfg.min_fault_s {
@@ -143,12 +135,7 @@ pub fn standing_faults(
     Fault::ALL
         .into_iter()
         .filter(|f| {
-            frames
-                .iter()
-                .filter(|(i, _, s)| standing(*i) && s.contains(*f))
-                .count() as f64
-                * dt
-                >= cfg.min_fault_s
+            frames.iter().filter(|(i, _, s)| standing(*i) && s.contains(*f)).count() as f64 * dt >= cfg.min_fault_s
         })
         .collect()
 }
@@ -177,25 +164,16 @@ mod tests {
     #[test]
     fn squat_only_counts_while_moving() {
         let cfg = FaultConfig::default();
-        let m = FrameMetrics {
-            knee_flexion_deg: Some(70.0),
-            ..Default::default()
-        };
+        let m = FrameMetrics { knee_flexion_deg: Some(70.0), ..Default::default() };
         assert!(frame_faults(&m, Some(Phase::Bottom), &cfg).contains(Fault::SquatPattern));
         assert!(frame_faults(&m, Some(Phase::Standing), &cfg).is_empty());
-        assert!(
-            frame_faults(&FrameMetrics::default(), Some(Phase::Bottom), &cfg).is_empty(),
-            "no metrics, no fault"
-        );
+        assert!(frame_faults(&FrameMetrics::default(), Some(Phase::Bottom), &cfg).is_empty(), "no metrics, no fault");
     }
 
     #[test]
     fn tilt_holds_while_standing_too() {
         let cfg = FaultConfig::default();
-        let m = FrameMetrics {
-            pelvic_tilt_deg: Some(-12.0),
-            ..Default::default()
-        };
+        let m = FrameMetrics { pelvic_tilt_deg: Some(-12.0), ..Default::default() };
         assert!(frame_faults(&m, Some(Phase::Standing), &cfg).contains(Fault::PosteriorTilt));
     }
 }

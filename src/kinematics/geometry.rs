@@ -62,11 +62,7 @@ impl V3 {
         self.x * o.x + self.y * o.y + self.z * o.z
     }
     pub fn cross(self, o: V3) -> V3 {
-        V3::new(
-            self.y * o.z - self.z * o.y,
-            self.z * o.x - self.x * o.z,
-            self.x * o.y - self.y * o.x,
-        )
+        V3::new(self.y * o.z - self.z * o.y, self.z * o.x - self.x * o.z, self.x * o.y - self.y * o.x)
     }
     pub fn norm(self) -> f64 {
         self.dot(self).sqrt()
@@ -159,10 +155,7 @@ mod tests {
         assert!((joint_angle_deg(a, b, V2::new(0.0, 20.0)).unwrap() - 180.0).abs() < 1e-9);
         assert!((joint_angle_deg(a, b, V2::new(10.0, 10.0)).unwrap() - 90.0).abs() < 1e-9);
         assert!(joint_angle_deg(a, a, b).is_none(), "zero-length segment");
-        assert!(
-            joint_angle_deg(V2::new(f64::NAN, 0.0), b, a).is_none(),
-            "NaN input"
-        );
+        assert!(joint_angle_deg(V2::new(f64::NAN, 0.0), b, a).is_none(), "NaN input");
     }
 
     #[test]

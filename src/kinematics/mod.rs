@@ -60,9 +60,7 @@ pub struct FrameMetrics {
 pub const MIN_VISIBILITY: f32 = 0.3;
 
 fn usable(l: &Landmark) -> bool {
-    l.x_px.is_finite()
-        && l.y_px.is_finite()
-        && (l.visibility >= MIN_VISIBILITY || l.presence >= 0.5)
+    l.x_px.is_finite() && l.y_px.is_finite() && (l.visibility >= MIN_VISIBILITY || l.presence >= 0.5)
 }
 
 fn p2(l: &Landmark) -> V2 {
@@ -93,10 +91,7 @@ fn mid3(pose: &Pose, left: L, right: L) -> V3 {
 /// the head (nose ahead of the ears). `None` when ambiguous.
 pub fn facing_of(pose: &Pose) -> Option<Facing> {
     let mut votes = 0.0f64;
-    for (toe, heel) in [
-        (L::LeftFootIndex, L::LeftHeel),
-        (L::RightFootIndex, L::RightHeel),
-    ] {
+    for (toe, heel) in [(L::LeftFootIndex, L::LeftHeel), (L::RightFootIndex, L::RightHeel)] {
         let (t, h) = (pose.landmark(toe), pose.landmark(heel));
         if usable(t) && usable(h) {
             votes += (t.x_px - h.x_px) as f64;
@@ -136,12 +131,7 @@ pub fn measure(pose: &Pose, facing: Facing) -> FrameMetrics {
         (Some(h), Some(k), Some(a)) => joint_angle_deg(h, k, a).map(|a| 180.0 - a),
         _ => None,
     };
-    FrameMetrics {
-        trunk_deg,
-        hip_angle_deg,
-        knee_flexion_deg,
-        ..Default::default()
-    }
+    FrameMetrics { trunk_deg, hip_angle_deg, knee_flexion_deg, ..Default::default() }
 }
 
 /// 3D joint angles from the world landmarks (view-independent but noisier).
@@ -150,10 +140,7 @@ pub fn world_joint_angles(pose: &Pose) -> (Option<f64>, Option<f64>) {
     let h = mid3(pose, L::LeftHip, L::RightHip);
     let k = mid3(pose, L::LeftKnee, L::RightKnee);
     let a = mid3(pose, L::LeftAnkle, L::RightAnkle);
-    (
-        joint_angle3_deg(s, h, k).map(|x| 180.0 - x),
-        joint_angle3_deg(h, k, a).map(|x| 180.0 - x),
-    )
+    (joint_angle3_deg(s, h, k).map(|x| 180.0 - x), joint_angle3_deg(h, k, a).map(|x| 180.0 - x))
 }
 
 /// Streaming facing vote: the majority of per-frame estimates so far.

@@ -20,12 +20,7 @@ pub struct AnchorOptions {
 impl AnchorOptions {
     /// The BlazePose detector's options: 224 px input, strides 8/16/32/32/32.
     pub fn blazepose() -> Self {
-        Self {
-            input_size_px: 224,
-            strides: vec![8, 16, 32, 32, 32],
-            anchors_per_layer: 2,
-            anchor_offset: 0.5,
-        }
+        Self { input_size_px: 224, strides: vec![8, 16, 32, 32, 32], anchors_per_layer: 2, anchor_offset: 0.5 }
     }
 }
 

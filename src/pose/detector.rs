@@ -61,21 +61,13 @@ pub struct Detection {
 impl Detection {
     /// The landmark-model region for this detection in a `width`x`height` frame.
     pub fn roi(&self, width: u32, height: u32) -> Option<Roi> {
-        let p = |k: usize| {
-            PointPx::new(
-                self.keypoints[k][0] * width as f32,
-                self.keypoints[k][1] * height as f32,
-            )
-        };
+        let p = |k: usize| PointPx::new(self.keypoints[k][0] * width as f32, self.keypoints[k][1] * height as f32);
         Roi::from_alignment_points(p(0), p(1))
     }
 
     /// Mid-hip keypoint in frame pixels.
     pub fn hip_center_px(&self, width: u32, height: u32) -> PointPx {
-        PointPx::new(
-            self.keypoints[0][0] * width as f32,
-            self.keypoints[0][1] * height as f32,
-        )
+        PointPx::new(self.keypoints[0][0] * width as f32, self.keypoints[0][1] * height as f32)
     }
 }
 
@@ -91,10 +83,7 @@ pub struct Letterbox {
 impl Letterbox {
     pub fn for_frame(width: u32, height: u32) -> Self {
         let side = width.max(height) as f32;
-        Self {
-            pad_x: (side - width as f32) / 2.0 / side,
-            pad_y: (side - height as f32) / 2.0 / side,
-        }
+        Self { pad_x: (side - width as f32) / 2.0 / side, pad_y: (side - height as f32) / 2.0 / side }
     }
 
     /// The square region of the frame that the detector sees (unrotated).
@@ -108,10 +97,7 @@ impl Letterbox {
 
     /// Square-normalised point to frame-normalised point.
     pub fn remove(&self, x: f32, y: f32) -> [f32; 2] {
-        [
-            (x - self.pad_x) / (1.0 - 2.0 * self.pad_x),
-            (y - self.pad_y) / (1.0 - 2.0 * self.pad_y),
-        ]
+        [(x - self.pad_x) / (1.0 - 2.0 * self.pad_x), (y - self.pad_y) / (1.0 - 2.0 * self.pad_y)]
     }
 }
 
@@ -141,11 +127,7 @@ impl DetectionDecoder {
     /// `regressors`: `[NUM_ANCHORS * 12]`, `logits`: `[NUM_ANCHORS]`.
     pub fn decode(&self, regressors: &[f32], logits: &[f32]) -> Vec<Detection> {
         let scale = DETECTOR_INPUT_PX as f32;
-        let n = self
-            .anchors
-            .len()
-            .min(logits.len())
-            .min(regressors.len() / REGRESSORS_PER_ANCHOR);
+        let n = self.anchors.len().min(logits.len()).min(regressors.len() / REGRESSORS_PER_ANCHOR);
         let mut out = Vec::new();
         for i in 0..n {
             let score = sigmoid(logits[i].clamp(-SCORE_CLIP, SCORE_CLIP));
@@ -187,9 +169,8 @@ pub fn weighted_nms(mut detections: Vec<Detection>, iou_threshold: f32) -> Vec<D
     let mut out = Vec::new();
     while !detections.is_empty() {
         let top = detections[0].head_box;
-        let (cluster, rest): (Vec<Detection>, Vec<Detection>) = detections
-            .into_iter()
-            .partition(|d| d.head_box.iou(&top) > iou_threshold);
+        let (cluster, rest): (Vec<Detection>, Vec<Detection>) =
+            detections.into_iter().partition(|d| d.head_box.iou(&top) > iou_threshold);
         detections = rest;
         if cluster.is_empty() {
             // the top box is degenerate (zero area): keep it as it is
@@ -198,11 +179,7 @@ pub fn weighted_nms(mut detections: Vec<Detection>, iou_threshold: f32) -> Vec<D
             continue;
         }
         let total: f32 = cluster.iter().map(|d| d.score).sum();
-        let mut merged = Detection {
-            score: cluster[0].score,
-            head_box: BoxNorm::default(),
-            keypoints: [[0.0; 2]; 4],
-        };
+        let mut merged = Detection { score: cluster[0].score, head_box: BoxNorm::default(), keypoints: [[0.0; 2]; 4] };
         for d in &cluster {
             let w = d.score / total;
             merged.head_box.x_min += w * d.head_box.x_min;
@@ -224,12 +201,7 @@ pub fn remove_letterbox(detections: &mut [Detection], letterbox: Letterbox) {
     for d in detections {
         let [x0, y0] = letterbox.remove(d.head_box.x_min, d.head_box.y_min);
         let [x1, y1] = letterbox.remove(d.head_box.x_max, d.head_box.y_max);
-        d.head_box = BoxNorm {
-            x_min: x0,
-            y_min: y0,
-            x_max: x1,
-            y_max: y1,
-        };
+        d.head_box = BoxNorm { x_min: x0, y_min: y0, x_max: x1, y_max: y1 };
         for kp in &mut d.keypoints {
             *kp = letterbox.remove(kp[0], kp[1]);
         }
@@ -244,38 +216,18 @@ mod tests {
     fn det(score: f32, x: f32, y: f32, s: f32) -> Detection {
         Detection {
             score,
-            head_box: BoxNorm {
-                x_min: x,
-                y_min: y,
-                x_max: x + s,
-                y_max: y + s,
-            },
+            head_box: BoxNorm { x_min: x, y_min: y, x_max: x + s, y_max: y + s },
             keypoints: [[x, y], [x + s, y], [x, y + s], [x + s, y + s]],
         }
     }
 
     #[test]
     fn iou_of_identical_disjoint_and_half_overlapping_boxes() {
-        let a = BoxNorm {
-            x_min: 0.0,
-            y_min: 0.0,
-            x_max: 1.0,
-            y_max: 1.0,
-        };
+        let a = BoxNorm { x_min: 0.0, y_min: 0.0, x_max: 1.0, y_max: 1.0 };
         assert!((a.iou(&a) - 1.0).abs() < 1e-6);
-        let b = BoxNorm {
-            x_min: 2.0,
-            y_min: 0.0,
-            x_max: 3.0,
-            y_max: 1.0,
-        };
+        let b = BoxNorm { x_min: 2.0, y_min: 0.0, x_max: 3.0, y_max: 1.0 };
         assert_eq!(a.iou(&b), 0.0);
-        let c = BoxNorm {
-            x_min: 0.5,
-            y_min: 0.0,
-            x_max: 1.5,
-            y_max: 1.0,
-        };
+        let c = BoxNorm { x_min: 0.5, y_min: 0.0, x_max: 1.5, y_max: 1.0 };
         assert!((a.iou(&c) - 1.0 / 3.0).abs() < 1e-6);
         let empty = BoxNorm::default();
         assert_eq!(empty.iou(&empty), 0.0);
@@ -283,17 +235,13 @@ mod tests {
 
     #[test]
     fn nms_merges_overlaps_with_score_weights_and_keeps_separate_people() {
-        let dets = vec![
-            det(0.6, 0.1, 0.1, 0.2),
-            det(0.9, 0.0, 0.0, 0.2),
-            det(0.8, 0.6, 0.6, 0.2),
-        ];
+        let dets = vec![det(0.6, 0.05, 0.0, 0.2), det(0.9, 0.0, 0.0, 0.2), det(0.8, 0.6, 0.6, 0.2)];
         let out = weighted_nms(dets, NMS_IOU);
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].score, 0.9);
-        // weighted mean of x_min: (0.9*0.0 + 0.6*0.1)/1.5 = 0.04
-        assert!((out[0].head_box.x_min - 0.04).abs() < 1e-6);
-        assert!((out[0].keypoints[0][0] - 0.04).abs() < 1e-6);
+        // IoU 0.6 > 0.3: merged; weighted mean of x_min: (0.9*0.0 + 0.6*0.05)/1.5 = 0.02
+        assert!((out[0].head_box.x_min - 0.02).abs() < 1e-6);
+        assert!((out[0].keypoints[0][0] - 0.02).abs() < 1e-6);
         assert_eq!(out[1].score, 0.8);
         assert_eq!(out[1].head_box.x_min, 0.6);
     }

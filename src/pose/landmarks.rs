@@ -164,11 +164,7 @@ pub fn decode_crop_landmarks(raw: &[f32]) -> CropLandmarks {
         presence: [0.0; MODEL_LANDMARKS],
     };
     let s = LANDMARK_INPUT_PX as f32;
-    for (k, chunk) in raw
-        .chunks_exact(VALUES_PER_LANDMARK)
-        .take(MODEL_LANDMARKS)
-        .enumerate()
-    {
+    for (k, chunk) in raw.chunks_exact(VALUES_PER_LANDMARK).take(MODEL_LANDMARKS).enumerate() {
         out.xyz[k] = [chunk[0] / s, chunk[1] / s, chunk[2] / s];
         out.visibility[k] = sigmoid(chunk[3]);
         out.presence[k] = sigmoid(chunk[4]);
@@ -245,14 +241,8 @@ mod tests {
     #[test]
     fn names_cover_all_body_landmarks_and_ids_match() {
         assert_eq!(LANDMARK_NAMES[LandmarkId::LeftHip.index()], "left_hip");
-        assert_eq!(
-            LANDMARK_NAMES[LandmarkId::RightFootIndex.index()],
-            "right_foot_index"
-        );
-        assert_eq!(
-            LANDMARK_NAMES[LandmarkId::LeftShoulder.index()],
-            "left_shoulder"
-        );
+        assert_eq!(LANDMARK_NAMES[LandmarkId::RightFootIndex.index()], "right_foot_index");
+        assert_eq!(LANDMARK_NAMES[LandmarkId::LeftShoulder.index()], "left_shoulder");
         for (a, b) in SKELETON_EDGES {
             assert!(a < BODY_LANDMARKS && b < BODY_LANDMARKS);
         }
@@ -297,11 +287,7 @@ mod tests {
 
     #[test]
     fn world_landmarks_rotate_in_the_image_plane() {
-        let roi = Roi {
-            center: PointPx::new(0.0, 0.0),
-            size_px: 1.0,
-            rotation_rad: std::f32::consts::FRAC_PI_2,
-        };
+        let roi = Roi { center: PointPx::new(0.0, 0.0), size_px: 1.0, rotation_rad: std::f32::consts::FRAC_PI_2 };
         let mut raw = vec![0.0f32; MODEL_LANDMARKS * 3];
         raw[0] = 1.0;
         raw[2] = 0.5;

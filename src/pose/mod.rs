@@ -12,6 +12,7 @@ pub mod model;
 pub mod roi;
 pub mod segmentation;
 pub mod smoothing;
+pub mod subject;
 pub mod tensor;
 
 use std::path::PathBuf;
@@ -23,18 +24,16 @@ use opencv::prelude::*;
 use ort::session::Session;
 use ort::value::TensorRef;
 
-use detector::{
-    remove_letterbox, weighted_nms, Detection, DetectionDecoder, Letterbox, DETECTOR_INPUT_PX,
-    NMS_IOU,
-};
+use detector::{remove_letterbox, weighted_nms, Detection, DetectionDecoder, Letterbox, DETECTOR_INPUT_PX, NMS_IOU};
 use landmarks::{
-    decode_crop_landmarks, project_to_frame, refine_with_heatmap, world_landmarks, Landmark,
-    AUX_CENTER, AUX_SCALE, BODY_LANDMARKS, LANDMARK_INPUT_PX,
+    decode_crop_landmarks, project_to_frame, refine_with_heatmap, world_landmarks, Landmark, AUX_CENTER, AUX_SCALE,
+    BODY_LANDMARKS, LANDMARK_INPUT_PX,
 };
 use model::{build_session, read_model, ModelChoice, ModelFiles, Runtime, SessionOptions};
-use roi::{PointPx, Roi};
+use roi::{PointPx, Roi, ROI_SCALE};
 use segmentation::SegmentationMask;
 use smoothing::{OneEuroParams, PointSmoother, VisibilitySmoother};
+use subject::{SubjectLock, SubjectLockConfig};
 use tensor::{Border, Normalization, TensorBuilder};
 
 /// Errors of the pose stage.
@@ -48,21 +47,13 @@ pub enum PoseError {
     RuntimeLoad { path: PathBuf, reason: String },
     /// The library is an unsupported ONNX Runtime version.
     #[error("{}: ONNX Runtime {found} is not supported; hinge needs {required} (run `make setup` to fetch 1.31.1)", .path.display())]
-    RuntimeVersion {
-        path: PathBuf,
-        found: String,
-        required: String,
-    },
+    RuntimeVersion { path: PathBuf, found: String, required: String },
     /// A model file does not exist.
     #[error("{}: model file not found", .path.display())]
     ModelNotFound { path: PathBuf },
     /// A bundled model variant was not found in any models directory.
     #[error("model `{variant}` not found in {}{hint}", display_paths(.searched))]
-    ModelMissing {
-        variant: String,
-        searched: Vec<PathBuf>,
-        hint: String,
-    },
+    ModelMissing { variant: String, searched: Vec<PathBuf>, hint: String },
     /// A model file could not be read.
     #[error("{}: cannot read model file: {source}", .path.display())]
     ModelRead {
@@ -72,11 +63,7 @@ pub enum PoseError {
     },
     /// A bundled model's content differs from the shipped one.
     #[error("{}: model file is corrupted or modified (sha256 {actual}, expected {expected}); restore it with `git checkout models/` or `make models`", .path.display())]
-    ModelHashMismatch {
-        path: PathBuf,
-        expected: String,
-        actual: String,
-    },
+    ModelHashMismatch { path: PathBuf, expected: String, actual: String },
     /// ONNX Runtime rejected the model.
     #[error("{}: not a usable ONNX model: {reason}", .path.display())]
     ModelLoad { path: PathBuf, reason: String },
@@ -100,19 +87,12 @@ impl From<opencv::Error> for PoseError {
 // io::Error is not Clone; the Arc keeps PoseError cloneable for the runtime cache.
 impl PoseError {
     pub(crate) fn read(path: PathBuf, e: std::io::Error) -> Self {
-        PoseError::ModelRead {
-            path,
-            source: std::sync::Arc::new(e),
-        }
+        PoseError::ModelRead { path, source: std::sync::Arc::new(e) }
     }
 }
 
 fn display_paths(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
 /// Settings of the pose stage.
@@ -130,9 +110,8 @@ pub struct PoseConfig {
     pub keep_segmentation: bool,
     /// Landmark-model pose score below which the person counts as lost.
     pub min_presence: f32,
-    /// Seconds after a loss during which re-detection prefers the detection
-    /// nearest to where the subject was (keeps bystanders from taking over).
-    pub reacquire_window_s: f64,
+    /// How a lost subject is told apart from bystanders on re-detection.
+    pub subject_lock: SubjectLockConfig,
 }
 
 impl Default for PoseConfig {
@@ -144,7 +123,7 @@ impl Default for PoseConfig {
             smoothing: true,
             keep_segmentation: false,
             min_presence: 0.5,
-            reacquire_window_s: 2.0,
+            subject_lock: SubjectLockConfig::default(),
         }
     }
 }
@@ -205,15 +184,8 @@ pub struct PoseFrame {
 }
 
 /// Checks that a session has the input and outputs we read.
-fn check_interface(
-    session: &Session,
-    path: &std::path::Path,
-    outputs: &[&str],
-) -> Result<(), PoseError> {
-    let bad = |reason: String| PoseError::ModelInterface {
-        path: path.to_path_buf(),
-        reason,
-    };
+fn check_interface(session: &Session, path: &std::path::Path, outputs: &[&str]) -> Result<(), PoseError> {
+    let bad = |reason: String| PoseError::ModelInterface { path: path.to_path_buf(), reason };
     if !session.inputs().iter().any(|i| i.name() == "input_1") {
         return Err(bad("no input named `input_1`".into()));
     }
@@ -238,8 +210,8 @@ pub struct PoseEstimator {
     landmark_tensor: Array4<f32>,
     /// ROI for the next frame, from this frame's landmarks.
     tracked_roi: Option<Roi>,
-    /// Where and when the subject was last seen (hip centre).
-    last_seen: Option<(PointPx, f64, f32)>,
+    /// Keeps the same person across losses.
+    subject: SubjectLock,
     body_smoother: PointSmoother,
     aux_smoother: PointSmoother,
     world_smoother: PointSmoother,
@@ -254,11 +226,7 @@ impl PoseEstimator {
     }
 
     /// Loads explicit model files.
-    pub fn with_files(
-        runtime: &Runtime,
-        config: PoseConfig,
-        files: ModelFiles,
-    ) -> Result<Self, PoseError> {
+    pub fn with_files(runtime: &Runtime, config: PoseConfig, files: ModelFiles) -> Result<Self, PoseError> {
         let det_bytes = read_model(&files.detector, files.detector_sha256)?;
         let lmk_bytes = read_model(&files.landmark, files.landmark_sha256)?;
         let detector = build_session(runtime, &files.detector, &det_bytes, config.session)?;
@@ -267,13 +235,7 @@ impl PoseEstimator {
         check_interface(
             &landmark,
             &files.landmark,
-            &[
-                "Identity",
-                "Identity_1",
-                "Identity_2",
-                "Identity_3",
-                "Identity_4",
-            ],
+            &["Identity", "Identity_1", "Identity_2", "Identity_3", "Identity_4"],
         )?;
         let d = DETECTOR_INPUT_PX as usize;
         let l = LANDMARK_INPUT_PX as usize;
@@ -282,20 +244,12 @@ impl PoseEstimator {
             detector,
             landmark,
             decoder: DetectionDecoder::new(),
-            detector_input: TensorBuilder::new(
-                DETECTOR_INPUT_PX,
-                Normalization::SIGNED,
-                Border::Zero,
-            ),
-            landmark_input: TensorBuilder::new(
-                LANDMARK_INPUT_PX,
-                Normalization::UNIT,
-                Border::Replicate,
-            ),
+            detector_input: TensorBuilder::new(DETECTOR_INPUT_PX, Normalization::SIGNED, Border::Zero),
+            landmark_input: TensorBuilder::new(LANDMARK_INPUT_PX, Normalization::UNIT, Border::Replicate),
             detector_tensor: Array4::zeros((1, d, d, 3)),
             landmark_tensor: Array4::zeros((1, l, l, 3)),
             tracked_roi: None,
-            last_seen: None,
+            subject: SubjectLock::new(config.subject_lock),
             body_smoother: PointSmoother::new(OneEuroParams::LANDMARKS),
             aux_smoother: PointSmoother::new(OneEuroParams::AUXILIARY),
             world_smoother: PointSmoother::unscaled(OneEuroParams::WORLD),
@@ -315,7 +269,7 @@ impl PoseEstimator {
     /// Forgets the tracked person (e.g. between unrelated clips).
     pub fn reset(&mut self) {
         self.tracked_roi = None;
-        self.last_seen = None;
+        self.subject.reset();
         self.reset_smoothing();
     }
 
@@ -327,68 +281,34 @@ impl PoseEstimator {
     }
 
     /// Runs the detector on the whole frame; detections sorted best first.
-    pub fn detect(
-        &mut self,
-        frame_bgr: &Mat,
-        times: &mut StageTimes,
-    ) -> Result<Vec<Detection>, PoseError> {
+    pub fn detect(&mut self, frame_bgr: &Mat, times: &mut StageTimes) -> Result<Vec<Detection>, PoseError> {
         let (w, h) = (frame_bgr.cols() as u32, frame_bgr.rows() as u32);
         let t0 = Instant::now();
-        let tensor = self
-            .detector_tensor
-            .as_slice_mut()
-            .expect("contiguous tensor");
-        self.detector_input
-            .fill(frame_bgr, &Letterbox::roi(w, h), tensor)?;
+        let tensor = self.detector_tensor.as_slice_mut().expect("contiguous tensor");
+        self.detector_input.fill(frame_bgr, &Letterbox::roi(w, h), tensor)?;
         let t1 = Instant::now();
         times.preprocess += t1 - t0;
-        let infer = |e: ort::Error| PoseError::Inference {
-            model: "detector",
-            reason: e.to_string(),
-        };
+        let infer = |e: ort::Error| PoseError::Inference { model: "detector", reason: e.to_string() };
         let input = TensorRef::from_array_view(&self.detector_tensor).map_err(infer)?;
-        let outputs = self
-            .detector
-            .run(ort::inputs!["input_1" => input])
-            .map_err(infer)?;
+        let outputs = self.detector.run(ort::inputs!["input_1" => input]).map_err(infer)?;
         let t2 = Instant::now();
         times.detector += t2 - t1;
-        let (_, regressors) = outputs["Identity"]
-            .try_extract_tensor::<f32>()
-            .map_err(infer)?;
-        let (_, logits) = outputs["Identity_1"]
-            .try_extract_tensor::<f32>()
-            .map_err(infer)?;
+        let (_, regressors) = outputs["Identity"].try_extract_tensor::<f32>().map_err(infer)?;
+        let (_, logits) = outputs["Identity_1"].try_extract_tensor::<f32>().map_err(infer)?;
         let mut detections = weighted_nms(self.decoder.decode(regressors, logits), NMS_IOU);
         remove_letterbox(&mut detections, Letterbox::for_frame(w, h));
         times.postprocess += t2.elapsed();
         Ok(detections)
     }
 
-    /// Picks the detection to follow: the one nearest to where the subject
-    /// was last seen (if recently), else the most confident.
-    fn choose_detection(
-        &self,
-        detections: &[Detection],
-        w: u32,
-        h: u32,
-        time_s: f64,
-    ) -> Option<Roi> {
-        let pick = match self.last_seen {
-            Some((hip, seen_s, size)) if time_s - seen_s <= self.config.reacquire_window_s => {
-                detections
-                    .iter()
-                    .filter(|d| d.hip_center_px(w, h).distance(hip) < size)
-                    .min_by(|a, b| {
-                        a.hip_center_px(w, h)
-                            .distance(hip)
-                            .total_cmp(&b.hip_center_px(w, h).distance(hip))
-                    })
-                    .or(detections.first())
-            }
-            _ => detections.first(),
-        };
-        pick.and_then(|d| d.roi(w, h))
+    /// Picks the detection to follow (see [`SubjectLock`]).
+    fn choose_detection(&mut self, detections: &[Detection], w: u32, h: u32, time_s: f64) -> Option<Roi> {
+        let candidates: Vec<(PointPx, f32)> = detections
+            .iter()
+            .map(|d| (d.hip_center_px(w, h), d.roi(w, h).map_or(0.0, |r| r.size_px / ROI_SCALE / 2.0)))
+            .collect();
+        let pick = self.subject.choose(&candidates, time_s)?;
+        detections[pick].roi(w, h)
     }
 
     /// Processes the next video frame (BGR, upright) observed at `time_s`.
@@ -399,6 +319,11 @@ impl PoseEstimator {
             Some(roi) => (Some(roi), false),
             None => {
                 let detections = self.detect(frame_bgr, &mut times)?;
+                tracing::debug!(
+                    time_s,
+                    detections = ?detections.iter().map(|d| (d.score, d.hip_center_px(w, h))).collect::<Vec<_>>(),
+                    "re-detecting"
+                );
                 (self.choose_detection(&detections, w, h, time_s), true)
             }
         };
@@ -423,50 +348,31 @@ impl PoseEstimator {
         times: &mut StageTimes,
     ) -> Result<Option<Pose>, PoseError> {
         let t0 = Instant::now();
-        let tensor = self
-            .landmark_tensor
-            .as_slice_mut()
-            .expect("contiguous tensor");
+        let tensor = self.landmark_tensor.as_slice_mut().expect("contiguous tensor");
         self.landmark_input.fill(frame_bgr, &roi, tensor)?;
         let t1 = Instant::now();
         times.preprocess += t1 - t0;
-        let infer = |e: ort::Error| PoseError::Inference {
-            model: "landmark",
-            reason: e.to_string(),
-        };
+        let infer = |e: ort::Error| PoseError::Inference { model: "landmark", reason: e.to_string() };
         let input = TensorRef::from_array_view(&self.landmark_tensor).map_err(infer)?;
-        let outputs = self
-            .landmark
-            .run(ort::inputs!["input_1" => input])
-            .map_err(infer)?;
+        let outputs = self.landmark.run(ort::inputs!["input_1" => input]).map_err(infer)?;
         let t2 = Instant::now();
         times.landmark_model += t2 - t1;
 
-        let (_, flag) = outputs["Identity_1"]
-            .try_extract_tensor::<f32>()
-            .map_err(infer)?;
+        let (_, flag) = outputs["Identity_1"].try_extract_tensor::<f32>().map_err(infer)?;
         let score = flag.first().copied().unwrap_or(0.0);
         if !(score >= self.config.min_presence) {
             times.postprocess += t2.elapsed();
             return Ok(None);
         }
-        let (_, raw) = outputs["Identity"]
-            .try_extract_tensor::<f32>()
-            .map_err(infer)?;
-        let (_, heatmap) = outputs["Identity_3"]
-            .try_extract_tensor::<f32>()
-            .map_err(infer)?;
-        let (_, world_raw) = outputs["Identity_4"]
-            .try_extract_tensor::<f32>()
-            .map_err(infer)?;
+        let (_, raw) = outputs["Identity"].try_extract_tensor::<f32>().map_err(infer)?;
+        let (_, heatmap) = outputs["Identity_3"].try_extract_tensor::<f32>().map_err(infer)?;
+        let (_, world_raw) = outputs["Identity_4"].try_extract_tensor::<f32>().map_err(infer)?;
         let mut crop = decode_crop_landmarks(raw);
         refine_with_heatmap(&mut crop, heatmap);
         let all = project_to_frame(&crop, &roi);
         let mut world_m = world_landmarks(world_raw, &roi);
         let segmentation = if self.config.keep_segmentation {
-            let (_, seg) = outputs["Identity_2"]
-                .try_extract_tensor::<f32>()
-                .map_err(infer)?;
+            let (_, seg) = outputs["Identity_2"].try_extract_tensor::<f32>().map_err(infer)?;
             Some(SegmentationMask::new(seg.to_vec(), roi))
         } else {
             None
@@ -475,13 +381,10 @@ impl PoseEstimator {
         let t3 = Instant::now();
         times.postprocess += t3 - t2;
 
-        let mut body: [[f32; 3]; BODY_LANDMARKS] =
-            std::array::from_fn(|k| [all[k].x_px, all[k].y_px, all[k].z_px]);
+        let mut body: [[f32; 3]; BODY_LANDMARKS] = std::array::from_fn(|k| [all[k].x_px, all[k].y_px, all[k].z_px]);
         let mut visibility: [f32; BODY_LANDMARKS] = std::array::from_fn(|k| all[k].visibility);
-        let mut aux = [
-            [all[AUX_CENTER].x_px, all[AUX_CENTER].y_px, 0.0],
-            [all[AUX_SCALE].x_px, all[AUX_SCALE].y_px, 0.0],
-        ];
+        let mut aux =
+            [[all[AUX_CENTER].x_px, all[AUX_CENTER].y_px, 0.0], [all[AUX_SCALE].x_px, all[AUX_SCALE].y_px, 0.0]];
         if self.config.smoothing {
             self.visibility_smoother.apply(&mut visibility);
             self.body_smoother.apply(time_s, &mut body);
@@ -496,24 +399,10 @@ impl PoseEstimator {
             presence: all[k].presence,
         });
         // next frame's ROI from the (smoothed) helper landmarks
-        let next = Roi::from_alignment_points(
-            PointPx::new(aux[0][0], aux[0][1]),
-            PointPx::new(aux[1][0], aux[1][1]),
-        );
+        let next = Roi::from_alignment_points(PointPx::new(aux[0][0], aux[0][1]), PointPx::new(aux[1][0], aux[1][1]));
         self.tracked_roi = next;
-        self.last_seen = Some((
-            PointPx::new(aux[0][0], aux[0][1]),
-            time_s,
-            roi.size_px * 0.5,
-        ));
+        self.subject.seen(PointPx::new(aux[0][0], aux[0][1]), roi.size_px / ROI_SCALE / 2.0, time_s);
         times.smoothing += t3.elapsed();
-        Ok(Some(Pose {
-            landmarks,
-            world_m,
-            score,
-            roi,
-            detected,
-            segmentation,
-        }))
+        Ok(Some(Pose { landmarks, world_m, score, roi, detected, segmentation }))
     }
 }

@@ -60,17 +60,14 @@ impl std::str::FromStr for LandmarkVariant {
             "lite" => Ok(Self::Lite),
             "full" => Ok(Self::Full),
             "heavy" => Ok(Self::Heavy),
-            other => Err(format!(
-                "unknown model variant `{other}` (expected lite, full or heavy)"
-            )),
+            other => Err(format!("unknown model variant `{other}` (expected lite, full or heavy)")),
         }
     }
 }
 
 /// File name and SHA-256 of the bundled detector.
 pub const DETECTOR_FILE: &str = "pose_detection.onnx";
-pub const DETECTOR_SHA256: &str =
-    "58a074ad94a7a61a7f7153f06b0e907fadd3a84e2f8647e531fb1760baa7c596";
+pub const DETECTOR_SHA256: &str = "58a074ad94a7a61a7f7153f06b0e907fadd3a84e2f8647e531fb1760baa7c596";
 
 /// Which landmark model to use: a bundled variant or an ONNX file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,21 +135,12 @@ pub fn ort_library_candidates(explicit: Option<&Path>) -> Vec<PathBuf> {
         c.push(exe_dir.join(ORT_LIB_NAME));
         c.push(exe_dir.join("../lib/hinge").join(ORT_LIB_NAME));
     }
-    c.push(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("vendor/onnxruntime")
-            .join(ORT_LIB_NAME),
-    );
+    c.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("vendor/onnxruntime").join(ORT_LIB_NAME));
     c
 }
 
 fn exe_dir() -> Option<PathBuf> {
-    std::env::current_exe()
-        .ok()?
-        .canonicalize()
-        .ok()?
-        .parent()
-        .map(Path::to_path_buf)
+    std::env::current_exe().ok()?.canonicalize().ok()?.parent().map(Path::to_path_buf)
 }
 
 /// The loaded ONNX Runtime.
@@ -179,31 +167,19 @@ impl Runtime {
         } else {
             match candidates.iter().find(|p| p.is_file()) {
                 Some(p) => p.clone(),
-                None => {
-                    return Err(PoseError::RuntimeNotFound {
-                        searched: candidates,
-                    })
-                }
+                None => return Err(PoseError::RuntimeNotFound { searched: candidates }),
             }
         };
         if !path.is_file() {
-            return Err(PoseError::RuntimeNotFound {
-                searched: vec![path],
-            });
+            return Err(PoseError::RuntimeNotFound { searched: vec![path] });
         }
         let builder = ort::init_from(&path).map_err(|e| classify_load_error(&path, e))?;
         let environment = builder
             .with_name("hinge")
             .with_telemetry(false)
             .build()
-            .map_err(|e| PoseError::RuntimeLoad {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
-        Ok(Runtime {
-            library: path,
-            environment,
-        })
+            .map_err(|e| PoseError::RuntimeLoad { path: path.clone(), reason: e.to_string() })?;
+        Ok(Runtime { library: path, environment })
     }
 
     /// Version string reported by the loaded library.
@@ -229,10 +205,7 @@ fn classify_load_error(path: &Path, e: ort::LoadDynamicError) -> PoseError {
             required: format!(">= 1.{}", ort::MINOR_VERSION),
         };
     }
-    PoseError::RuntimeLoad {
-        path: path.to_path_buf(),
-        reason: msg,
-    }
+    PoseError::RuntimeLoad { path: path.to_path_buf(), reason: msg }
 }
 
 /// Threading of ONNX Runtime sessions.
@@ -246,19 +219,14 @@ pub struct SessionOptions {
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        Self {
-            intra_op_threads: 1,
-            allow_spinning: false,
-        }
+        Self { intra_op_threads: 1, allow_spinning: false }
     }
 }
 
 /// Reads a model file and checks its SHA-256 when one is expected.
 pub fn read_model(path: &Path, expected_sha256: Option<&str>) -> Result<Vec<u8>, PoseError> {
     if !path.exists() {
-        return Err(PoseError::ModelNotFound {
-            path: path.to_path_buf(),
-        });
+        return Err(PoseError::ModelNotFound { path: path.to_path_buf() });
     }
     let bytes = std::fs::read(path).map_err(|e| PoseError::read(path.to_path_buf(), e))?;
     if let Some(expected) = expected_sha256 {
@@ -285,10 +253,7 @@ pub fn build_session(
     bytes: &[u8],
     options: SessionOptions,
 ) -> Result<Session, PoseError> {
-    let load = |reason: String| PoseError::ModelLoad {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let load = |reason: String| PoseError::ModelLoad { path: path.to_path_buf(), reason };
     Session::builder(runtime.environment())
         .map_err(|e| load(e.to_string()))?
         .with_optimization_level(GraphOptimizationLevel::All)
@@ -297,10 +262,7 @@ pub fn build_session(
         .map_err(|e| load(e.to_string()))?
         .with_inter_threads(1)
         .map_err(|e| load(e.to_string()))?
-        .with_config_entry(
-            "session.intra_op.allow_spinning",
-            if options.allow_spinning { "1" } else { "0" },
-        )
+        .with_config_entry("session.intra_op.allow_spinning", if options.allow_spinning { "1" } else { "0" })
         .map_err(|e| load(e.to_string()))?
         .commit_from_memory(bytes)
         .map_err(|e| load(e.to_string()))
@@ -319,18 +281,11 @@ pub struct ModelFiles {
 
 impl ModelFiles {
     /// Finds the files for `choice` in the model search directories.
-    pub fn resolve(
-        choice: &ModelChoice,
-        models_dir: Option<&Path>,
-    ) -> Result<ModelFiles, PoseError> {
+    pub fn resolve(choice: &ModelChoice, models_dir: Option<&Path>) -> Result<ModelFiles, PoseError> {
         let dirs = model_search_dirs(models_dir);
         let find = |name: &str| dirs.iter().map(|d| d.join(name)).find(|p| p.is_file());
         let detector = find(DETECTOR_FILE).ok_or_else(|| PoseError::ModelNotFound {
-            path: dirs
-                .first()
-                .cloned()
-                .unwrap_or_default()
-                .join(DETECTOR_FILE),
+            path: dirs.first().cloned().unwrap_or_default().join(DETECTOR_FILE),
         })?;
         let (landmark, landmark_sha256) = match choice {
             ModelChoice::Variant(v) => {

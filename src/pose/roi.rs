@@ -72,11 +72,7 @@ impl Roi {
             return None;
         }
         let rotation = PI / 2.0 - (-(scale_point.y - center.y)).atan2(scale_point.x - center.x);
-        Some(Roi {
-            center,
-            size_px: size * ROI_SCALE,
-            rotation_rad: normalize_radians(rotation),
-        })
+        Some(Roi { center, size_px: size * ROI_SCALE, rotation_rad: normalize_radians(rotation) })
     }
 
     /// Maps a point given in crop-normalised coordinates (0..1 across the
@@ -85,10 +81,7 @@ impl Roi {
         let (s, c) = self.rotation_rad.sin_cos();
         let dx = (u - 0.5) * self.size_px;
         let dy = (v - 0.5) * self.size_px;
-        PointPx {
-            x: c * dx - s * dy + self.center.x,
-            y: s * dx + c * dy + self.center.y,
-        }
+        PointPx { x: c * dx - s * dy + self.center.x, y: s * dx + c * dy + self.center.y }
     }
 
     /// Inverse of [`Roi::crop_to_frame`]: frame pixels to crop-normalised.
@@ -111,16 +104,12 @@ impl Roi {
         let cx = self.center.x as f64;
         let cy = self.center.y as f64;
         // frame = center + R * (col*k - half, row*k - half)
-        [
-            [c * k, -s * k, cx - c * half + s * half],
-            [s * k, c * k, cy - s * half - c * half],
-        ]
+        [[c * k, -s * k, cx - c * half + s * half], [s * k, c * k, cy - s * half - c * half]]
     }
 
     /// Axis-aligned bounding box of the rotated square: (x_min, y_min, x_max, y_max).
     pub fn bounds(&self) -> (f32, f32, f32, f32) {
-        let corners =
-            [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)].map(|(u, v)| self.crop_to_frame(u, v));
+        let corners = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)].map(|(u, v)| self.crop_to_frame(u, v));
         let xs = corners.iter().map(|p| p.x);
         let ys = corners.iter().map(|p| p.y);
         (
@@ -139,16 +128,14 @@ mod tests {
 
     #[test]
     fn upside_down_body_is_rotated_by_pi() {
-        let roi =
-            Roi::from_alignment_points(PointPx::new(50.0, 50.0), PointPx::new(50.0, 90.0)).unwrap();
+        let roi = Roi::from_alignment_points(PointPx::new(50.0, 50.0), PointPx::new(50.0, 90.0)).unwrap();
         assert!((roi.rotation_rad.abs() - PI).abs() < 1e-5);
     }
 
     #[test]
     fn body_lying_with_head_to_the_right_is_rotated_clockwise_90() {
         // scale point to the right of the centre: the crop must turn by +90°
-        let roi =
-            Roi::from_alignment_points(PointPx::new(50.0, 50.0), PointPx::new(90.0, 50.0)).unwrap();
+        let roi = Roi::from_alignment_points(PointPx::new(50.0, 50.0), PointPx::new(90.0, 50.0)).unwrap();
         assert!((roi.rotation_rad - PI / 2.0).abs() < 1e-5);
         // the top-centre of the crop is where the scale point direction goes
         let top = roi.crop_to_frame(0.5, 0.0);
@@ -164,11 +151,7 @@ mod tests {
 
     #[test]
     fn affine_matches_crop_to_frame_at_pixel_positions() {
-        let roi = Roi {
-            center: PointPx::new(320.0, 240.0),
-            size_px: 300.0,
-            rotation_rad: 0.4,
-        };
+        let roi = Roi { center: PointPx::new(320.0, 240.0), size_px: 300.0, rotation_rad: 0.4 };
         let m = roi.crop_to_frame_affine(256);
         for (col, row) in [(0.0, 0.0), (256.0, 0.0), (128.0, 128.0), (10.0, 200.0)] {
             let x = m[0][0] * col + m[0][1] * row + m[0][2];

@@ -21,11 +21,7 @@ pub struct SegmentationMask {
 
 impl SegmentationMask {
     pub fn new(logits: Vec<f32>, roi: Roi) -> Self {
-        Self {
-            logits,
-            side_px: LANDMARK_INPUT_PX,
-            roi,
-        }
+        Self { logits, side_px: LANDMARK_INPUT_PX, roi }
     }
 
     pub fn roi(&self) -> &Roi {
@@ -51,14 +47,11 @@ impl SegmentationMask {
             return 0.0;
         }
         let (x0, y0) = (x.floor() as usize, y.floor() as usize);
-        let (x1, y1) = (
-            (x0 + 1).min(self.side_px as usize - 1),
-            (y0 + 1).min(self.side_px as usize - 1),
-        );
+        let (x1, y1) = ((x0 + 1).min(self.side_px as usize - 1), (y0 + 1).min(self.side_px as usize - 1));
         let (fx, fy) = (x - x0 as f32, y - y0 as f32);
         let at = |r: usize, c: usize| self.logits[r * self.side_px as usize + c];
-        let logit = (1.0 - fy) * ((1.0 - fx) * at(y0, x0) + fx * at(y0, x1))
-            + fy * ((1.0 - fx) * at(y1, x0) + fx * at(y1, x1));
+        let logit =
+            (1.0 - fy) * ((1.0 - fx) * at(y0, x0) + fx * at(y0, x1)) + fy * ((1.0 - fx) * at(y1, x0) + fx * at(y1, x1));
         1.0 / (1.0 + (-logit).exp())
     }
 
@@ -73,13 +66,7 @@ impl SegmentationMask {
         let mut e = Mat::default();
         opencv::core::exp(&neg, &mut e)?;
         let mut denom = Mat::default();
-        opencv::core::add(
-            &e,
-            &Scalar::all(1.0),
-            &mut denom,
-            &opencv::core::no_array(),
-            CV_32F,
-        )?;
+        opencv::core::add(&e, &Scalar::all(1.0), &mut denom, &opencv::core::no_array(), CV_32F)?;
         opencv::core::divide2(&Scalar::all(1.0), &denom, &mut prob, 1.0, CV_32F)?;
         // crop pixel (c, r) ↦ frame: the ROI affine; invert to sample frame from crop
         let m = self.roi.crop_to_frame_affine(self.side_px);
@@ -101,19 +88,14 @@ impl SegmentationMask {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opencv::prelude::*;
 
     #[test]
     fn probability_follows_the_crop_layout() {
         let side = LANDMARK_INPUT_PX as usize;
         // left half of the crop is person
-        let logits: Vec<f32> = (0..side * side)
-            .map(|i| if i % side < side / 2 { 10.0 } else { -10.0 })
-            .collect();
-        let roi = Roi {
-            center: PointPx::new(500.0, 300.0),
-            size_px: 512.0,
-            rotation_rad: 0.0,
-        };
+        let logits: Vec<f32> = (0..side * side).map(|i| if i % side < side / 2 { 10.0 } else { -10.0 }).collect();
+        let roi = Roi { center: PointPx::new(500.0, 300.0), size_px: 512.0, rotation_rad: 0.0 };
         let m = SegmentationMask::new(logits, roi);
         assert!(m.probability_at(PointPx::new(300.0, 300.0)) > 0.99);
         assert!(m.probability_at(PointPx::new(700.0, 300.0)) < 0.01);

@@ -22,23 +22,11 @@ pub struct OneEuroParams {
 
 impl OneEuroParams {
     /// Body landmarks (`min_cutoff 0.05, beta 80, derivate_cutoff 1`).
-    pub const LANDMARKS: Self = Self {
-        min_cutoff_hz: 0.05,
-        beta: 80.0,
-        derivative_cutoff_hz: 1.0,
-    };
+    pub const LANDMARKS: Self = Self { min_cutoff_hz: 0.05, beta: 80.0, derivative_cutoff_hz: 1.0 };
     /// Auxiliary (ROI) landmarks (`min_cutoff 0.01, beta 10, derivate_cutoff 1`).
-    pub const AUXILIARY: Self = Self {
-        min_cutoff_hz: 0.01,
-        beta: 10.0,
-        derivative_cutoff_hz: 1.0,
-    };
+    pub const AUXILIARY: Self = Self { min_cutoff_hz: 0.01, beta: 10.0, derivative_cutoff_hz: 1.0 };
     /// World landmarks in metres (`min_cutoff 0.1, beta 40`, no value scaling).
-    pub const WORLD: Self = Self {
-        min_cutoff_hz: 0.1,
-        beta: 40.0,
-        derivative_cutoff_hz: 1.0,
-    };
+    pub const WORLD: Self = Self { min_cutoff_hz: 0.1, beta: 40.0, derivative_cutoff_hz: 1.0 };
 }
 
 /// Frequency assumed before two timestamps are known (MediaPipe's default).
@@ -111,9 +99,7 @@ impl OneEuroFilter {
             Some(prev) => (value - prev) * value_scale * self.frequency_hz,
             None => 0.0,
         };
-        let smoothed_speed = self
-            .dx
-            .apply(speed, self.alpha(self.params.derivative_cutoff_hz));
+        let smoothed_speed = self.dx.apply(speed, self.alpha(self.params.derivative_cutoff_hz));
         let cutoff = self.params.min_cutoff_hz + self.params.beta * smoothed_speed.abs();
         self.x.apply(value, self.alpha(cutoff))
     }
@@ -130,20 +116,12 @@ pub struct PointSmoother {
 impl PointSmoother {
     /// Speed scaled by 1 / object size (pixel coordinates).
     pub fn new(params: OneEuroParams) -> Self {
-        Self {
-            params,
-            scale_by_object: true,
-            filters: Vec::new(),
-        }
+        Self { params, scale_by_object: true, filters: Vec::new() }
     }
 
     /// No speed scaling (metric coordinates).
     pub fn unscaled(params: OneEuroParams) -> Self {
-        Self {
-            params,
-            scale_by_object: false,
-            filters: Vec::new(),
-        }
+        Self { params, scale_by_object: false, filters: Vec::new() }
     }
 
     /// Forgets the history (after the person was lost).
@@ -156,9 +134,7 @@ impl PointSmoother {
     pub fn apply(&mut self, time_s: f64, points: &mut [[f32; 3]]) {
         if self.filters.len() != points.len() {
             let p = self.params;
-            self.filters = (0..points.len())
-                .map(|_| std::array::from_fn(|_| OneEuroFilter::new(p)))
-                .collect();
+            self.filters = (0..points.len()).map(|_| std::array::from_fn(|_| OneEuroFilter::new(p))).collect();
         }
         let value_scale = if self.scale_by_object {
             let scale = object_scale(points);
@@ -179,12 +155,7 @@ impl PointSmoother {
 
 /// Mean of the width and height of the points' bounding box.
 fn object_scale(points: &[[f32; 3]]) -> f64 {
-    let (mut x0, mut y0, mut x1, mut y1) = (
-        f32::INFINITY,
-        f32::INFINITY,
-        f32::NEG_INFINITY,
-        f32::NEG_INFINITY,
-    );
+    let (mut x0, mut y0, mut x1, mut y1) = (f32::INFINITY, f32::INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY);
     for p in points {
         x0 = x0.min(p[0]);
         x1 = x1.max(p[0]);
@@ -203,10 +174,7 @@ pub struct VisibilitySmoother {
 
 impl VisibilitySmoother {
     pub fn new(alpha: f32) -> Self {
-        Self {
-            alpha,
-            state: Vec::new(),
-        }
+        Self { alpha, state: Vec::new() }
     }
 
     pub fn reset(&mut self) {
@@ -241,10 +209,7 @@ mod tests {
                 max_dev = max_dev.max((y - 100.0).abs());
             }
         }
-        assert!(
-            max_dev < 0.5,
-            "still point jitter after filtering: {max_dev}"
-        );
+        assert!(max_dev < 0.5, "still point jitter after filtering: {max_dev}");
     }
 
     #[test]
@@ -256,10 +221,7 @@ mod tests {
             last = f.apply(t, 1.0 / 200.0, 300.0 * t);
         }
         let truth = 300.0 * 59.0 / 30.0;
-        assert!(
-            (last - truth).abs() < 0.05 * truth,
-            "lag too large: {last} vs {truth}"
-        );
+        assert!((last - truth).abs() < 0.05 * truth, "lag too large: {last} vs {truth}");
     }
 
     #[test]

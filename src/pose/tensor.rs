@@ -25,15 +25,9 @@ pub struct Normalization {
 
 impl Normalization {
     /// [-1, 1], the detector's range.
-    pub const SIGNED: Self = Self {
-        scale: 1.0 / 127.5,
-        offset: -1.0,
-    };
+    pub const SIGNED: Self = Self { scale: 1.0 / 127.5, offset: -1.0 };
     /// [0, 1], the landmark model's range.
-    pub const UNIT: Self = Self {
-        scale: 1.0 / 255.0,
-        offset: 0.0,
-    };
+    pub const UNIT: Self = Self { scale: 1.0 / 255.0, offset: 0.0 };
 }
 
 /// Reusable buffers for turning a region of a frame into an NHWC RGB tensor.
@@ -51,13 +45,7 @@ impl TensorBuilder {
         for (i, v) in lut.iter_mut().enumerate() {
             *v = i as f32 * norm.scale + norm.offset;
         }
-        Self {
-            side_px,
-            crop: Mat::default(),
-            lut,
-            norm,
-            border,
-        }
+        Self { side_px, crop: Mat::default(), lut, norm, border }
     }
 
     pub fn normalization(&self) -> Normalization {
@@ -110,11 +98,7 @@ mod tests {
     fn identity_roi_copies_pixels_as_rgb() {
         let mut frame = Mat::new_rows_cols_with_default(4, 4, CV_8UC3, Scalar::all(0.0)).unwrap();
         *frame.at_2d_mut::<Vec3b>(1, 2).unwrap() = Vec3b::from([10, 20, 255]); // B, G, R
-        let roi = Roi {
-            center: PointPx::new(2.0, 2.0),
-            size_px: 4.0,
-            rotation_rad: 0.0,
-        };
+        let roi = Roi { center: PointPx::new(2.0, 2.0), size_px: 4.0, rotation_rad: 0.0 };
         let mut b = TensorBuilder::new(4, Normalization::UNIT, Border::Zero);
         let mut t = vec![0.0f32; 4 * 4 * 3];
         b.fill(&frame, &roi, &mut t).unwrap();
@@ -127,11 +111,7 @@ mod tests {
     #[test]
     fn letterbox_pads_with_minus_one_for_the_detector() {
         let frame = Mat::new_rows_cols_with_default(2, 4, CV_8UC3, Scalar::all(255.0)).unwrap();
-        let roi = Roi {
-            center: PointPx::new(2.0, 1.0),
-            size_px: 4.0,
-            rotation_rad: 0.0,
-        };
+        let roi = Roi { center: PointPx::new(2.0, 1.0), size_px: 4.0, rotation_rad: 0.0 };
         let mut b = TensorBuilder::new(4, Normalization::SIGNED, Border::Zero);
         let mut t = vec![0.0f32; 4 * 4 * 3];
         b.fill(&frame, &roi, &mut t).unwrap();

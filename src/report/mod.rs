@@ -19,10 +19,7 @@ pub const SUMMARY_SCHEMA: &str = "hinge.summary/1";
 pub enum ReportError {
     /// A file or directory could not be written.
     #[error("{}: cannot write: {source}", .path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
     /// Serialisation failed.
     #[error("{}: cannot encode: {reason}", .path.display())]
     Encode { path: PathBuf, reason: String },
@@ -30,20 +27,11 @@ pub enum ReportError {
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let err = |source| ReportError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let err = |source| ReportError::Write { path: path.to_path_buf(), source };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(err)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
-        std::process::id()
-    ));
+    let tmp =
+        dir.join(format!(".{}.tmp{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("out"), std::process::id()));
     let mut f = std::fs::File::create(&tmp).map_err(err)?;
     f.write_all(bytes).map_err(err)?;
     f.sync_all().map_err(err)?;
@@ -117,10 +105,7 @@ impl<'a> Summary<'a> {
 
 /// Column names of frames.csv, in order.
 pub fn frames_csv_header() -> Vec<String> {
-    let mut h: Vec<String> = ["frame", "time_s", "person"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut h: Vec<String> = ["frame", "time_s", "person"].iter().map(|s| s.to_string()).collect();
     for n in LANDMARK_NAMES {
         h.push(format!("{n}_x"));
         h.push(format!("{n}_y"));
@@ -155,8 +140,7 @@ fn cell(v: Option<f64>, decimals: usize) -> String {
 /// frames.csv as bytes.
 pub fn frames_csv(a: &Analysis) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::with_capacity(a.frames.len() * 1200));
-    w.write_record(frames_csv_header())
-        .expect("in-memory write");
+    w.write_record(frames_csv_header()).expect("in-memory write");
     let mut row: Vec<String> = Vec::with_capacity(3 + 99 + 11);
     for f in &a.frames {
         row.clear();
@@ -196,10 +180,7 @@ pub fn frames_csv(a: &Analysis) -> Vec<u8> {
 
 /// Writes frames.csv and summary.json into `dir`; returns the paths written.
 pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })?;
     let frames = dir.join("frames.csv");
     write_atomic(&frames, &frames_csv(a))?;
     let summary = dir.join("summary.json");

@@ -89,12 +89,7 @@ pub struct RepSegmenter {
 
 impl RepSegmenter {
     pub fn new(config: RepConfig) -> Self {
-        Self {
-            config,
-            last_low: None,
-            current: Vec::new(),
-            count: 0,
-        }
+        Self { config, last_low: None, current: Vec::new(), count: 0 }
     }
 
     /// True while a repetition is in progress.
@@ -111,11 +106,7 @@ impl RepSegmenter {
     /// it could not be measured. Returns a rep when one just ended.
     pub fn push(&mut self, frame: u64, time_s: f64, depth_deg: Option<f64>) -> Option<Rep> {
         let depth_deg = depth_deg.filter(|d| d.is_finite())?;
-        let s = Sample {
-            frame,
-            time_s,
-            depth_deg,
-        };
+        let s = Sample { frame, time_s, depth_deg };
         if self.current.is_empty() {
             if depth_deg < self.config.end_deg {
                 self.last_low = Some(s);
@@ -140,11 +131,7 @@ impl RepSegmenter {
     /// Ends the stream: a rep still in progress counts if it reached depth
     /// and came at least half-way back up.
     pub fn finish(&mut self) -> Option<Rep> {
-        let peak = self
-            .current
-            .iter()
-            .map(|s| s.depth_deg)
-            .fold(f64::NEG_INFINITY, f64::max);
+        let peak = self.current.iter().map(|s| s.depth_deg).fold(f64::NEG_INFINITY, f64::max);
         let last = self.current.last()?.depth_deg;
         if last <= peak * 0.5 {
             self.close()
@@ -157,13 +144,8 @@ impl RepSegmenter {
     fn close(&mut self) -> Option<Rep> {
         let samples = std::mem::take(&mut self.current);
         let (first, last) = (samples.first()?, samples.last()?);
-        let (peak_i, peak) = samples
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.depth_deg.total_cmp(&b.1.depth_deg))?;
-        if peak.depth_deg < self.config.min_depth_deg
-            || last.time_s - first.time_s < self.config.min_duration_s
-        {
+        let (peak_i, peak) = samples.iter().enumerate().max_by(|a, b| a.1.depth_deg.total_cmp(&b.1.depth_deg))?;
+        if peak.depth_deg < self.config.min_depth_deg || last.time_s - first.time_s < self.config.min_duration_s {
             return None;
         }
         let level = self.config.bottom_fraction * peak.depth_deg;
@@ -192,15 +174,9 @@ impl RepSegmenter {
 }
 
 /// Segments a whole series at once (offline use of [`RepSegmenter`]).
-pub fn segment(
-    config: &RepConfig,
-    samples: impl IntoIterator<Item = (u64, f64, Option<f64>)>,
-) -> Vec<Rep> {
+pub fn segment(config: &RepConfig, samples: impl IntoIterator<Item = (u64, f64, Option<f64>)>) -> Vec<Rep> {
     let mut seg = RepSegmenter::new(config.clone());
-    let mut reps: Vec<Rep> = samples
-        .into_iter()
-        .filter_map(|(f, t, d)| seg.push(f, t, d))
-        .collect();
+    let mut reps: Vec<Rep> = samples.into_iter().filter_map(|(f, t, d)| seg.push(f, t, d)).collect();
     reps.extend(seg.finish());
     reps
 }

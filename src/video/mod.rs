@@ -29,19 +29,11 @@ pub enum VideoError {
     SourceUnavailable { source_name: String, reason: String },
     /// OpenCV failed while decoding.
     #[error("{source_name}: decoding failed at frame {frame}: {reason}")]
-    Decode {
-        source_name: String,
-        frame: u64,
-        reason: String,
-    },
+    Decode { source_name: String, frame: u64, reason: String },
 }
 
 fn hint_for(path: &Path) -> &'static str {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase())
-    {
+    match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()) {
         Some(e) if ["mp4", "mov", "avi", "mkv", "webm", "m4v"].contains(&e.as_str()) => {
             " (the file may be damaged or truncated)"
         }
@@ -116,68 +108,38 @@ impl VideoSource {
     /// that frames come out upright.
     pub fn open_file(path: &Path) -> Result<Self, VideoError> {
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => VideoError::NotFound {
-                path: path.to_path_buf(),
-            },
-            _ => VideoError::Unreadable {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            },
+            std::io::ErrorKind::NotFound => VideoError::NotFound { path: path.to_path_buf() },
+            _ => VideoError::Unreadable { path: path.to_path_buf(), reason: e.to_string() },
         })?;
         if meta.is_dir() {
-            return Err(VideoError::Unreadable {
-                path: path.to_path_buf(),
-                reason: "is a directory".into(),
-            });
+            return Err(VideoError::Unreadable { path: path.to_path_buf(), reason: "is a directory".into() });
         }
         if let Err(e) = std::fs::File::open(path) {
-            return Err(VideoError::Unreadable {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            });
+            return Err(VideoError::Unreadable { path: path.to_path_buf(), reason: e.to_string() });
         }
         if meta.len() == 0 {
-            return Err(VideoError::NoFrames {
-                path: path.to_path_buf(),
-            });
+            return Err(VideoError::NoFrames { path: path.to_path_buf() });
         }
         let name = path.to_string_lossy().to_string();
-        let not_video = || VideoError::NotAVideo {
-            path: path.to_path_buf(),
-        };
-        let mut capture =
-            VideoCapture::from_file(&name, videoio::CAP_FFMPEG).map_err(|_| not_video())?;
+        let not_video = || VideoError::NotAVideo { path: path.to_path_buf() };
+        let mut capture = VideoCapture::from_file(&name, videoio::CAP_FFMPEG).map_err(|_| not_video())?;
         if !capture.is_opened().unwrap_or(false) {
             return Err(not_video());
         }
         // rotate ourselves where the container says how (OpenCV 4.6 turns the wrong way)
         let rotate_cw_deg = mp4::display_rotation_cw_deg(path);
-        let _ = capture.set(
-            videoio::CAP_PROP_ORIENTATION_AUTO,
-            if rotate_cw_deg.is_some() { 0.0 } else { 1.0 },
-        );
-        Self::finish_open(
-            capture,
-            SourceKind::File(path.to_path_buf()),
-            rotate_cw_deg.unwrap_or(0),
-        )?
-        .ok_or(VideoError::NoFrames {
-            path: path.to_path_buf(),
-        })
+        let _ = capture.set(videoio::CAP_PROP_ORIENTATION_AUTO, if rotate_cw_deg.is_some() { 0.0 } else { 1.0 });
+        Self::finish_open(capture, SourceKind::File(path.to_path_buf()), rotate_cw_deg.unwrap_or(0))?
+            .ok_or(VideoError::NoFrames { path: path.to_path_buf() })
     }
 
     /// Opens a camera by index (V4L2 on Linux).
     pub fn open_camera(index: i32) -> Result<Self, VideoError> {
-        let unavailable = |reason: String| VideoError::SourceUnavailable {
-            source_name: format!("camera {index}"),
-            reason,
-        };
-        let capture =
-            VideoCapture::new(index, videoio::CAP_ANY).map_err(|e| unavailable(e.to_string()))?;
+        let unavailable =
+            |reason: String| VideoError::SourceUnavailable { source_name: format!("camera {index}"), reason };
+        let capture = VideoCapture::new(index, videoio::CAP_ANY).map_err(|e| unavailable(e.to_string()))?;
         if !capture.is_opened().unwrap_or(false) {
-            return Err(unavailable(
-                "no such camera, or it is busy / not permitted".into(),
-            ));
+            return Err(unavailable("no such camera, or it is busy / not permitted".into()));
         }
         Self::finish_open(capture, SourceKind::Camera(index), 0)?
             .ok_or_else(|| unavailable("camera delivered no frame".into()))
@@ -185,12 +147,8 @@ impl VideoSource {
 
     /// Opens a network stream or any URL FFmpeg understands (RTSP, HTTP ...).
     pub fn open_stream(url: &str) -> Result<Self, VideoError> {
-        let unavailable = |reason: String| VideoError::SourceUnavailable {
-            source_name: url.to_string(),
-            reason,
-        };
-        let capture = VideoCapture::from_file(url, videoio::CAP_FFMPEG)
-            .map_err(|e| unavailable(e.to_string()))?;
+        let unavailable = |reason: String| VideoError::SourceUnavailable { source_name: url.to_string(), reason };
+        let capture = VideoCapture::from_file(url, videoio::CAP_FFMPEG).map_err(|e| unavailable(e.to_string()))?;
         if !capture.is_opened().unwrap_or(false) {
             return Err(unavailable("FFmpeg could not open it".into()));
         }
@@ -204,19 +162,13 @@ impl VideoSource {
         rotate_cw_deg: i32,
     ) -> Result<Option<Self>, VideoError> {
         let fps = capture.get(videoio::CAP_PROP_FPS).unwrap_or(0.0);
-        let fps = if fps.is_finite() && fps > 0.5 && fps < 1000.0 {
-            fps
-        } else {
-            FALLBACK_FPS
-        };
+        let fps = if fps.is_finite() && fps > 0.5 && fps < 1000.0 { fps } else { FALLBACK_FPS };
         let count = capture.get(videoio::CAP_PROP_FRAME_COUNT).unwrap_or(0.0);
         let frame_count_hint = (count.is_finite() && count >= 1.0).then_some(count as u64);
         let rotation_deg = if rotate_cw_deg != 0 {
             rotate_cw_deg
         } else {
-            capture
-                .get(videoio::CAP_PROP_ORIENTATION_META)
-                .unwrap_or(0.0) as i32
+            capture.get(videoio::CAP_PROP_ORIENTATION_META).unwrap_or(0.0) as i32
         };
         let mut raw = Mat::default();
         let got = capture.read(&mut raw).unwrap_or(false);
@@ -235,15 +187,7 @@ impl VideoSource {
             frame_count_hint,
             rotation_deg,
         };
-        Ok(Some(Self {
-            capture,
-            info,
-            next_index: 0,
-            last_time_s: None,
-            pending: Some(first),
-            rotate_cw_deg,
-            raw,
-        }))
+        Ok(Some(Self { capture, info, next_index: 0, last_time_s: None, pending: Some(first), rotate_cw_deg, raw }))
     }
 
     pub fn info(&self) -> &VideoInfo {
@@ -261,15 +205,8 @@ impl VideoSource {
                 frame: index,
                 reason: e.to_string(),
             };
-            let target = if self.rotate_cw_deg == 0 {
-                &mut frame.image
-            } else {
-                &mut self.raw
-            };
-            let ok = self
-                .capture
-                .read(target)
-                .map_err(|e| decode_error(e, self.next_index))?;
+            let target = if self.rotate_cw_deg == 0 { &mut frame.image } else { &mut self.raw };
+            let ok = self.capture.read(target).map_err(|e| decode_error(e, self.next_index))?;
             if !ok || target.empty() {
                 return Ok(false);
             }
@@ -278,11 +215,7 @@ impl VideoSource {
                     .map_err(|e| decode_error(e, self.next_index))?;
             }
         }
-        let container_s = self
-            .capture
-            .get(videoio::CAP_PROP_POS_MSEC)
-            .unwrap_or(f64::NAN)
-            / 1000.0;
+        let container_s = self.capture.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(f64::NAN) / 1000.0;
         let step = 1.0 / self.info.fps;
         let time_s = match self.last_time_s {
             None if container_s.is_finite() && container_s >= 0.0 => container_s,

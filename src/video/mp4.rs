@@ -83,24 +83,14 @@ fn tkhd_rotation(f: &mut std::fs::File, start: u64, end: u64) -> Option<i32> {
     let mut vf = [0u8; 1];
     f.read_exact(&mut vf).ok()?;
     // version 0: 4 + 4 + 4 + 4 + 4 (times, id, reserved, duration) ; version 1: 8 + 8 + 4 + 4 + 8
-    let matrix_offset = if vf[0] == 1 {
-        4 + 8 + 8 + 4 + 4 + 8
-    } else {
-        4 + 4 + 4 + 4 + 4 + 4
-    } + 8
-        + 2
-        + 2
-        + 2
-        + 2;
+    let matrix_offset = if vf[0] == 1 { 4 + 8 + 8 + 4 + 4 + 8 } else { 4 + 4 + 4 + 4 + 4 + 4 } + 8 + 2 + 2 + 2 + 2;
     if start + matrix_offset + 36 > end {
         return None;
     }
     f.seek(SeekFrom::Start(start + matrix_offset)).ok()?;
     let mut m = [0u8; 36];
     f.read_exact(&mut m).ok()?;
-    let fixed = |i: usize| {
-        i32::from_be_bytes([m[4 * i], m[4 * i + 1], m[4 * i + 2], m[4 * i + 3]]) as f64 / 65536.0
-    };
+    let fixed = |i: usize| i32::from_be_bytes([m[4 * i], m[4 * i + 1], m[4 * i + 2], m[4 * i + 3]]) as f64 / 65536.0;
     Some(rotation_from_matrix(fixed(0), fixed(1)))
 }
 
@@ -126,14 +116,8 @@ mod tests {
     #[test]
     fn phone_sample_needs_a_quarter_turn_and_others_none() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        assert_eq!(
-            display_rotation_cw_deg(&root.join("samples/dev_sessions/devs_02_phone_rotated.mp4")),
-            Some(90)
-        );
-        assert_eq!(
-            display_rotation_cw_deg(&root.join("samples/dev/dev_01_good_side_facing_left.mp4")),
-            Some(0)
-        );
+        assert_eq!(display_rotation_cw_deg(&root.join("samples/dev_sessions/devs_02_phone_rotated.mp4")), Some(90));
+        assert_eq!(display_rotation_cw_deg(&root.join("samples/dev/dev_01_good_side_facing_left.mp4")), Some(0));
         assert_eq!(display_rotation_cw_deg(&root.join("Cargo.toml")), None);
     }
 }

@@ -1,0 +1,32 @@
+# hinge — the two commands of the README, and a few more.
+#   make demo   set up everything, then analyse a bundled sample clip
+#   make test   set up everything, then run the whole test suite
+.PHONY: setup demo test bench eval models-heavy fixtures clean
+
+SAMPLE ?= samples/dev/dev_04_rounded_lumbar_side_facing_right.mp4
+DEMO_OUT ?= out/demo
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@echo "[demo] target/release/hinge analyze $(SAMPLE) --out $(DEMO_OUT)"
+	@target/release/hinge analyze $(SAMPLE) --out $(DEMO_OUT)
+	@echo "[demo] results: $(DEMO_OUT)/frames.csv, $(DEMO_OUT)/summary.json"
+
+test: setup
+	@echo "[test] cargo test --release --locked"
+	@cargo test --release --locked
+
+bench: setup
+	@target/release/hinge bench samples/dev/dev_01_good_side_facing_left.mp4 samples/dev_sessions/devs_02_phone_rotated.mp4 tests/fixtures/real/pose2sim_single_cam01_portrait60.mp4 --model full
+
+models-heavy:
+	@bash tools/models/convert.sh models --only heavy
+
+fixtures:
+	@bash tools/make_mediapipe_fixtures.sh
+
+clean:
+	cargo clean
+	rm -rf out .work
