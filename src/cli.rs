@@ -209,6 +209,15 @@ fn cmd_analyze(g: &GlobalArgs, a: &AnalyzeArgs) -> Result<(), Failure> {
     }
     let mut est = estimator(&s)?;
     let analysis = run_analysis(&a.video, &mut est, &s)?;
+    if let Some(announced) = analysis.info.frame_count_hint {
+        let decoded = analysis.frames.len() as u64;
+        if (decoded as f64) < 0.98 * announced as f64 - 1.0 {
+            eprintln!(
+                "hinge: warning: {}: only {decoded} of {announced} announced frames could be decoded; the file may be truncated",
+                a.video.display()
+            );
+        }
+    }
     if let Some(dir) = &a.out {
         let written = write_outputs(&analysis, dir).context("writing results")?;
         if !s.quiet {

@@ -5,5 +5,16 @@
 mod cli;
 
 fn main() {
+    // FFmpeg's own messages ("moov atom not found" ...) would bury ours: hinge
+    // reports decoding problems itself. HINGE_LOG=debug keeps them.
+    let debugging = std::env::var("HINGE_LOG").is_ok_and(|v| v.contains("debug") || v.contains("trace"));
+    if !debugging && std::env::var_os("OPENCV_FFMPEG_LOGLEVEL").is_none() {
+        // SAFETY: single-threaded here, before any library reads the environment.
+        unsafe { std::env::set_var("OPENCV_FFMPEG_LOGLEVEL", "-8") };
+    }
+    if std::env::var_os("OPENCV_LOG_LEVEL").is_none() {
+        // SAFETY: as above.
+        unsafe { std::env::set_var("OPENCV_LOG_LEVEL", "ERROR") };
+    }
     std::process::exit(cli::run());
 }

@@ -1,0 +1,143 @@
+//! `hinge analyze` end to end on real clips: output files, one row per frame,
+//! rotation, real footage with bystanders.
+
+mod common;
+use common::{analyze, hinge, repo, run, stderr, stdout, Table};
+
+fn hip_track(t: &Table) -> Vec<Option<(f64, f64)>> {
+    (0..t.rows.len())
+        .map(|r| {
+            (t.get(r, "person") == "1").then(|| {
+                let x = (t.f64(r, "left_hip_x").unwrap() + t.f64(r, "right_hip_x").unwrap()) / 2.0;
+                let y = (t.f64(r, "left_hip_y").unwrap() + t.f64(r, "right_hip_y").unwrap()) / 2.0;
+                (x, y)
+            })
+        })
+        .collect()
+}
+
+/// Largest hip-centre jump between consecutive tracked frames, in pixels.
+fn max_jump(track: &[Option<(f64, f64)>]) -> f64 {
+    track
+        .windows(2)
+        .filter_map(|w| match (w[0], w[1]) {
+            (Some(a), Some(b)) => Some((a.0 - b.0).hypot(a.1 - b.1)),
+            _ => None,
+        })
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn help_shows_examples() {
+    let mut c = hinge();
+    c.arg("--help");
+    let o = run(c);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.contains("Examples:") && out.contains("hinge analyze"), "{out}");
+}
+
+#[test]
+fn writes_frames_and_summary_with_one_row_per_frame() {
+    let (dir, t) = analyze("samples/dev/dev_01_good_side_facing_left.mp4", &[]);
+    assert_eq!(t.rows.len(), 133, "one row per decoded frame");
+    assert_eq!(t.header.len(), 3 + 33 * 3 + 8 + 3);
+    for (i, row) in t.rows.iter().enumerate() {
+        assert_eq!(row[0], i.to_string());
+    }
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["schema"], "hinge.summary/1");
+    assert_eq!(summary["frames"], 133);
+    assert_eq!(summary["width"], 640);
+    assert_eq!(summary["facing"], "left");
+    assert!(summary["timing"]["stages_ms"]["landmark_model"].as_f64().unwrap() > 0.0);
+    // the landmarks land on the person: hips near the ground-truth hip joints
+    let truth = Table::read(&repo("samples/dev/dev_01_good_side_facing_left.csv"));
+    let mut err = Vec::new();
+    for r in 0..t.rows.len() {
+        let x = (t.f64(r, "left_hip_x").unwrap() + t.f64(r, "right_hip_x").unwrap()) / 2.0;
+        let y = (t.f64(r, "left_hip_y").unwrap() + t.f64(r, "right_hip_y").unwrap()) / 2.0;
+        let tx = (truth.f64(r, "hip_L_u").unwrap() + truth.f64(r, "hip_R_u").unwrap()) / 2.0;
+        let ty = (truth.f64(r, "hip_L_v").unwrap() + truth.f64(r, "hip_R_v").unwrap()) / 2.0;
+        err.push((x - tx).hypot(y - ty));
+    }
+    err.sort_by(f64::total_cmp);
+    assert!(err[err.len() / 2] < 15.0, "median hip distance to truth {:.1} px", err[err.len() / 2]);
+}
+
+#[test]
+fn json_to_stdout_matches_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = hinge();
+    c.args(["analyze", "--json", "-q", "--out"]).arg(dir.path()).arg(repo("samples/dev/dev_12_idle_side_facing_right.mp4"));
+    let o = run(c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let printed: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(printed, file);
+}
+
+#[test]
+fn phone_video_comes_out_upright() {
+    let (dir, t) = analyze("samples/dev_sessions/devs_02_phone_rotated.mp4", &[]);
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!((summary["width"].as_u64(), summary["height"].as_u64()), (Some(720), Some(1280)));
+    let truth = Table::read(&repo("samples/dev_sessions/devs_02_phone_rotated.csv"));
+    assert_eq!(t.rows.len(), truth.rows.len());
+    // head above the feet, and close to the true nose, in upright pixels
+    for r in (0..t.rows.len()).step_by(50) {
+        let nose_y = t.f64(r, "nose_y").unwrap();
+        assert!(nose_y < t.f64(r, "left_ankle_y").unwrap(), "frame {r}: upside down");
+        let d = (t.f64(r, "nose_x").unwrap() - truth.f64(r, "nose_u").unwrap()).hypot(nose_y - truth.f64(r, "nose_v").unwrap());
+        assert!(d < 30.0, "frame {r}: nose {d:.0} px from truth");
+    }
+}
+
+#[test]
+fn empty_cells_not_zeros_when_no_person() {
+    // the outdoor clip starts before the subject is detectable
+    let (_dir, t) = analyze("tests/fixtures/real/sports2d_demo_outdoor_two_people.mp4", &[]);
+    let without: Vec<usize> = (0..t.rows.len()).filter(|&r| t.get(r, "person") == "0").collect();
+    assert!(!without.is_empty());
+    for &r in &without {
+        for name in ["nose_x", "left_hip_y", "trunk_deg", "phase"] {
+            assert_eq!(t.get(r, name), "", "frame {r} {name} must be empty");
+        }
+    }
+}
+
+#[test]
+fn real_portrait_60fps_with_bystander_is_tracked() {
+    let (_dir, t) = analyze("tests/fixtures/real/pose2sim_single_cam01_portrait60.mp4", &[]);
+    assert_eq!(t.rows.len(), 100);
+    let track = hip_track(&t);
+    let tracked = track.iter().filter(|p| p.is_some()).count();
+    assert!(tracked >= 95, "subject tracked in {tracked}/100 frames");
+    assert!(max_jump(&track) < 60.0, "hip centre jumped {:.0} px between frames: swapped person?", max_jump(&track));
+}
+
+#[test]
+fn real_multi_person_keeps_one_subject() {
+    let (_dir, t) = analyze("tests/fixtures/real/pose2sim_multi_cam01_portrait60.mp4", &[]);
+    let track = hip_track(&t);
+    let tracked = track.iter().filter(|p| p.is_some()).count();
+    assert!(tracked >= 95, "subject tracked in {tracked}/100 frames");
+    assert!(max_jump(&track) < 60.0, "hip centre jumped {:.0} px between frames", max_jump(&track));
+}
+
+#[test]
+fn outdoor_two_people_never_swaps_to_the_bystander() {
+    // The subject (on the box) flips off it; while in the air the detector
+    // sees only the passer-by, who must not be taken for the subject.
+    let (_dir, t) = analyze("tests/fixtures/real/sports2d_demo_outdoor_two_people.mp4", &[]);
+    assert_eq!(t.rows.len(), 230);
+    let track = hip_track(&t);
+    // the passer-by walks along the bottom of the frame (hip y > 650 px, x < 600 px)
+    for (i, p) in track.iter().enumerate() {
+        if let Some((x, y)) = p {
+            assert!(!(*y > 650.0 && *x < 600.0), "frame {i}: tracking the passer-by at ({x:.0}, {y:.0})");
+        }
+    }
+    let tracked = track.iter().filter(|p| p.is_some()).count();
+    assert!(tracked >= 180, "subject tracked in only {tracked}/230 frames");
+}

@@ -1,0 +1,89 @@
+//! Shared helpers of the integration tests: run the real binary on real clips.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Repository root.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A path under the repository root.
+pub fn repo(rel: &str) -> PathBuf {
+    root().join(rel)
+}
+
+/// The `hinge` binary under test, with the environment cleared of overrides.
+pub fn hinge() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hinge"));
+    c.env_remove("ORT_DYLIB_PATH").env_remove("HINGE_MODELS_DIR").env_remove("HINGE_LOG");
+    c
+}
+
+/// Runs a command and returns its output.
+pub fn run(mut c: Command) -> Output {
+    c.output().expect("binary runs")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+/// A parsed CSV: header and rows of cells.
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn read(path: &Path) -> Table {
+        let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let header = r.headers().unwrap().iter().map(str::to_string).collect();
+        let rows = r.records().map(|x| x.unwrap().iter().map(str::to_string).collect()).collect();
+        Table { header, rows }
+    }
+
+    pub fn col(&self, name: &str) -> usize {
+        self.header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"))
+    }
+
+    pub fn get(&self, row: usize, name: &str) -> &str {
+        &self.rows[row][self.col(name)]
+    }
+
+    pub fn f64(&self, row: usize, name: &str) -> Option<f64> {
+        let s = self.get(row, name);
+        (!s.is_empty()).then(|| s.parse().unwrap_or_else(|_| panic!("{name}: not a number: {s}")))
+    }
+}
+
+/// Analyses `clip` (repo-relative) into a fresh temporary directory.
+pub fn analyze(clip: &str, extra: &[&str]) -> (tempfile::TempDir, Table) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = hinge();
+    c.arg("analyze").arg(repo(clip)).arg("--out").arg(dir.path()).arg("--quiet").args(extra);
+    let o = run(c);
+    assert!(o.status.success(), "analyze {clip} failed: {}", stderr(&o));
+    let t = Table::read(&dir.path().join("frames.csv"));
+    (dir, t)
+}
+
+/// Declares a test that runs the binary: `hinge_test!(name, |cmd| { ... })`
+/// gets a fresh `Command` for `hinge` and a temporary directory.
+#[macro_export]
+macro_rules! hinge_test {
+    ($name:ident, |$cmd:ident, $dir:ident| $body:block) => {
+        #[test]
+        fn $name() {
+            let $dir = tempfile::tempdir().unwrap();
+            #[allow(unused_mut)]
+            let mut $cmd = common::hinge();
+            $body
+        }
+    };
+}
