@@ -11,9 +11,10 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::faults::{frame_faults, rep_faults, standing_faults, Fault, FaultSet};
-use crate::kinematics::{self, Facing, FacingVote, FrameMetrics};
+use crate::kinematics::sagittal::FrameFeatures;
+use crate::kinematics::{self, BodyFrame, ClipView, Facing, FrameMetrics};
 use crate::pose::landmarks::{Landmark, BODY_LANDMARKS};
-use crate::pose::{Pose, PoseError, PoseEstimator, StageTimes};
+use crate::pose::{PoseError, PoseEstimator, StageTimes};
 use crate::reps::{segment, Phase, Rep};
 use crate::video::{Frame, VideoError, VideoInfo, VideoSource};
 
@@ -36,6 +37,8 @@ pub struct FrameRecord {
     /// Landmarks in frame pixels, when a person was tracked.
     pub landmarks: Option<[Landmark; BODY_LANDMARKS]>,
     pub metrics: FrameMetrics,
+    /// Intermediate measurements (not written to frames.csv).
+    pub features: FrameFeatures,
     pub phase: Option<Phase>,
     /// 1-based rep the frame belongs to.
     pub rep: Option<usize>,
@@ -127,6 +130,8 @@ pub struct Analysis {
     pub info: VideoInfo,
     pub model: String,
     pub facing: Option<Facing>,
+    /// Camera view estimated for the clip (facing, near side, obliquity).
+    pub clip_view: Option<ClipView>,
     pub baseline: Baseline,
     pub view: ViewCheck,
     pub frames: Vec<FrameRecord>,
@@ -169,8 +174,7 @@ pub fn analyze_source(
     let info = source.info().clone();
     let mut timing = Timing::default();
     let mut frame = Frame::default();
-    let mut poses: Vec<(u64, f64, Option<Pose>)> = Vec::with_capacity(info.frame_count_hint.unwrap_or(0) as usize);
-    let mut facing_vote = FacingVote::default();
+    let mut bodies: Vec<Observed> = Vec::with_capacity(info.frame_count_hint.unwrap_or(0) as usize);
     loop {
         let t0 = Instant::now();
         if !source.read(&mut frame)? {
@@ -180,40 +184,69 @@ pub fn analyze_source(
         let result = estimator.process(&frame.image, frame.time_s)?;
         timing.pose.add(&result.times);
         let t1 = Instant::now();
-        if let Some(p) = &result.pose {
-            facing_vote.add(kinematics::facing_of(p));
-        }
+        // keep only what measurement needs: the outline is taken from the mask here
+        let body = result.pose.as_ref().map(BodyFrame::from_pose);
         timing.kinematics += t1.elapsed();
-        poses.push((frame.index, frame.time_s, result.pose));
+        bodies.push(Observed { index: frame.index, time_s: frame.time_s, body });
         progress(frame.index + 1, info.frame_count_hint);
     }
-    timing.frames = poses.len() as u64;
-
+    timing.frames = bodies.len() as u64;
     let t_kin = Instant::now();
-    let facing = facing_vote.has_evidence().then(|| facing_vote.facing());
-    let metrics: Vec<FrameMetrics> = poses
+    let mut analysis = interpret(name, info, estimator.files().label.clone(), &bodies, config);
+    timing.kinematics += t_kin.elapsed();
+    timing.total = started.elapsed();
+    analysis.timing = timing;
+    Ok(analysis)
+}
+
+/// One decoded frame and what pose estimation kept of it.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub index: u64,
+    pub time_s: f64,
+    pub body: Option<BodyFrame>,
+}
+
+/// From observed bodies to the analysis: view, metrics, baseline, reps, faults.
+pub fn interpret(name: &str, info: VideoInfo, model: String, bodies: &[Observed], config: &Config) -> Analysis {
+    let clip_view = ClipView::estimate(bodies.iter().filter_map(|o| o.body.as_ref()));
+    let measured: Vec<(FrameMetrics, FrameFeatures)> = bodies
         .iter()
-        .map(|(_, _, p)| {
-            p.as_ref().map(|p| kinematics::measure(p, facing.unwrap_or(Facing::Right))).unwrap_or_default()
+        .map(|o| match (&o.body, &clip_view) {
+            (Some(b), Some(v)) => kinematics::measure(b, v),
+            _ => Default::default(),
         })
         .collect();
-    let baseline = standing_baseline(&poses, &metrics, config);
+    let times: Vec<f64> = bodies.iter().map(|o| o.time_s).collect();
+    let features: Vec<FrameFeatures> = measured.iter().map(|m| m.1.clone()).collect();
+    let mut metrics: Vec<FrameMetrics> =
+        kinematics::finish_series(&times, measured.iter().map(|m| m.0).collect(), &features);
+    let has_person: Vec<bool> = bodies.iter().map(|o| o.body.is_some()).collect();
+    let baseline = standing_baseline(&times, &has_person, &metrics, config);
+    for m in &mut metrics {
+        if let (Some(t), Some(k), Some(bt), Some(bk)) =
+            (m.trunk_deg, m.knee_flexion_deg, baseline.trunk_deg, baseline.knee_flexion_deg)
+        {
+            m.ssi = kinematics::ssi(t, k, bt, bk);
+        }
+    }
     let depth = |m: &FrameMetrics| match (m.hip_angle_deg, baseline.hip_angle_deg) {
         (Some(h), Some(b)) => Some(h - b),
         _ => None,
     };
-    let reps: Vec<Rep> = segment(&config.reps, poses.iter().zip(&metrics).map(|((i, t, _), m)| (*i, *t, depth(m))));
-    let mut frames: Vec<FrameRecord> = poses
+    let reps: Vec<Rep> = segment(&config.reps, bodies.iter().zip(&metrics).map(|(o, m)| (o.index, o.time_s, depth(m))));
+    let mut frames: Vec<FrameRecord> = bodies
         .iter()
-        .zip(&metrics)
-        .map(|((index, time_s, pose), m)| {
-            let rep = reps.iter().find(|r| r.contains(*index));
-            let phase = pose.as_ref().map(|_| rep.and_then(|r| r.phase_of(*index)).unwrap_or(Phase::Standing));
+        .zip(metrics.iter().zip(measured))
+        .map(|(o, (m, (_, features)))| {
+            let rep = reps.iter().find(|r| r.contains(o.index));
+            let phase = o.body.as_ref().map(|_| rep.and_then(|r| r.phase_of(o.index)).unwrap_or(Phase::Standing));
             FrameRecord {
-                index: *index,
-                time_s: *time_s,
-                landmarks: pose.as_ref().map(|p| p.landmarks),
+                index: o.index,
+                time_s: o.time_s,
+                landmarks: o.body.as_ref().map(|p| p.landmarks),
                 metrics: *m,
+                features,
                 phase,
                 rep: rep.map(|r| r.index),
                 faults: FaultSet::default(),
@@ -229,22 +262,20 @@ pub fn analyze_source(
     let rep_summaries = reps.iter().map(|r| summarize_rep(r, &frames, &fault_frames, config)).collect();
     let clip_faults =
         standing_faults(&fault_frames, |i| frames[i as usize].phase == Some(Phase::Standing), &config.faults);
-    let view = view_check(&info, &poses, &frames);
-    timing.kinematics += t_kin.elapsed();
-    timing.total = started.elapsed();
-
-    Ok(Analysis {
+    let view = view_check(&info, bodies, clip_view.as_ref());
+    Analysis {
         video: name.to_string(),
         info,
-        model: estimator.files().label.clone(),
-        facing,
+        model,
+        facing: clip_view.map(|v| v.facing),
+        clip_view,
         baseline,
         view,
         frames,
         reps: rep_summaries,
         clip_faults,
-        timing,
-    })
+        timing: Timing::default(),
+    }
 }
 
 fn median(mut v: Vec<f64>) -> Option<f64> {
@@ -258,13 +289,13 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 
 /// Standing baseline: the median of the first `baseline_window_s` seconds
 /// with a person, or, if the clip starts moving, of the least flexed 10% of frames.
-fn standing_baseline(poses: &[(u64, f64, Option<Pose>)], metrics: &[FrameMetrics], config: &Config) -> Baseline {
-    let first_t = poses.iter().find(|p| p.2.is_some()).map(|p| p.1);
+fn standing_baseline(times: &[f64], has_person: &[bool], metrics: &[FrameMetrics], config: &Config) -> Baseline {
+    let first_t = (0..times.len()).find(|&i| has_person[i]).map(|i| times[i]);
     let Some(t0) = first_t else {
         return Baseline::default();
     };
-    let window: Vec<usize> = (0..poses.len())
-        .filter(|&i| poses[i].2.is_some() && poses[i].1 <= t0 + config.reps.baseline_window_s)
+    let window: Vec<usize> = (0..times.len())
+        .filter(|&i| has_person[i] && times[i] <= t0 + config.reps.baseline_window_s)
         .collect();
     let hip_lo = {
         let mut hips: Vec<f64> = metrics.iter().filter_map(|m| m.hip_angle_deg).collect();
@@ -334,10 +365,11 @@ fn summarize_rep(
 }
 
 /// Camera-view checks: person found, whole body in frame, big enough, side-on.
-fn view_check(info: &VideoInfo, poses: &[(u64, f64, Option<Pose>)], frames: &[FrameRecord]) -> ViewCheck {
+fn view_check(info: &VideoInfo, bodies: &[Observed], clip_view: Option<&ClipView>) -> ViewCheck {
     use crate::pose::landmarks::LandmarkId as L;
     let mut warnings = Vec::new();
-    let seen: Vec<&Pose> = poses.iter().filter_map(|p| p.2.as_ref()).collect();
+    let poses = bodies;
+    let seen: Vec<&BodyFrame> = bodies.iter().filter_map(|p| p.body.as_ref()).collect();
     if seen.is_empty() {
         warnings.push("no person found: film the whole body from the side, in good light".to_string());
         return ViewCheck { side_on: false, warnings };
@@ -389,6 +421,6 @@ fn view_check(info: &VideoInfo, poses: &[(u64, f64, Option<Pose>)], frames: &[Fr
     if !side_on {
         warnings.push("camera is not side-on: place it at hip height, square to the side of the body".to_string());
     }
-    let _ = frames;
+    let _ = clip_view;
     ViewCheck { side_on, warnings }
 }

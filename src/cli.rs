@@ -57,6 +57,56 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Measure speed: frames/s, time per stage and peak memory
     Bench(BenchArgs),
+    /// Score the analysis against a rendered footage set with ground truth
+    Eval(EvalArgs),
+    /// Analyse many videos in parallel, resumably, into one summary table
+    Batch(BatchArgs),
+    /// Combine the outputs of sharded batch runs into one summary
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+struct BatchArgs {
+    /// Video files, directories (searched recursively) or manifest CSVs (`path` column plus any of patient, session_date, side, notes ...)
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output directory (per-video folders, summary.csv, reps.csv, index.html)
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Parallel workers (default: the number of cores); each runs its own models with 1 thread
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// Redo videos that are already finished
+    #[arg(long)]
+    force: bool,
+    /// Process one deterministic slice: I/N (0-based), or N to take I from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct MergeArgs {
+    /// Batch output directories (e.g. one per shard)
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Where the combined summary goes (may be one of the inputs)
+    #[arg(long, short)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct EvalArgs {
+    /// Footage directory (manifest.json, or *.mp4 with .csv truth and .meta.json)
+    dirs: Vec<PathBuf>,
+    /// Write each clip's frames.csv, summary.json and features.csv under DIR/<clip>/
+    #[arg(long, short, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Parallel workers (one pose estimator each)
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
+    /// Print the scores as JSON instead of the table
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -129,6 +179,8 @@ fn settings(g: &GlobalArgs) -> Result<Settings, Failure> {
         model,
         models_dir: g.models_dir.clone(),
         session: SessionOptions { intra_op_threads: g.threads, allow_spinning: false },
+        // the back's outline (lumbar, pelvis, rib measures) comes from the mask
+        keep_segmentation: true,
         ..PoseConfig::default()
     };
     Ok(Settings { pose, config, ort_lib: g.ort_lib.clone(), quiet: g.quiet })
@@ -155,6 +207,9 @@ pub fn run() -> i32 {
     let result = match &cli.command {
         Command::Analyze(a) => cmd_analyze(&cli.global, a),
         Command::Bench(b) => cmd_bench(&cli.global, b),
+        Command::Eval(e) => cmd_eval(&cli.global, e),
+        Command::Batch(b) => batch_cli::cmd_batch(&cli.global.batch_settings(), b.into()),
+        Command::Merge(m) => batch_cli::cmd_merge(&m.dirs, &m.out),
     };
     match result {
         Ok(()) => 0,
@@ -310,4 +365,147 @@ fn cmd_bench(g: &GlobalArgs, b: &BenchArgs) -> Result<(), Failure> {
     }
     w(&mut out, format!("peak RSS: {:.0} MiB", peak_rss_mib().unwrap_or(f64::NAN)))?;
     Ok(())
+}
+
+fn cmd_eval(g: &GlobalArgs, e: &EvalArgs) -> Result<(), Failure> {
+    if e.dirs.is_empty() {
+        return Err(usage(anyhow::anyhow!("give at least one footage directory")));
+    }
+    let s = settings(g)?;
+    let mut clips = Vec::new();
+    for d in &e.dirs {
+        clips.extend(hinge::eval::discover(d).map_err(|err| usage(err.into()))?);
+    }
+    let jobs = e.jobs.clamp(1, 16).min(clips.len());
+    let estimators = (0..jobs).map(|_| estimator(&s)).collect::<Result<Vec<_>, _>>()?;
+    let report = hinge::eval::evaluate(&clips, estimators, &s.config, e.out.as_deref()).context("evaluating")?;
+    let mut out = std::io::stdout().lock();
+    if e.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report).context("encoding")?).context("writing to stdout")?;
+    } else {
+        write!(out, "{}", report.table()).context("writing to stdout")?;
+    }
+    Ok(())
+}
+
+impl GlobalArgs {
+    fn batch_settings(&self) -> Result<(PoseConfig, Config, Option<PathBuf>, bool), Failure> {
+        let s = settings(self)?;
+        Ok((s.pose, s.config, s.ort_lib, s.quiet))
+    }
+}
+
+impl From<&BatchArgs> for batch_cli::BatchRequest {
+    fn from(b: &BatchArgs) -> Self {
+        batch_cli::BatchRequest {
+            inputs: b.inputs.clone(),
+            out: b.out.clone(),
+            jobs: b.jobs,
+            force: b.force,
+            shard: b.shard.clone(),
+        }
+    }
+}
+
+/// `hinge batch` and `hinge merge`.
+mod batch_cli {
+    use super::{usage, Failure};
+    use anyhow::anyhow;
+    use hinge::batch::{self, BatchOptions, Status};
+    use hinge::config::Config;
+    use hinge::pose::PoseConfig;
+    use std::io::IsTerminal;
+    use std::path::PathBuf;
+    use std::time::Instant;
+
+    /// Exit code when the batch finished but some videos failed.
+    pub const EXIT_SOME_FAILED: i32 = 3;
+
+    pub struct BatchRequest {
+        pub inputs: Vec<PathBuf>,
+        pub out: PathBuf,
+        pub jobs: Option<usize>,
+        pub force: bool,
+        pub shard: Option<String>,
+    }
+
+    pub fn cmd_batch(
+        settings: &Result<(PoseConfig, Config, Option<PathBuf>, bool), Failure>,
+        req: BatchRequest,
+    ) -> Result<(), Failure> {
+        let (pose, config, ort_lib, quiet) = match settings {
+            Ok(s) => s.clone(),
+            Err(f) => return Err(Failure { code: f.code, error: anyhow!("{:#}", f.error) }),
+        };
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let jobs = req.jobs.unwrap_or(cores);
+        if jobs == 0 || jobs > 256 {
+            return Err(usage(anyhow!("--jobs must be between 1 and 256")));
+        }
+        let shard = match &req.shard {
+            Some(spec) => Some(batch::parse_shard(spec, |k| std::env::var(k).ok()).map_err(|e| usage(anyhow!(e)))?),
+            None => None,
+        };
+        let mut list = batch::collect_jobs(&req.inputs).map_err(|e| Failure { code: 2, error: e.into() })?;
+        if list.is_empty() {
+            return Err(usage(anyhow!("no videos found in the inputs")));
+        }
+        if let Some((i, n)) = shard {
+            // a shard may be empty when there are fewer videos than shards: that is fine
+            list = batch::shard(list, i, n);
+        }
+        let opts = BatchOptions { out_dir: req.out.clone(), jobs, force: req.force, pose, config, ort_lib, shard };
+        let total = list.len();
+        let tty = !quiet && std::io::stderr().is_terminal();
+        let bar = if tty {
+            let b = indicatif::ProgressBar::new(total as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("batch [{bar:30}] {pos}/{len} videos {per_sec} eta {eta} {msg}")
+                    .expect("valid template")
+                    .progress_chars("=> "),
+            );
+            b
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let started = Instant::now();
+        let mut last_line = Instant::now();
+        let mut progress = |done: usize, total: usize, r: &batch::VideoResult, skipped: bool| {
+            bar.set_position(done as u64);
+            bar.set_message(r.path.rsplit('/').next().unwrap_or("").to_string());
+            if !tty && !quiet && (last_line.elapsed().as_secs_f64() >= 10.0 || done == total || r.status != Status::Ok) {
+                last_line = Instant::now();
+                let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+                let tag = if skipped { "done before" } else { r.status.name() };
+                eprintln!("batch: {done}/{total} videos ({rate:.2}/s): {} {tag} {}", r.path, r.reason);
+            }
+        };
+        let outcome = batch::run_batch(list, &opts, &mut progress).map_err(|e| Failure { code: 1, error: e.into() })?;
+        bar.finish_and_clear();
+        if !quiet {
+            eprintln!(
+                "batch: {} videos: {} analysed now, {} done before, {} failed, {:.1} s with {} worker(s); tables in {}",
+                total,
+                outcome.processed,
+                outcome.skipped,
+                outcome.failed,
+                started.elapsed().as_secs_f64(),
+                jobs,
+                req.out.display()
+            );
+        }
+        if outcome.failed > 0 {
+            return Err(Failure {
+                code: EXIT_SOME_FAILED,
+                error: anyhow!("{} of {} videos failed (see the status column of summary.csv)", outcome.failed, total),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn cmd_merge(dirs: &[PathBuf], out: &PathBuf) -> Result<(), Failure> {
+        let results = batch::merge(dirs, out).map_err(|e| Failure { code: 1, error: e.into() })?;
+        eprintln!("merge: {} videos from {} director(y/ies) into {}", results.len(), dirs.len(), out.display());
+        Ok(())
+    }
 }

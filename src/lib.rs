@@ -6,7 +6,9 @@
 //! [`analyze`] runs the whole chain on one video.
 
 pub mod analyze;
+pub mod batch;
 pub mod config;
+pub mod eval;
 pub mod faults;
 pub mod kinematics;
 pub mod pose;

@@ -3,12 +3,15 @@
 //!
 //! All angles are in degrees. Definitions and signs follow `docs/metrics.md`.
 
+pub mod back;
 pub mod geometry;
+pub mod outline;
+pub mod sagittal;
 
-use geometry::{inclination_from_vertical_deg, joint_angle3_deg, joint_angle_deg, V2, V3};
+use geometry::V2;
+use sagittal::FrameFeatures;
 
-use crate::pose::landmarks::{Landmark, LandmarkId as L};
-use crate::pose::Pose;
+use crate::pose::landmarks::{Landmark, LandmarkId as L, BODY_LANDMARKS};
 
 /// Which way the person faces in the image (where the toes point).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -56,20 +59,22 @@ pub struct FrameMetrics {
     pub ssi: Option<f64>,
 }
 
+pub use sagittal::{measure, BodyFrame, ClipView, Side};
+
 /// Minimum visibility for a landmark to be used.
 pub const MIN_VISIBILITY: f32 = 0.3;
 
-fn usable(l: &Landmark) -> bool {
+pub(crate) fn usable(l: &Landmark) -> bool {
     l.x_px.is_finite() && l.y_px.is_finite() && (l.visibility >= MIN_VISIBILITY || l.presence >= 0.5)
 }
 
-fn p2(l: &Landmark) -> V2 {
+pub(crate) fn p2(l: &Landmark) -> V2 {
     V2::new(l.x_px as f64, l.y_px as f64)
 }
 
 /// Midpoint of a left/right pair, or the usable one alone.
-fn mid2(pose: &Pose, left: L, right: L) -> Option<V2> {
-    let (a, b) = (pose.landmark(left), pose.landmark(right));
+pub(crate) fn mid2(lms: &[Landmark; BODY_LANDMARKS], left: L, right: L) -> Option<V2> {
+    let (a, b) = (&lms[left.index()], &lms[right.index()]);
     match (usable(a), usable(b)) {
         (true, true) => Some(p2(a).midpoint(p2(b))),
         (true, false) => Some(p2(a)),
@@ -78,27 +83,19 @@ fn mid2(pose: &Pose, left: L, right: L) -> Option<V2> {
     }
 }
 
-fn w3(pose: &Pose, id: L) -> V3 {
-    let p = pose.world_m[id.index()];
-    V3::new(p[0] as f64, p[1] as f64, p[2] as f64)
-}
-
-fn mid3(pose: &Pose, left: L, right: L) -> V3 {
-    w3(pose, left).midpoint(w3(pose, right))
-}
-
 /// Facing of one frame from the feet (toes ahead of heels), falling back to
 /// the head (nose ahead of the ears). `None` when ambiguous.
-pub fn facing_of(pose: &Pose) -> Option<Facing> {
+pub fn facing_of(lms: &[Landmark; BODY_LANDMARKS]) -> Option<Facing> {
     let mut votes = 0.0f64;
     for (toe, heel) in [(L::LeftFootIndex, L::LeftHeel), (L::RightFootIndex, L::RightHeel)] {
-        let (t, h) = (pose.landmark(toe), pose.landmark(heel));
+        let (t, h) = (&lms[toe.index()], &lms[heel.index()]);
         if usable(t) && usable(h) {
             votes += (t.x_px - h.x_px) as f64;
         }
     }
     if votes.abs() < 2.0 {
-        if let (Some(ears), n) = (mid2(pose, L::LeftEar, L::RightEar), pose.landmark(L::Nose)) {
+        let n = &lms[L::Nose.index()];
+        if let Some(ears) = mid2(lms, L::LeftEar, L::RightEar) {
             if usable(n) {
                 votes = n.x_px as f64 - ears.x;
             }
@@ -111,36 +108,6 @@ pub fn facing_of(pose: &Pose) -> Option<Facing> {
     } else {
         Some(Facing::Left)
     }
-}
-
-/// Per-frame angles from a pose, given which way the person faces.
-pub fn measure(pose: &Pose, facing: Facing) -> FrameMetrics {
-    let shoulder = mid2(pose, L::LeftShoulder, L::RightShoulder);
-    let hip = mid2(pose, L::LeftHip, L::RightHip);
-    let knee = mid2(pose, L::LeftKnee, L::RightKnee);
-    let ankle = mid2(pose, L::LeftAnkle, L::RightAnkle);
-    let trunk_deg = match (hip, shoulder) {
-        (Some(h), Some(s)) => inclination_from_vertical_deg(s.sub(h), facing.forward_x()),
-        _ => None,
-    };
-    let hip_angle_deg = match (shoulder, hip, knee) {
-        (Some(s), Some(h), Some(k)) => joint_angle_deg(s, h, k).map(|a| 180.0 - a),
-        _ => None,
-    };
-    let knee_flexion_deg = match (hip, knee, ankle) {
-        (Some(h), Some(k), Some(a)) => joint_angle_deg(h, k, a).map(|a| 180.0 - a),
-        _ => None,
-    };
-    FrameMetrics { trunk_deg, hip_angle_deg, knee_flexion_deg, ..Default::default() }
-}
-
-/// 3D joint angles from the world landmarks (view-independent but noisier).
-pub fn world_joint_angles(pose: &Pose) -> (Option<f64>, Option<f64>) {
-    let s = mid3(pose, L::LeftShoulder, L::RightShoulder);
-    let h = mid3(pose, L::LeftHip, L::RightHip);
-    let k = mid3(pose, L::LeftKnee, L::RightKnee);
-    let a = mid3(pose, L::LeftAnkle, L::RightAnkle);
-    (joint_angle3_deg(s, h, k).map(|x| 180.0 - x), joint_angle3_deg(h, k, a).map(|x| 180.0 - x))
 }
 
 /// Streaming facing vote: the majority of per-frame estimates so far.
@@ -171,4 +138,61 @@ impl FacingVote {
     pub fn has_evidence(&self) -> bool {
         self.left + self.right > 0
     }
+}
+
+/// Completes a clip's per-frame metrics over time: the outline features are
+/// smoothed with a centred running median (`back::model::SMOOTH_WINDOW_S`),
+/// then the back model gives rib stack, lumbar flexion, pelvic tilt and hip
+/// flexion, and the stoop–squat index is derived. `times`, `metrics` and
+/// `features` are parallel (one entry per decoded frame).
+pub fn finish_series(times: &[f64], mut metrics: Vec<FrameMetrics>, features: &[FrameFeatures]) -> Vec<FrameMetrics> {
+    let sacral = smooth_median(times, features.iter().map(|f| f.sacral_lean_deg).collect(), back::model::SMOOTH_WINDOW_S);
+    let low = smooth_median(times, features.iter().map(|f| f.low_bend_deg).collect(), back::model::SMOOTH_WINDOW_S);
+    for (i, m) in metrics.iter_mut().enumerate() {
+        let Some(trunk) = m.trunk_deg else { continue };
+        let (Some(s), Some(b)) = (sacral[i], low[i]) else { continue };
+        let e = back::model::estimate(trunk, s, b);
+        m.rib_stack_deg = Some(e.rib_stack_deg);
+        m.lumbar_flexion_deg = Some(e.lumbar_flexion_deg);
+        m.pelvic_tilt_deg = Some(e.pelvic_tilt_deg);
+        m.hip_flexion_deg = m.hip_angle_deg.map(|h| back::model::hip_flexion_deg(h, e.rib_stack_deg));
+    }
+    metrics
+}
+
+/// Stoop–squat index (after Schmid et al. 2022), 0–100: the share of the
+/// movement done by leaning the trunk rather than bending the knees,
+/// `100 · Δtrunk / (Δtrunk + Δknee)` with changes from the standing
+/// baseline; `None` near standing (less than 10° of movement in total).
+pub fn ssi(trunk_deg: f64, knee_flexion_deg: f64, base_trunk_deg: f64, base_knee_deg: f64) -> Option<f64> {
+    let dt = (trunk_deg - base_trunk_deg).max(0.0);
+    let dk = (knee_flexion_deg - base_knee_deg).max(0.0);
+    let total = dt + dk;
+    (total >= 10.0 && total.is_finite()).then(|| (100.0 * dt / total).clamp(0.0, 100.0))
+}
+
+/// Centred running median over `window_s` seconds, skipping missing values.
+pub fn smooth_median(times: &[f64], values: Vec<Option<f64>>, window_s: f64) -> Vec<Option<f64>> {
+    let half = window_s / 2.0;
+    let mut out = Vec::with_capacity(values.len());
+    let mut buf: Vec<f64> = Vec::new();
+    let (mut lo, mut hi) = (0usize, 0usize);
+    for i in 0..values.len() {
+        if values[i].is_none() {
+            out.push(None);
+            continue;
+        }
+        while lo < values.len() && times[lo] < times[i] - half {
+            lo += 1;
+        }
+        hi = hi.max(i);
+        while hi + 1 < values.len() && times[hi + 1] <= times[i] + half {
+            hi += 1;
+        }
+        buf.clear();
+        buf.extend(values[lo..=hi].iter().flatten().filter(|v| v.is_finite()));
+        buf.sort_by(f64::total_cmp);
+        out.push(buf.get(buf.len() / 2).copied());
+    }
+    out
 }

@@ -1,0 +1,85 @@
+//! Renders the figure of `docs/metrics.md`: a frame with the person mask,
+//! the torso axis, the dorsal outline and the fitted back lines.
+//!
+//! Not part of the normal test run (it writes into docs/):
+//! `cargo test --release --test eval_figure -- --ignored`
+//! Environment: `FIG_CLIP` (video path), `FIG_FRAMES` (comma-separated frame
+//! indices), `FIG_OUT` (output PNG prefix).
+
+use hinge::kinematics::geometry::V2;
+use hinge::kinematics::{back, BodyFrame, ClipView};
+use hinge::pose::model::Runtime;
+use hinge::pose::{PoseConfig, PoseEstimator};
+use hinge::video::{Frame, VideoSource};
+use opencv::core::{Mat, Point, Scalar, Vec3b};
+use opencv::imgproc;
+use opencv::prelude::*;
+
+fn pt(p: V2) -> Point {
+    Point::new(p.x.round() as i32, p.y.round() as i32)
+}
+
+#[test]
+#[ignore = "writes docs/figures; run explicitly"]
+fn render_outline_figure() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let clip = std::env::var("FIG_CLIP")
+        .unwrap_or_else(|_| root.join("samples/dev/dev_04_rounded_lumbar_side_facing_right.mp4").display().to_string());
+    let wanted: Vec<u64> = std::env::var("FIG_FRAMES")
+        .unwrap_or_else(|_| "5,34".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let out = std::env::var("FIG_OUT").unwrap_or_else(|_| root.join("docs/figures/outline").display().to_string());
+    let runtime = Runtime::init(None).expect("onnx runtime");
+    let cfg = PoseConfig { keep_segmentation: true, ..PoseConfig::default() };
+    let mut est = PoseEstimator::new(&runtime, cfg).expect("estimator");
+    let mut src = VideoSource::open_file(std::path::Path::new(&clip)).expect("video");
+    let mut frame = Frame::default();
+    let mut kept: Vec<(u64, Mat, hinge::pose::Pose)> = Vec::new();
+    let mut bodies = Vec::new();
+    while src.read(&mut frame).expect("decode") {
+        let r = est.process(&frame.image, frame.time_s).expect("pose");
+        if let Some(p) = r.pose {
+            bodies.push(BodyFrame::from_pose(&p));
+            if wanted.contains(&frame.index) {
+                kept.push((frame.index, frame.image.clone(), p));
+            }
+        }
+    }
+    let view = ClipView::estimate(bodies.iter()).expect("view");
+    for (index, image, pose) in kept {
+        let body = BodyFrame::from_pose(&pose);
+        let (w, h) = (image.cols() as u32, image.rows() as u32);
+        let mask = pose.segmentation.as_ref().expect("mask").to_frame(w, h).expect("mask to frame");
+        let mut img = image.clone();
+        // tint the person blue where p >= 0.5
+        for y in 0..h as i32 {
+            for x in 0..w as i32 {
+                let p = *mask.at_2d::<f32>(y, x).unwrap();
+                if p >= 0.5 {
+                    let px = img.at_2d_mut::<Vec3b>(y, x).unwrap();
+                    px[0] = ((px[0] as u16 + 255) / 2) as u8;
+                }
+            }
+        }
+        let o = body.outline.as_ref().expect("outline");
+        imgproc::line(&mut img, pt(o.hip_px), pt(o.shoulder_px), Scalar::new(0.0, 255.0, 255.0, 0.0), 1, imgproc::LINE_AA, 0)
+            .unwrap();
+        let dorsal_sign = -view.facing.forward_x();
+        for (sign, color) in [(dorsal_sign, Scalar::new(0.0, 0.0, 255.0, 0.0)), (-dorsal_sign, Scalar::new(0.0, 200.0, 0.0, 0.0))] {
+            for (_, p) in o.side_points_px(sign) {
+                imgproc::circle(&mut img, pt(p), 2, color, -1, imgproc::LINE_AA, 0).unwrap();
+            }
+        }
+        if let Some(shape) = back::BackShape::of(&body, &view) {
+            for (a, b) in shape.segments_px() {
+                imgproc::line(&mut img, pt(a), pt(b), Scalar::new(255.0, 0.0, 255.0, 0.0), 2, imgproc::LINE_AA, 0).unwrap();
+            }
+        }
+        let path = format!("{out}_{index}.png");
+        std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
+        opencv::imgcodecs::imwrite(&path, &img, &opencv::core::Vector::new()).expect("write png");
+        eprintln!("wrote {path}");
+    }
+}
