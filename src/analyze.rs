@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::faults::{frame_faults, rep_faults, standing_faults, Fault, FaultSet};
+use crate::faults::{frame_faults, rep_faults, standing_faults, Fault, FaultSet, RepFrame};
 use crate::kinematics::sagittal::FrameFeatures;
-use crate::kinematics::{self, BodyFrame, ClipView, Facing, FrameMetrics};
+use crate::kinematics::{self, BodyFrame, ClipView, Facing, FrameMetrics, Side};
 use crate::pose::landmarks::{Landmark, BODY_LANDMARKS};
 use crate::pose::{PoseError, PoseEstimator, StageTimes};
 use crate::reps::{segment, Phase, Rep};
@@ -86,6 +86,10 @@ pub struct Baseline {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ViewCheck {
     pub side_on: bool,
+    /// Estimated angle of the camera off a true side view, ° (0 = side-on).
+    pub obliquity_deg: Option<f64>,
+    /// Body side nearer the camera.
+    pub near_side: Option<Side>,
     pub warnings: Vec<String>,
 }
 
@@ -258,10 +262,18 @@ pub fn interpret(name: &str, info: VideoInfo, model: String, bodies: &[Observed]
             f.faults = frame_faults(&f.metrics, f.phase, &config.faults);
         }
     }
-    let fault_frames: Vec<(u64, f64, FaultSet)> = frames.iter().map(|f| (f.index, f.time_s, f.faults)).collect();
+    let fault_frames: Vec<RepFrame> = frames
+        .iter()
+        .map(|f| RepFrame { index: f.index, time_s: f.time_s, metrics: f.metrics, faults: f.faults })
+        .collect();
     let rep_summaries = reps.iter().map(|r| summarize_rep(r, &frames, &fault_frames, config)).collect();
     let clip_faults =
-        standing_faults(&fault_frames, |i| frames[i as usize].phase == Some(Phase::Standing), &config.faults);
+        // frame indices need not start at 0 or be contiguous (live windows): look them up
+        standing_faults(
+            &fault_frames,
+            |i| frames.binary_search_by_key(&i, |f| f.index).is_ok_and(|k| frames[k].phase == Some(Phase::Standing)),
+            &config.faults,
+        );
     let view = view_check(&info, bodies, clip_view.as_ref());
     Analysis {
         video: name.to_string(),
@@ -325,7 +337,7 @@ fn standing_baseline(times: &[f64], has_person: &[bool], metrics: &[FrameMetrics
 fn summarize_rep(
     rep: &Rep,
     frames: &[FrameRecord],
-    fault_frames: &[(u64, f64, FaultSet)],
+    fault_frames: &[RepFrame],
     config: &Config,
 ) -> RepSummary {
     let inside: Vec<&FrameRecord> = frames.iter().filter(|f| rep.contains(f.index)).collect();
@@ -364,6 +376,11 @@ fn summarize_rep(
     }
 }
 
+/// Largest camera obliquity that still counts as side-on, °.
+pub const SIDE_ON_MAX_OBLIQUITY_DEG: f64 = 20.0;
+/// Largest camera obliquity the sagittal correction is trusted for, °.
+pub const MAX_MEASURABLE_OBLIQUITY_DEG: f64 = 45.0;
+
 /// Camera-view checks: person found, whole body in frame, big enough, side-on.
 fn view_check(info: &VideoInfo, bodies: &[Observed], clip_view: Option<&ClipView>) -> ViewCheck {
     use crate::pose::landmarks::LandmarkId as L;
@@ -372,7 +389,7 @@ fn view_check(info: &VideoInfo, bodies: &[Observed], clip_view: Option<&ClipView
     let seen: Vec<&BodyFrame> = bodies.iter().filter_map(|p| p.body.as_ref()).collect();
     if seen.is_empty() {
         warnings.push("no person found: film the whole body from the side, in good light".to_string());
-        return ViewCheck { side_on: false, warnings };
+        return ViewCheck { side_on: false, warnings, ..Default::default() };
     }
     let share = seen.len() as f64 / poses.len().max(1) as f64;
     if share < 0.9 {
@@ -417,10 +434,31 @@ fn view_check(info: &VideoInfo, bodies: &[Observed], clip_view: Option<&ClipView
             (torso > 1.0).then(|| ((sw + hw) / 2.0 / torso) as f64)
         })
         .collect();
-    let side_on = median(ratios).is_some_and(|r| r < 0.45);
-    if !side_on {
-        warnings.push("camera is not side-on: place it at hip height, square to the side of the body".to_string());
+    let ratio = median(ratios);
+    let obliquity_deg = clip_view.map(|v| v.obliquity_deg);
+    // side-on: the world landmarks' left-right axis near the camera axis; the
+    // keypoint width ratio is the fallback without an obliquity estimate
+    let side_on = match obliquity_deg {
+        Some(o) => o <= SIDE_ON_MAX_OBLIQUITY_DEG,
+        None => ratio.is_some_and(|r| r < 0.45),
+    };
+    match obliquity_deg {
+        Some(o) if o > MAX_MEASURABLE_OBLIQUITY_DEG => warnings.push(format!(
+            "camera is {o:.0}° off the side view: angles are unreliable beyond {MAX_MEASURABLE_OBLIQUITY_DEG:.0}°; \
+             move the camera to the person's side, at hip height"
+        )),
+        Some(o) if o > SIDE_ON_MAX_OBLIQUITY_DEG => warnings.push(format!(
+            "camera is {o:.0}° off the side view: angles are corrected for it, but a true side view \
+             (camera square to the side of the body, at hip height) is more accurate"
+        )),
+        None if !side_on => warnings
+            .push("camera is not side-on: place it at hip height, square to the side of the body".to_string()),
+        _ => {}
     }
-    let _ = clip_view;
-    ViewCheck { side_on, warnings }
+    ViewCheck {
+        side_on,
+        obliquity_deg: obliquity_deg.map(|o| (o * 10.0).round() / 10.0),
+        near_side: clip_view.and_then(|v| v.near_side),
+        warnings,
+    }
 }

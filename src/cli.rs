@@ -63,6 +63,30 @@ enum Command {
     Batch(BatchArgs),
     /// Combine the outputs of sharded batch runs into one summary
     Merge(MergeArgs),
+    /// Real-time feedback from a webcam, a stream or a paced video file
+    Live(LiveArgs),
+}
+
+#[derive(Args, Debug)]
+struct LiveArgs {
+    /// Camera index (V4L2 /dev/videoN)
+    #[arg(long, conflicts_with = "source")]
+    camera: Option<i32>,
+    /// A camera device path, a video file, or any stream URL FFmpeg opens (rtsp://, http://)
+    #[arg(long)]
+    source: Option<String>,
+    /// Pace a file source at its own frame rate, as a camera would deliver it
+    #[arg(long)]
+    realtime: bool,
+    /// No window: JSON-lines events only (automatic when there is no display)
+    #[arg(long)]
+    no_window: bool,
+    /// Write the events to this file instead of stdout
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
+    /// Keep the whole session and write the same outputs as `analyze` into DIR at the end
+    #[arg(long, value_name = "DIR")]
+    save: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -210,6 +234,7 @@ pub fn run() -> i32 {
         Command::Eval(e) => cmd_eval(&cli.global, e),
         Command::Batch(b) => batch_cli::cmd_batch(&cli.global.batch_settings(), b.into()),
         Command::Merge(m) => batch_cli::cmd_merge(&m.dirs, &m.out),
+        Command::Live(l) => live_cli::cmd_live(&cli.global, l),
     };
     match result {
         Ok(()) => 0,
@@ -507,5 +532,167 @@ mod batch_cli {
         let results = batch::merge(dirs, out).map_err(|e| Failure { code: 1, error: e.into() })?;
         eprintln!("merge: {} videos from {} director(y/ies) into {}", results.len(), dirs.len(), out.display());
         Ok(())
+    }
+}
+
+/// `hinge live`.
+mod live_cli {
+    use super::{estimator, settings, usage, Failure, GlobalArgs, LiveArgs};
+    use anyhow::{anyhow, Context};
+    use hinge::live::{self, Event, JsonLinesSink, LiveOptions, LiveSink, LiveState};
+    use hinge::report::write_outputs;
+    use hinge::video::VideoSource;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    fn open_source(l: &LiveArgs) -> Result<VideoSource, Failure> {
+        let fail = |e: hinge::video::VideoError| Failure { code: 1, error: e.into() };
+        match (&l.camera, &l.source) {
+            (Some(i), _) => VideoSource::open_camera(*i).map_err(fail),
+            (None, Some(s)) if s.contains("://") => VideoSource::open_stream(s).map_err(fail),
+            (None, Some(s)) if s.starts_with("/dev/video") => {
+                let index = s.trim_start_matches("/dev/video").parse().map_err(|_| usage(anyhow!("{s}: not a camera device")))?;
+                VideoSource::open_camera(index).map_err(fail)
+            }
+            (None, Some(s)) => VideoSource::open_file(std::path::Path::new(s)).map_err(fail),
+            (None, None) => VideoSource::open_camera(0).map_err(fail),
+        }
+    }
+
+    /// Events to a writer, and frames to a window when one is open.
+    struct Sink {
+        events: JsonLinesSink<Box<dyn std::io::Write>>,
+        window: Option<overlay::Window>,
+    }
+
+    impl LiveSink for Sink {
+        fn event(&mut self, e: &Event) -> std::io::Result<()> {
+            self.events.event(e)
+        }
+        fn frame(&mut self, frame: &opencv::core::Mat, state: &LiveState) -> bool {
+            match &mut self.window {
+                Some(w) => w.show(frame, state),
+                None => true,
+            }
+        }
+    }
+
+    pub fn cmd_live(g: &GlobalArgs, l: &LiveArgs) -> Result<(), Failure> {
+        let s = settings(g)?;
+        let source = open_source(l)?;
+        let mut est = estimator(&s)?;
+        let out: Box<dyn std::io::Write> = match &l.events {
+            Some(p) => Box::new(std::io::BufWriter::new(
+                std::fs::File::create(p).with_context(|| format!("{}: cannot create events file", p.display()))?,
+            )),
+            None => Box::new(std::io::stdout()),
+        };
+        let want_window = !l.no_window && live::display_available();
+        if !l.no_window && !want_window && !s.quiet {
+            eprintln!("hinge: no display found: running without a window (events only)");
+        }
+        let window = if want_window { Some(overlay::Window::open().map_err(|e| Failure { code: 1, error: e.into() })?) } else { None };
+        let mut sink = Sink { events: JsonLinesSink::new(out), window };
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+        let options = LiveOptions { realtime: l.realtime, keep_all: l.save.is_some(), ..LiveOptions::default() };
+        let outcome = live::run(source, &mut est, &s.config, &options, &mut sink, stop)
+            .map_err(|e| Failure { code: 1, error: e.into() })?;
+        if let live::capture::CaptureEnd::Lost(why) = &outcome.end {
+            eprintln!("hinge: source lost: {why} (session summary kept)");
+        }
+        if let (Some(dir), Some(a)) = (&l.save, &outcome.analysis) {
+            write_outputs(a, dir).context("saving the session")?;
+        }
+        if !s.quiet {
+            eprintln!(
+                "live: {} rep(s), {} frames processed, {} dropped, latency p50 {:.1} ms p95 {:.1} ms max {:.1} ms",
+                outcome.reps.len(),
+                outcome.frames_processed,
+                outcome.frames_dropped,
+                outcome.latency_ms.p50,
+                outcome.latency_ms.p95,
+                outcome.latency_ms.max
+            );
+            for r in &outcome.reps {
+                let faults = if r.faults.is_empty() { "good".to_string() } else { r.faults.join(", ") };
+                eprintln!("  rep {} ({:.1}-{:.1} s): {faults}", r.rep, r.start_s, r.end_s);
+            }
+        }
+        Ok(())
+    }
+
+    /// The window: skeleton coloured by state, angles, rep counter, a large cue.
+    mod overlay {
+        use hinge::live::{cue_text, LiveState};
+        use hinge::pose::landmarks::SKELETON_EDGES;
+        use opencv::core::{Mat, Point, Scalar};
+        use opencv::prelude::*;
+        use opencv::{highgui, imgproc};
+
+        pub struct Window {
+            canvas: Mat,
+        }
+
+        const NAME: &str = "hinge live";
+
+        impl Window {
+            pub fn open() -> opencv::Result<Self> {
+                highgui::named_window(NAME, highgui::WINDOW_NORMAL)?;
+                Ok(Self { canvas: Mat::default() })
+            }
+
+            fn text(&mut self, s: &str, at: Point, scale: f64, color: Scalar, thick: i32) {
+                // shrink to fit the frame's width
+                let room = (self.canvas.cols() - at.x - 10).max(10) as f64;
+                let mut base = 0;
+                let width = imgproc::get_text_size(s, imgproc::FONT_HERSHEY_SIMPLEX, scale, thick, &mut base).map_or(0, |z| z.width) as f64;
+                let scale = if width > room { scale * room / width } else { scale };
+                let _ = imgproc::put_text(&mut self.canvas, s, at, imgproc::FONT_HERSHEY_SIMPLEX, scale, Scalar::all(0.0), thick + 4, imgproc::LINE_AA, false);
+                let _ = imgproc::put_text(&mut self.canvas, s, at, imgproc::FONT_HERSHEY_SIMPLEX, scale, color, thick, imgproc::LINE_AA, false);
+            }
+
+            /// Draws and shows; false when the user pressed q or Esc.
+            pub fn show(&mut self, frame: &Mat, st: &LiveState) -> bool {
+                if frame.copy_to(&mut self.canvas).is_err() {
+                    return true;
+                }
+                let (w, h) = (self.canvas.cols(), self.canvas.rows());
+                let k = (h.min(w) as f64 / 480.0).max(0.5);
+                let green = Scalar::new(80.0, 200.0, 60.0, 0.0);
+                let amber = Scalar::new(0.0, 180.0, 255.0, 0.0);
+                let red = Scalar::new(40.0, 40.0, 230.0, 0.0);
+                let color = if !st.faults.is_empty() { red } else if !st.calibrated || !st.warnings.is_empty() { amber } else { green };
+                if let Some(lms) = &st.landmarks {
+                    for (a, b) in SKELETON_EDGES {
+                        let (p, q) = (lms[a], lms[b]);
+                        let _ = imgproc::line(&mut self.canvas, Point::new(p.x_px as i32, p.y_px as i32), Point::new(q.x_px as i32, q.y_px as i32), color, (3.0 * k) as i32, imgproc::LINE_AA, 0);
+                    }
+                }
+                let line = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.0}"));
+                self.text(&format!("reps {}", st.reps), Point::new((10.0 * k) as i32, (35.0 * k) as i32), 1.0 * k, Scalar::all(255.0), (2.0 * k) as i32);
+                self.text(
+                    &format!("trunk {} deg  hip {} deg  {}  {:.0} fps", line(st.trunk_deg), line(st.hip_angle_deg), st.phase.unwrap_or(""), st.fps),
+                    Point::new((10.0 * k) as i32, (65.0 * k) as i32),
+                    0.6 * k,
+                    Scalar::all(255.0),
+                    (1.0 * k).max(1.0) as i32,
+                );
+                let banner = if !st.calibrated {
+                    Some(("Stand tall, side-on".to_string(), amber))
+                } else if let Some((f, _)) = st.cue {
+                    Some((cue_text(f).to_string(), red))
+                } else {
+                    st.warnings.first().map(|w| (w.clone(), amber))
+                };
+                if let Some((msg, c)) = banner {
+                    self.text(&msg, Point::new((10.0 * k) as i32, h - (20.0 * k) as i32), 0.9 * k, c, (2.0 * k) as i32);
+                }
+                let _ = highgui::imshow(NAME, &self.canvas);
+                let key = highgui::wait_key(1).unwrap_or(-1);
+                !(key == 'q' as i32 || key == 27)
+            }
+        }
     }
 }

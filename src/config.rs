@@ -59,39 +59,50 @@ impl Default for RepConfig {
     }
 }
 
-/// Fault thresholds. Rationale in `docs/metrics.md`.
+/// Fault thresholds. Rationale in `docs/config.md`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FaultConfig {
-    /// Lumbar flexion (rounding) above which the back counts as rounded, °.
+    /// Lumbar flexion at depth above which the back counts as rounded, °.
+    /// A neutral lordosis is ~40–50° of extension; a posterior tilt flattens
+    /// it by ~15–20°; rounding is bending beyond that flat back.
     pub rounded_lumbar_deg: f64,
-    /// Anterior pelvic tilt above which the pelvis counts as tipped forward, °.
+    /// Anterior pelvic tilt (beyond a neutral hinge) above which the pelvis counts as tipped forward, °.
     pub anterior_tilt_deg: f64,
-    /// Posterior pelvic tilt below which (negative) the pelvis counts as tucked, °.
+    /// Posterior pelvic tilt (negative) below which the pelvis counts as tucked, °.
     pub posterior_tilt_deg: f64,
-    /// Rib-cage-to-pelvis angle beyond which the ribs are not stacked, ° (either sign).
+    /// Rib-cage-to-pelvis angle beyond which the ribs are not stacked, ° (either
+    /// sign), when no lumbar or pelvic fault explains it.
     pub ribs_not_stacked_deg: f64,
-    /// Knee flexion at the bottom above which the movement is a squat, °.
+    /// Knee flexion at depth above which the movement is a squat, °.
     pub squat_knee_deg: f64,
     /// Stoop-squat index below which the movement is squat-like.
     pub squat_ssi: f64,
-    /// Horizontal wrist distance from the mid-foot, in thigh lengths, beyond which the load is far.
+    /// Horizontal distance of the hands from the mid-foot at depth, in thigh
+    /// lengths, beyond which the load is far (hands hanging under the shoulders
+    /// of a deep hinge are ~0.6–1.0 thigh lengths ahead of the mid-foot).
     pub load_far_thigh_lengths: f64,
-    /// Shortest time a fault must hold to be reported, s.
+    /// Share of a rep's hip-angle range, from its peak, that counts as "at depth" for the verdict.
+    pub depth_share: f64,
+    /// Shortest time a fault must hold, frame by frame, for its frame range to be reported, s.
     pub min_fault_s: f64,
+    /// Shortest time a fault must hold while standing to be reported for the clip, s.
+    pub min_standing_fault_s: f64,
 }
 
 impl Default for FaultConfig {
     fn default() -> Self {
         Self {
-            rounded_lumbar_deg: 10.0,
-            anterior_tilt_deg: 8.0,
-            posterior_tilt_deg: -8.0,
-            ribs_not_stacked_deg: 12.0,
-            squat_knee_deg: 45.0,
+            rounded_lumbar_deg: 20.0,
+            anterior_tilt_deg: 10.0,
+            posterior_tilt_deg: -10.0,
+            ribs_not_stacked_deg: 15.0,
+            squat_knee_deg: 60.0,
             squat_ssi: 30.0,
-            load_far_thigh_lengths: 0.6,
+            load_far_thigh_lengths: 1.3,
+            depth_share: 0.3,
             min_fault_s: 0.15,
+            min_standing_fault_s: 0.5,
         }
     }
 }
@@ -130,6 +141,12 @@ impl Config {
         }
         if !(0.0 < r.bottom_fraction && r.bottom_fraction < 1.0) {
             return Err(ConfigError::Invalid("reps.bottom_fraction must be between 0 and 1".into()));
+        }
+        if !(0.0 < self.faults.depth_share && self.faults.depth_share <= 1.0) {
+            return Err(ConfigError::Invalid("faults.depth_share must be in (0, 1]".into()));
+        }
+        if self.faults.anterior_tilt_deg <= 0.0 {
+            return Err(ConfigError::Invalid("faults.anterior_tilt_deg must be positive".into()));
         }
         if self.faults.posterior_tilt_deg >= 0.0 {
             return Err(ConfigError::Invalid("faults.posterior_tilt_deg must be negative".into()));

@@ -11,6 +11,7 @@ pub mod config;
 pub mod eval;
 pub mod faults;
 pub mod kinematics;
+pub mod live;
 pub mod pose;
 pub mod report;
 pub mod reps;

@@ -70,32 +70,48 @@ impl FaultSet {
     }
 }
 
-/// Faults holding in one frame, given its metrics and phase.
+/// Which pelvis/spine fault (at most one) explains a frame's back posture.
+///
+/// The faults are ordered by root cause: a lumbar spine rounded beyond a
+/// flattened lordosis is `rounded_lumbar` (its pelvis is necessarily tucked);
+/// otherwise a tucked or tipped pelvis is `posterior_tilt` / `anterior_tilt`;
+/// only a rib cage off the pelvis that neither explains is `ribs_not_stacked`.
+pub fn back_fault(lumbar_deg: Option<f64>, tilt_deg: Option<f64>, rib_deg: Option<f64>, cfg: &FaultConfig) -> Option<Fault> {
+    if lumbar_deg.is_some_and(|l| l >= cfg.rounded_lumbar_deg) {
+        return Some(Fault::RoundedLumbar);
+    }
+    if let Some(t) = tilt_deg {
+        if t <= cfg.posterior_tilt_deg {
+            return Some(Fault::PosteriorTilt);
+        }
+        if t >= cfg.anterior_tilt_deg {
+            return Some(Fault::AnteriorTilt);
+        }
+    }
+    rib_deg.filter(|r| r.abs() >= cfg.ribs_not_stacked_deg).map(|_| Fault::RibsNotStacked)
+}
+
+/// Is this a squat rather than a hinge? Knees bent far, or the movement
+/// mostly done by the knees (stoop–squat index low).
+pub fn is_squat(knee_flexion_deg: Option<f64>, ssi: Option<f64>, cfg: &FaultConfig) -> bool {
+    knee_flexion_deg.is_some_and(|k| k >= cfg.squat_knee_deg) || ssi.is_some_and(|s| s < cfg.squat_ssi)
+}
+
+/// Faults holding in one frame, given its metrics and phase. The spine and
+/// pelvis faults are judged only while moving (the outline is not measured
+/// standing, see docs/metrics.md); a tilt measured while standing counts too.
 pub fn frame_faults(m: &FrameMetrics, phase: Option<Phase>, cfg: &FaultConfig) -> FaultSet {
     let mut set = FaultSet::default();
     let moving = matches!(phase, Some(Phase::Descending | Phase::Bottom | Phase::Ascending));
-    if let Some(l) = m.lumbar_flexion_deg {
-        if moving && l >= cfg.rounded_lumbar_deg {
-            set.insert(Fault::RoundedLumbar);
-        }
+    let lumbar = m.lumbar_flexion_deg.filter(|_| moving);
+    if let Some(f) = back_fault(lumbar, m.pelvic_tilt_deg, m.rib_stack_deg.filter(|_| moving), cfg) {
+        set.insert(f);
     }
-    if let Some(t) = m.pelvic_tilt_deg {
-        if t >= cfg.anterior_tilt_deg {
-            set.insert(Fault::AnteriorTilt);
-        }
-        if t <= cfg.posterior_tilt_deg {
-            set.insert(Fault::PosteriorTilt);
-        }
+    if moving && m.knee_flexion_deg.is_some_and(|k| k >= cfg.squat_knee_deg) {
+        set.insert(Fault::SquatPattern);
     }
-    if let Some(r) = m.rib_stack_deg {
-        if r.abs() >= cfg.ribs_not_stacked_deg {
-            set.insert(Fault::RibsNotStacked);
-        }
-    }
-    if let Some(k) = m.knee_flexion_deg {
-        if moving && k >= cfg.squat_knee_deg {
-            set.insert(Fault::SquatPattern);
-        }
+    if moving && m.load_offset_thigh_lengths.is_some_and(|d| d >= cfg.load_far_thigh_lengths) {
+        set.insert(Fault::LoadFar);
     }
     set
 }
@@ -108,41 +124,86 @@ pub struct RepFaults {
     pub fault_frames: BTreeMap<&'static str, [u64; 2]>,
 }
 
-/// Faults of a rep: those holding for at least `min_fault_s` within it.
-pub fn rep_faults(rep: &Rep, frames: &[(u64, f64, FaultSet)], cfg: &FaultConfig) -> RepFaults {
-    let mut out = RepFaults { faults: Vec::new(), fault_frames: BTreeMap::new() };
-    for f in Fault::ALL {
-        let hits: Vec<&(u64, f64, FaultSet)> =
-            frames.iter().filter(|(i, _, s)| rep.contains(*i) && s.contains(f)).collect();
-        if let (Some(first), Some(last)) = (hits.first(), hits.last()) {
-            let dt = frame_period(frames);
-            if hits.len() as f64 * dt >= cfg.min_fault_s {
-                out.faults.push(f);
-                out.fault_frames.insert(f.name(), [first.0, last.0]);
-            }
-        }
+/// One frame of a rep as the verdict sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct RepFrame {
+    pub index: u64,
+    pub time_s: f64,
+    pub metrics: FrameMetrics,
+    pub faults: FaultSet,
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return None;
     }
+    v.sort_by(f64::total_cmp);
+    Some(v[v.len() / 2])
+}
+
+/// Faults of a rep, judged on its deep part: the frames whose hip angle is
+/// within `(1 - depth_share)` of the rep's range from its peak. The medians
+/// of the spine, pelvis and knee measures over those frames go through the
+/// same rules as single frames ([`back_fault`], [`is_squat`]); each fault's
+/// frame range is where the single-frame rule holds in the rep (or the deep
+/// part when it never does frame by frame).
+pub fn rep_faults(rep: &Rep, frames: &[RepFrame], cfg: &FaultConfig) -> RepFaults {
+    let mut out = RepFaults { faults: Vec::new(), fault_frames: BTreeMap::new() };
+    let inside: Vec<&RepFrame> = frames.iter().filter(|f| rep.contains(f.index)).collect();
+    let hips: Vec<f64> = inside.iter().filter_map(|f| f.metrics.hip_angle_deg).collect();
+    let (Some(lo), Some(hi)) =
+        (hips.iter().copied().reduce(f64::min), hips.iter().copied().reduce(f64::max))
+    else {
+        return out;
+    };
+    let level = hi - cfg.depth_share * (hi - lo);
+    let deep: Vec<&RepFrame> =
+        inside.iter().copied().filter(|f| f.metrics.hip_angle_deg.is_some_and(|h| h >= level)).collect();
+    let med = |g: fn(&FrameMetrics) -> Option<f64>| median(deep.iter().filter_map(|f| g(&f.metrics)).collect());
+    let mut found = Vec::new();
+    if let Some(f) = back_fault(med(|m| m.lumbar_flexion_deg), med(|m| m.pelvic_tilt_deg), med(|m| m.rib_stack_deg), cfg)
+    {
+        found.push(f);
+    }
+    if is_squat(med(|m| m.knee_flexion_deg), med(|m| m.ssi), cfg) {
+        found.push(Fault::SquatPattern);
+    }
+    if med(|m| m.load_offset_thigh_lengths).is_some_and(|d| d >= cfg.load_far_thigh_lengths) {
+        found.push(Fault::LoadFar);
+    }
+    let dt = frame_period(frames);
+    for f in found {
+        let hits: Vec<&&RepFrame> = inside.iter().filter(|x| x.faults.contains(f)).collect();
+        let range = match (hits.first(), hits.last()) {
+            (Some(a), Some(b)) if hits.len() as f64 * dt >= cfg.min_fault_s => [a.index, b.index],
+            _ => match (deep.first(), deep.last()) {
+                (Some(a), Some(b)) => [a.index, b.index],
+                _ => continue,
+            },
+        };
+        out.faults.push(f);
+        out.fault_frames.insert(f.name(), range);
+    }
+    out.faults.sort();
     out
 }
 
 /// Faults that also hold while standing (posture habits), for the clip.
-pub fn standing_faults(
-    frames: &[(u64, f64, FaultSet)],
-    standing: impl Fn(u64) -> bool,
-    cfg: &FaultConfig,
-) -> Vec<Fault> {
+pub fn standing_faults(frames: &[RepFrame], standing: impl Fn(u64) -> bool, cfg: &FaultConfig) -> Vec<Fault> {
     let dt = frame_period(frames);
     Fault::ALL
         .into_iter()
         .filter(|f| {
-            frames.iter().filter(|(i, _, s)| standing(*i) && s.contains(*f)).count() as f64 * dt >= cfg.min_fault_s
+            frames.iter().filter(|x| standing(x.index) && x.faults.contains(*f)).count() as f64 * dt
+                >= cfg.min_standing_fault_s
         })
         .collect()
 }
 
-fn frame_period(frames: &[(u64, f64, FaultSet)]) -> f64 {
+fn frame_period(frames: &[RepFrame]) -> f64 {
     match (frames.first(), frames.last()) {
-        (Some(a), Some(b)) if b.0 > a.0 => (b.1 - a.1) / (b.0 - a.0) as f64,
+        (Some(a), Some(b)) if b.index > a.index => (b.time_s - a.time_s) / (b.index - a.index) as f64,
         _ => 1.0 / 30.0,
     }
 }

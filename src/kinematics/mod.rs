@@ -57,6 +57,8 @@ pub struct FrameMetrics {
     pub rib_stack_deg: Option<f64>,
     /// Stoop-squat index 0–100.
     pub ssi: Option<f64>,
+    /// Horizontal distance of the hands (the load) from the mid-foot, in thigh lengths.
+    pub load_offset_thigh_lengths: Option<f64>,
 }
 
 pub use sagittal::{measure, BodyFrame, ClipView, Side};

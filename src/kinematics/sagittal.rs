@@ -203,6 +203,15 @@ pub fn measure(frame: &BodyFrame, view: &ClipView) -> (FrameMetrics, FrameFeatur
         }
         _ => None,
     };
+    let wrist = mid2(lms, L::LeftWrist, L::RightWrist);
+    let foot = match (ankle, mid2(lms, L::LeftFootIndex, L::RightFootIndex)) {
+        (Some(a), Some(t)) => Some(a.midpoint(t)),
+        (a, _) => a,
+    };
+    let load_offset_thigh_lengths = match (sag(foot, wrist), thigh) {
+        (Some(w), Some(t)) if t.norm() > 1e-6 => Some(w.x.abs() / t.norm()),
+        _ => None,
+    };
     let mut features = FrameFeatures {
         thigh_deg: thigh.and_then(lean_from_down_deg),
         shank_deg: shank.and_then(lean_from_down_deg),
@@ -214,5 +223,129 @@ pub fn measure(frame: &BodyFrame, view: &ClipView) -> (FrameMetrics, FrameFeatur
         features.low_bend_deg = shape.low_bend_deg.map(|b| b.clamp(-90.0, 90.0));
         features.dorsal = shape.points.iter().map(|(t, p)| (*t, p.x, p.y)).collect();
     }
-    (FrameMetrics { trunk_deg, hip_angle_deg, knee_flexion_deg, ..Default::default() }, features)
+    (FrameMetrics { trunk_deg, hip_angle_deg, knee_flexion_deg, load_offset_thigh_lengths, ..Default::default() }, features)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A side-view body (facing right) with a hinge of `trunk_deg` trunk lean,
+    /// `thigh_deg` thigh and `shank_deg` shank inclination, in sagittal units;
+    /// projected to pixels with the forward axis shortened by cos(obliquity).
+    fn body(trunk_deg: f64, thigh_deg: f64, shank_deg: f64, obliquity_deg: f64, mirror: bool) -> BodyFrame {
+        let c = obliquity_deg.to_radians().cos();
+        let hip = V2::new(0.0, 0.0);
+        let dir_up = |deg: f64| V2::new(deg.to_radians().sin(), deg.to_radians().cos());
+        let dir_down = |deg: f64| V2::new(deg.to_radians().sin(), -deg.to_radians().cos());
+        let shoulder = hip.add(dir_up(trunk_deg).scale(200.0));
+        let knee = hip.add(dir_down(thigh_deg).scale(180.0));
+        let ankle = knee.add(dir_down(-shank_deg).scale(170.0));
+        let toe = ankle.add(V2::new(40.0, 0.0));
+        let heel = ankle.add(V2::new(-10.0, 0.0));
+        // sagittal (forward, up) → pixels (x right, y down), around (500, 500)
+        let px = |s: V2| {
+            let x = s.x * c;
+            V2::new(500.0 + if mirror { -x } else { x }, 500.0 - s.y)
+        };
+        let mut lms = [Landmark { visibility: 1.0, presence: 1.0, ..Default::default() }; BODY_LANDMARKS];
+        let mut put = |id: L, s: V2, lateral: f64| {
+            let p = px(s);
+            lms[id.index()].x_px = (p.x + lateral * obliquity_deg.to_radians().sin()) as f32;
+            lms[id.index()].y_px = p.y as f32;
+        };
+        for (l, r, s) in [
+            (L::LeftShoulder, L::RightShoulder, shoulder),
+            (L::LeftHip, L::RightHip, hip),
+            (L::LeftKnee, L::RightKnee, knee),
+            (L::LeftAnkle, L::RightAnkle, ankle),
+            (L::LeftFootIndex, L::RightFootIndex, toe),
+            (L::LeftHeel, L::RightHeel, heel),
+        ] {
+            put(l, s, 20.0);
+            put(r, s, -20.0);
+        }
+        BodyFrame { landmarks: lms, world_m: [[0.0; 3]; BODY_LANDMARKS], outline: None }
+    }
+
+    fn view(facing: Facing, obliquity_deg: f64) -> ClipView {
+        ClipView { facing, near_side: None, obliquity_deg }
+    }
+
+    #[test]
+    fn zero_length_and_missing_segments_give_no_value() {
+        let mut b = body(40.0, 10.0, 10.0, 0.0, false);
+        for id in [L::LeftKnee, L::RightKnee] {
+            b.landmarks[id.index()].x_px = b.landmark(L::LeftHip).x_px;
+            b.landmarks[id.index()].y_px = b.landmark(L::LeftHip).y_px;
+        }
+        let (m, _) = measure(&b, &view(Facing::Right, 0.0));
+        assert!(m.hip_angle_deg.is_none() && m.knee_flexion_deg.is_none(), "zero-length thigh");
+        assert!(m.trunk_deg.is_some());
+        let mut b = body(40.0, 10.0, 10.0, 0.0, false);
+        for id in [L::LeftShoulder, L::RightShoulder] {
+            b.landmarks[id.index()].visibility = 0.0;
+            b.landmarks[id.index()].presence = 0.0;
+        }
+        let (m, _) = measure(&b, &view(Facing::Right, 0.0));
+        assert!(m.trunk_deg.is_none() && m.hip_angle_deg.is_none(), "no shoulders");
+        assert!(m.knee_flexion_deg.is_some());
+        let mut b = body(40.0, 10.0, 10.0, 0.0, false);
+        b.landmarks[L::LeftAnkle.index()].x_px = f32::NAN;
+        b.landmarks[L::RightAnkle.index()].y_px = f32::NAN;
+        let (m, _) = measure(&b, &view(Facing::Right, 0.0));
+        assert!(m.knee_flexion_deg.is_none(), "NaN ankles");
+    }
+
+    #[test]
+    fn view_estimate_needs_frames_and_detects_facing() {
+        assert!(ClipView::estimate(std::iter::empty()).is_none());
+        let right = body(10.0, 0.0, 0.0, 0.0, false);
+        let left = body(10.0, 0.0, 0.0, 0.0, true);
+        assert_eq!(ClipView::estimate([&right, &right]).unwrap().facing, Facing::Right);
+        assert_eq!(ClipView::estimate([&left, &left]).unwrap().facing, Facing::Left);
+    }
+
+    proptest! {
+        #[test]
+        fn oblique_views_are_corrected(trunk in 0f64..85.0, thigh in 0f64..80.0, shank in 0f64..40.0,
+                                       obl in 0f64..45.0, mirror in any::<bool>()) {
+            let b = body(trunk, thigh, shank, obl, mirror);
+            let facing = if mirror { Facing::Left } else { Facing::Right };
+            let (m, f) = measure(&b, &view(facing, obl));
+            let t = m.trunk_deg.unwrap() - keypoint_offsets::TRUNK_DEG;
+            prop_assert!((t - trunk).abs() < 1e-3, "trunk {t} vs {trunk}");
+            let hip = m.hip_angle_deg.unwrap() - keypoint_offsets::HIP_ANGLE_DEG;
+            prop_assert!((hip - (trunk + thigh)).abs() < 1e-3, "hip {hip}");
+            let knee = m.knee_flexion_deg.unwrap() - keypoint_offsets::KNEE_FLEXION_DEG;
+            prop_assert!((knee - (thigh + shank)).abs() < 1e-3, "knee {knee}");
+            prop_assert!((f.thigh_deg.unwrap() - thigh).abs() < 1e-3);
+        }
+
+        #[test]
+        fn mirrored_clip_measures_the_same(trunk in -10f64..85.0, thigh in -5f64..80.0, shank in -5f64..40.0) {
+            let (a, _) = measure(&body(trunk, thigh, shank, 0.0, false), &view(Facing::Right, 0.0));
+            let (b, _) = measure(&body(trunk, thigh, shank, 0.0, true), &view(Facing::Left, 0.0));
+            for (x, y) in [(a.trunk_deg, b.trunk_deg), (a.hip_angle_deg, b.hip_angle_deg),
+                           (a.knee_flexion_deg, b.knee_flexion_deg)] {
+                prop_assert!((x.unwrap() - y.unwrap()).abs() < 1e-3);
+            }
+        }
+
+        #[test]
+        fn image_translation_does_not_change_angles(dx in -300f32..300.0, dy in -300f32..300.0,
+                                                    trunk in 0f64..85.0) {
+            let b0 = body(trunk, 10.0, 10.0, 0.0, false);
+            let mut b1 = b0.clone();
+            for l in b1.landmarks.iter_mut() {
+                l.x_px += dx;
+                l.y_px += dy;
+            }
+            let (a, _) = measure(&b0, &view(Facing::Right, 0.0));
+            let (b, _) = measure(&b1, &view(Facing::Right, 0.0));
+            prop_assert!((a.trunk_deg.unwrap() - b.trunk_deg.unwrap()).abs() < 1e-3);
+            prop_assert!((a.hip_angle_deg.unwrap() - b.hip_angle_deg.unwrap()).abs() < 1e-3);
+        }
+    }
 }
