@@ -1,7 +1,7 @@
 # hinge — the two commands of the README, and a few more.
 #   make demo   set up everything, then analyse a bundled sample clip
 #   make test   set up everything, then run the whole test suite
-.PHONY: setup demo test bench eval models-heavy fixtures clean
+.PHONY: setup demo test bench bench-live bench-batch eval models-heavy fixtures clean
 
 SAMPLE ?= samples/dev/dev_04_rounded_lumbar_side_facing_right.mp4
 DEMO_OUT ?= out/demo
@@ -19,7 +19,13 @@ test: setup
 	@cargo test --release --locked
 
 bench: setup
-	@target/release/hinge bench samples/dev/dev_01_good_side_facing_left.mp4 samples/dev_sessions/devs_02_phone_rotated.mp4 tests/fixtures/real/pose2sim_single_cam01_portrait60.mp4 --model full
+	@bash scripts/bench_vs_mediapipe.sh
+
+bench-live: setup
+	@bash scripts/bench_live.sh
+
+bench-batch: setup
+	@bash scripts/bench_batch.sh
 
 models-heavy:
 	@bash tools/models/convert.sh models --only heavy

@@ -161,7 +161,8 @@ pub fn analyze_file(
     config: &Config,
     progress: Progress,
 ) -> Result<Analysis, AnalyzeError> {
-    let source = VideoSource::open_file(path)?;
+    // decode on its own thread, overlapping with inference
+    let source = VideoSource::open_file(path)?.prefetch(2);
     analyze_source(source, &path.display().to_string(), estimator, config, progress)
 }
 
@@ -178,6 +179,7 @@ pub fn analyze_source(
     let info = source.info().clone();
     let mut timing = Timing::default();
     let mut frame = Frame::default();
+    let mut lumas: Vec<f64> = Vec::new();
     let mut bodies: Vec<Observed> = Vec::with_capacity(info.frame_count_hint.unwrap_or(0) as usize);
     loop {
         let t0 = Instant::now();
@@ -190,6 +192,9 @@ pub fn analyze_source(
         let t1 = Instant::now();
         // keep only what measurement needs: the outline is taken from the mask here
         let body = result.pose.as_ref().map(BodyFrame::from_pose);
+        if frame.index % LUMA_SAMPLE_EVERY == 0 {
+            lumas.extend(mean_luma(&frame.image));
+        }
         timing.kinematics += t1.elapsed();
         bodies.push(Observed { index: frame.index, time_s: frame.time_s, body });
         progress(frame.index + 1, info.frame_count_hint);
@@ -197,6 +202,13 @@ pub fn analyze_source(
     timing.frames = bodies.len() as u64;
     let t_kin = Instant::now();
     let mut analysis = interpret(name, info, estimator.files().label.clone(), &bodies, config);
+    if let Some(l) = median(lumas) {
+        if l < MIN_MEAN_LUMA {
+            analysis.view.warnings.push(format!(
+                "video is dark (mean brightness {l:.0}/255): add light from the camera's side or film in a brighter room"
+            ));
+        }
+    }
     timing.kinematics += t_kin.elapsed();
     timing.total = started.elapsed();
     analysis.timing = timing;
@@ -209,6 +221,18 @@ pub struct Observed {
     pub index: u64,
     pub time_s: f64,
     pub body: Option<BodyFrame>,
+}
+
+/// Brightness is sampled on one frame in this many.
+const LUMA_SAMPLE_EVERY: u64 = 15;
+/// Median brightness (0–255) under which the video counts as too dark.
+pub const MIN_MEAN_LUMA: f64 = 40.0;
+
+/// Mean brightness (Rec. 601 luma, 0–255) of a BGR image.
+fn mean_luma(image: &opencv::core::Mat) -> Option<f64> {
+    let m = opencv::core::mean(image, &opencv::core::no_array()).ok()?;
+    let l = 0.114 * m[0] + 0.587 * m[1] + 0.299 * m[2];
+    l.is_finite().then_some(l)
 }
 
 /// From observed bodies to the analysis: view, metrics, baseline, reps, faults.
@@ -306,9 +330,8 @@ fn standing_baseline(times: &[f64], has_person: &[bool], metrics: &[FrameMetrics
     let Some(t0) = first_t else {
         return Baseline::default();
     };
-    let window: Vec<usize> = (0..times.len())
-        .filter(|&i| has_person[i] && times[i] <= t0 + config.reps.baseline_window_s)
-        .collect();
+    let window: Vec<usize> =
+        (0..times.len()).filter(|&i| has_person[i] && times[i] <= t0 + config.reps.baseline_window_s).collect();
     let hip_lo = {
         let mut hips: Vec<f64> = metrics.iter().filter_map(|m| m.hip_angle_deg).collect();
         hips.sort_by(f64::total_cmp);
@@ -334,12 +357,7 @@ fn standing_baseline(times: &[f64], has_person: &[bool], metrics: &[FrameMetrics
     }
 }
 
-fn summarize_rep(
-    rep: &Rep,
-    frames: &[FrameRecord],
-    fault_frames: &[RepFrame],
-    config: &Config,
-) -> RepSummary {
+fn summarize_rep(rep: &Rep, frames: &[FrameRecord], fault_frames: &[RepFrame], config: &Config) -> RepSummary {
     let inside: Vec<&FrameRecord> = frames.iter().filter(|f| rep.contains(f.index)).collect();
     let max = |f: fn(&FrameMetrics) -> Option<f64>| {
         inside.iter().filter_map(|r| f(&r.metrics)).fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))))
@@ -451,8 +469,9 @@ fn view_check(info: &VideoInfo, bodies: &[Observed], clip_view: Option<&ClipView
             "camera is {o:.0}° off the side view: angles are corrected for it, but a true side view \
              (camera square to the side of the body, at hip height) is more accurate"
         )),
-        None if !side_on => warnings
-            .push("camera is not side-on: place it at hip height, square to the side of the body".to_string()),
+        None if !side_on => {
+            warnings.push("camera is not side-on: place it at hip height, square to the side of the body".to_string())
+        }
         _ => {}
     }
     ViewCheck {

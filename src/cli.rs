@@ -299,7 +299,7 @@ fn cmd_analyze(g: &GlobalArgs, a: &AnalyzeArgs) -> Result<(), Failure> {
         }
     }
     if let Some(dir) = &a.out {
-        let written = write_outputs(&analysis, dir).context("writing results")?;
+        let written = write_default_outputs(&analysis, &a.video, dir).context("writing results")?;
         if !s.quiet {
             let reps = analysis.reps.len();
             eprintln!(
@@ -354,19 +354,46 @@ fn cmd_bench(g: &GlobalArgs, b: &BenchArgs) -> Result<(), Failure> {
     w(
         &mut out,
         format!(
-            "{:<44} {:>6} {:>8} | {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6}  (ms/frame)",
-            "video", "frames", "frames/s", "decode", "prep", "detect", "lmark", "post", "smooth", "kin"
+            "{:<40} {:>6} {:>8} {:>8} {:>6} | {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6}  (ms/frame)",
+            "video",
+            "frames",
+            "e2e fps",
+            "inf fps",
+            "e2e/inf",
+            "decode",
+            "prep",
+            "detect",
+            "lmark",
+            "post",
+            "smooth",
+            "kin",
+            "write"
         ),
     )?;
+    let scratch = tempfile_dir().context("creating a scratch directory")?;
     for video in &b.videos {
-        let mut best: Option<Analysis> = None;
+        // end to end: the analysis plus writing its default outputs
+        let mut best: Option<(Analysis, std::time::Duration, std::time::Duration)> = None;
         for _ in 0..b.repeat.max(1) {
+            let t0 = Instant::now();
             let a = run_analysis(video, &mut est, &quiet)?;
-            if best.as_ref().is_none_or(|x| a.timing.total < x.timing.total) {
-                best = Some(a);
+            let t1 = Instant::now();
+            write_default_outputs(&a, video, &scratch).context("writing outputs")?;
+            let (total, write) = (t0.elapsed(), t1.elapsed());
+            if best.as_ref().is_none_or(|x| total < x.1) {
+                best = Some((a, total, write));
             }
         }
-        let a = best.expect("at least one run");
+        let (a, total, write) = best.expect("at least one run");
+        // inference alone: the same models on the same inputs, nothing around them
+        let mut inf: Option<hinge::bench::InferenceTiming> = None;
+        for _ in 0..b.repeat.max(1) {
+            let t = hinge::bench::inference_alone(video, &mut est).map_err(|e| Failure { code: 1, error: e.into() })?;
+            if inf.is_none_or(|x| t.inference < x.inference) {
+                inf = Some(t);
+            }
+        }
+        let inf = inf.expect("at least one run");
         let n = a.timing.frames.max(1) as f64;
         let per = |d: std::time::Duration| d.as_secs_f64() * 1e3 / n;
         let t = &a.timing;
@@ -374,22 +401,38 @@ fn cmd_bench(g: &GlobalArgs, b: &BenchArgs) -> Result<(), Failure> {
         w(
             &mut out,
             format!(
-                "{:<44} {:>6} {:>8.1} | {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2}",
+                "{:<40} {:>6} {:>8.1} {:>8.1} {:>6.2} | {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2}",
                 name,
                 t.frames,
-                t.frames_per_s(),
+                n / total.as_secs_f64(),
+                inf.frames_per_s(),
+                total.as_secs_f64() / inf.inference.as_secs_f64().max(1e-9),
                 per(t.decode),
                 per(t.pose.preprocess),
                 per(t.pose.detector),
                 per(t.pose.landmark_model),
                 per(t.pose.postprocess),
                 per(t.pose.smoothing),
-                per(t.kinematics)
+                per(t.kinematics),
+                per(write)
             ),
         )?;
     }
+    let _ = std::fs::remove_dir_all(&scratch);
     w(&mut out, format!("peak RSS: {:.0} MiB", peak_rss_mib().unwrap_or(f64::NAN)))?;
     Ok(())
+}
+
+/// A fresh scratch directory for benchmark outputs.
+fn tempfile_dir() -> std::io::Result<PathBuf> {
+    let d = std::env::temp_dir().join(format!("hinge-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}
+
+/// Everything `hinge analyze --out DIR` writes by default.
+fn write_default_outputs(a: &Analysis, _video: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
+    Ok(write_outputs(a, dir)?)
 }
 
 fn cmd_eval(g: &GlobalArgs, e: &EvalArgs) -> Result<(), Failure> {
@@ -485,9 +528,11 @@ mod batch_cli {
         let bar = if tty {
             let b = indicatif::ProgressBar::new(total as u64);
             b.set_style(
-                indicatif::ProgressStyle::with_template("batch [{bar:30}] {pos}/{len} videos {per_sec} eta {eta} {msg}")
-                    .expect("valid template")
-                    .progress_chars("=> "),
+                indicatif::ProgressStyle::with_template(
+                    "batch [{bar:30}] {pos}/{len} videos {per_sec} eta {eta} {msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
             );
             b
         } else {
@@ -498,7 +543,8 @@ mod batch_cli {
         let mut progress = |done: usize, total: usize, r: &batch::VideoResult, skipped: bool| {
             bar.set_position(done as u64);
             bar.set_message(r.path.rsplit('/').next().unwrap_or("").to_string());
-            if !tty && !quiet && (last_line.elapsed().as_secs_f64() >= 10.0 || done == total || r.status != Status::Ok) {
+            if !tty && !quiet && (last_line.elapsed().as_secs_f64() >= 10.0 || done == total || r.status != Status::Ok)
+            {
                 last_line = Instant::now();
                 let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
                 let tag = if skipped { "done before" } else { r.status.name() };
@@ -551,7 +597,10 @@ mod live_cli {
             (Some(i), _) => VideoSource::open_camera(*i).map_err(fail),
             (None, Some(s)) if s.contains("://") => VideoSource::open_stream(s).map_err(fail),
             (None, Some(s)) if s.starts_with("/dev/video") => {
-                let index = s.trim_start_matches("/dev/video").parse().map_err(|_| usage(anyhow!("{s}: not a camera device")))?;
+                let index = s
+                    .trim_start_matches("/dev/video")
+                    .parse()
+                    .map_err(|_| usage(anyhow!("{s}: not a camera device")))?;
                 VideoSource::open_camera(index).map_err(fail)
             }
             (None, Some(s)) => VideoSource::open_file(std::path::Path::new(s)).map_err(fail),
@@ -591,7 +640,11 @@ mod live_cli {
         if !l.no_window && !want_window && !s.quiet {
             eprintln!("hinge: no display found: running without a window (events only)");
         }
-        let window = if want_window { Some(overlay::Window::open().map_err(|e| Failure { code: 1, error: e.into() })?) } else { None };
+        let window = if want_window {
+            Some(overlay::Window::open().map_err(|e| Failure { code: 1, error: e.into() })?)
+        } else {
+            None
+        };
         let mut sink = Sink { events: JsonLinesSink::new(out), window };
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
@@ -647,10 +700,31 @@ mod live_cli {
                 // shrink to fit the frame's width
                 let room = (self.canvas.cols() - at.x - 10).max(10) as f64;
                 let mut base = 0;
-                let width = imgproc::get_text_size(s, imgproc::FONT_HERSHEY_SIMPLEX, scale, thick, &mut base).map_or(0, |z| z.width) as f64;
+                let width = imgproc::get_text_size(s, imgproc::FONT_HERSHEY_SIMPLEX, scale, thick, &mut base)
+                    .map_or(0, |z| z.width) as f64;
                 let scale = if width > room { scale * room / width } else { scale };
-                let _ = imgproc::put_text(&mut self.canvas, s, at, imgproc::FONT_HERSHEY_SIMPLEX, scale, Scalar::all(0.0), thick + 4, imgproc::LINE_AA, false);
-                let _ = imgproc::put_text(&mut self.canvas, s, at, imgproc::FONT_HERSHEY_SIMPLEX, scale, color, thick, imgproc::LINE_AA, false);
+                let _ = imgproc::put_text(
+                    &mut self.canvas,
+                    s,
+                    at,
+                    imgproc::FONT_HERSHEY_SIMPLEX,
+                    scale,
+                    Scalar::all(0.0),
+                    thick + 4,
+                    imgproc::LINE_AA,
+                    false,
+                );
+                let _ = imgproc::put_text(
+                    &mut self.canvas,
+                    s,
+                    at,
+                    imgproc::FONT_HERSHEY_SIMPLEX,
+                    scale,
+                    color,
+                    thick,
+                    imgproc::LINE_AA,
+                    false,
+                );
             }
 
             /// Draws and shows; false when the user pressed q or Esc.
@@ -663,17 +737,43 @@ mod live_cli {
                 let green = Scalar::new(80.0, 200.0, 60.0, 0.0);
                 let amber = Scalar::new(0.0, 180.0, 255.0, 0.0);
                 let red = Scalar::new(40.0, 40.0, 230.0, 0.0);
-                let color = if !st.faults.is_empty() { red } else if !st.calibrated || !st.warnings.is_empty() { amber } else { green };
+                let color = if !st.faults.is_empty() {
+                    red
+                } else if !st.calibrated || !st.warnings.is_empty() {
+                    amber
+                } else {
+                    green
+                };
                 if let Some(lms) = &st.landmarks {
                     for (a, b) in SKELETON_EDGES {
                         let (p, q) = (lms[a], lms[b]);
-                        let _ = imgproc::line(&mut self.canvas, Point::new(p.x_px as i32, p.y_px as i32), Point::new(q.x_px as i32, q.y_px as i32), color, (3.0 * k) as i32, imgproc::LINE_AA, 0);
+                        let _ = imgproc::line(
+                            &mut self.canvas,
+                            Point::new(p.x_px as i32, p.y_px as i32),
+                            Point::new(q.x_px as i32, q.y_px as i32),
+                            color,
+                            (3.0 * k) as i32,
+                            imgproc::LINE_AA,
+                            0,
+                        );
                     }
                 }
                 let line = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.0}"));
-                self.text(&format!("reps {}", st.reps), Point::new((10.0 * k) as i32, (35.0 * k) as i32), 1.0 * k, Scalar::all(255.0), (2.0 * k) as i32);
                 self.text(
-                    &format!("trunk {} deg  hip {} deg  {}  {:.0} fps", line(st.trunk_deg), line(st.hip_angle_deg), st.phase.unwrap_or(""), st.fps),
+                    &format!("reps {}", st.reps),
+                    Point::new((10.0 * k) as i32, (35.0 * k) as i32),
+                    1.0 * k,
+                    Scalar::all(255.0),
+                    (2.0 * k) as i32,
+                );
+                self.text(
+                    &format!(
+                        "trunk {} deg  hip {} deg  {}  {:.0} fps",
+                        line(st.trunk_deg),
+                        line(st.hip_angle_deg),
+                        st.phase.unwrap_or(""),
+                        st.fps
+                    ),
                     Point::new((10.0 * k) as i32, (65.0 * k) as i32),
                     0.6 * k,
                     Scalar::all(255.0),

@@ -127,8 +127,7 @@ fn truth_reps(v: &serde_json::Value) -> Vec<TruthRep> {
 fn clip_from_json(dir: &Path, v: &serde_json::Value, stem: &str) -> Option<Clip> {
     let name = v.get("clip").and_then(|x| x.as_str()).unwrap_or(stem).to_string();
     let video = dir.join(v.get("video").and_then(|x| x.as_str()).map_or(format!("{stem}.mp4"), str::to_string));
-    let truth_csv =
-        dir.join(v.get("truth_csv").and_then(|x| x.as_str()).map_or(format!("{stem}.csv"), str::to_string));
+    let truth_csv = dir.join(v.get("truth_csv").and_then(|x| x.as_str()).map_or(format!("{stem}.csv"), str::to_string));
     Some(Clip {
         name,
         video,
@@ -296,7 +295,8 @@ pub fn score(clip: &Clip, a: &Analysis, truth: &BTreeMap<u64, TruthRow>) -> Clip
                 .iter()
                 .filter(|r| overlap(r.start_s, r.end_s) > 0.0)
                 .max_by(|x, y| overlap(x.start_s, x.end_s).total_cmp(&overlap(y.start_s, y.end_s)));
-            let found: Vec<String> = m.map(|r| r.faults.iter().map(|f| f.name().to_string()).collect()).unwrap_or_default();
+            let found: Vec<String> =
+                m.map(|r| r.faults.iter().map(|f| f.name().to_string()).collect()).unwrap_or_default();
             let expected_set: BTreeSet<String> = tr.fault.iter().cloned().collect();
             let found_set: BTreeSet<String> = found.iter().cloned().collect();
             RepScore {
@@ -343,11 +343,22 @@ pub fn evaluate_clip(
 /// Debug dump of the intermediate per-frame measurements.
 fn write_features(a: &Analysis, path: &Path) -> std::io::Result<()> {
     use std::fmt::Write as _;
-    let mut s = String::from("frame,thigh_deg,shank_deg,dorsal\n");
+    let mut s = String::from("frame,thigh_deg,shank_deg,sacral_lean_deg,thorax_lean_deg,low_bend_deg,dorsal\n");
     let c = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_default();
     for f in &a.frames {
         let dorsal: Vec<String> = f.features.dorsal.iter().map(|(t, x, y)| format!("{t:.2}:{x:.4}:{y:.4}")).collect();
-        let _ = writeln!(s, "{},{},{},{}", f.index, c(f.features.thigh_deg), c(f.features.shank_deg), dorsal.join(" "));
+        let g = &f.features;
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{}",
+            f.index,
+            c(g.thigh_deg),
+            c(g.shank_deg),
+            c(g.sacral_lean_deg),
+            c(g.thorax_lean_deg),
+            c(g.low_bend_deg),
+            dorsal.join(" ")
+        );
     }
     std::fs::write(path, s)
 }
@@ -440,13 +451,21 @@ impl EvalReport {
         let rep_total: usize = self.clips.iter().map(|c| c.rep_scores.len()).sum();
         let rep_ok: usize = self.clips.iter().map(|c| c.rep_scores.iter().filter(|r| r.ok).count()).sum();
         let secs: f64 = self.clips.iter().map(|c| c.seconds).sum();
-        let _ = writeln!(s, "  person found          {seen}/{frames} frames ({:.2}%)", 100.0 * seen as f64 / frames.max(1) as f64);
+        let _ = writeln!(
+            s,
+            "  person found          {seen}/{frames} frames ({:.2}%)",
+            100.0 * seen as f64 / frames.max(1) as f64
+        );
         let _ = writeln!(s, "  rep count exact       {reps_ok}/{n} clips");
         let _ = writeln!(s, "  fault set exact       {faults_ok}/{} single-variant clips", single.len());
         if rep_total > 0 {
             let _ = writeln!(s, "  session reps right    {rep_ok}/{rep_total}");
         }
-        let _ = writeln!(s, "  analysis time         {secs:.1} s ({:.0} frames/s per worker)", frames as f64 / secs.max(1e-9));
+        let _ = writeln!(
+            s,
+            "  analysis time         {secs:.1} s ({:.0} frames/s per worker)",
+            frames as f64 / secs.max(1e-9)
+        );
         s
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod analyze;
 pub mod batch;
+pub mod bench;
 pub mod config;
 pub mod eval;
 pub mod faults;

@@ -45,7 +45,8 @@ fn writes_frames_and_summary_with_one_row_per_frame() {
     for (i, row) in t.rows.iter().enumerate() {
         assert_eq!(row[0], i.to_string());
     }
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["schema"], "hinge.summary/1");
     assert_eq!(summary["frames"], 133);
     assert_eq!(summary["width"], 640);
@@ -69,18 +70,22 @@ fn writes_frames_and_summary_with_one_row_per_frame() {
 fn json_to_stdout_matches_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = hinge();
-    c.args(["analyze", "--json", "-q", "--out"]).arg(dir.path()).arg(repo("samples/dev/dev_12_idle_side_facing_right.mp4"));
+    c.args(["analyze", "--json", "-q", "--out"])
+        .arg(dir.path())
+        .arg(repo("samples/dev/dev_12_idle_side_facing_right.mp4"));
     let o = run(c);
     assert!(o.status.success(), "{}", stderr(&o));
     let printed: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
     assert_eq!(printed, file);
 }
 
 #[test]
 fn phone_video_comes_out_upright() {
     let (dir, t) = analyze("samples/dev_sessions/devs_02_phone_rotated.mp4", &[]);
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
     assert_eq!((summary["width"].as_u64(), summary["height"].as_u64()), (Some(720), Some(1280)));
     let truth = Table::read(&repo("samples/dev_sessions/devs_02_phone_rotated.csv"));
     assert_eq!(t.rows.len(), truth.rows.len());
@@ -88,7 +93,8 @@ fn phone_video_comes_out_upright() {
     for r in (0..t.rows.len()).step_by(50) {
         let nose_y = t.f64(r, "nose_y").unwrap();
         assert!(nose_y < t.f64(r, "left_ankle_y").unwrap(), "frame {r}: upside down");
-        let d = (t.f64(r, "nose_x").unwrap() - truth.f64(r, "nose_u").unwrap()).hypot(nose_y - truth.f64(r, "nose_v").unwrap());
+        let d = (t.f64(r, "nose_x").unwrap() - truth.f64(r, "nose_u").unwrap())
+            .hypot(nose_y - truth.f64(r, "nose_v").unwrap());
         assert!(d < 30.0, "frame {r}: nose {d:.0} px from truth");
     }
 }

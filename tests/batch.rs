@@ -58,11 +58,51 @@ fn corpus_of_good_bad_and_real_videos() {
     let ff = have_ffmpeg();
     if ff {
         // a still image saved as .mp4, an empty room, and a phone-style rotated clip
-        ffmpeg(&["-i", repo(CLIP_A).to_str().unwrap(), "-frames:v", "1", "-c:v", "png", "-f", "image2", input.join("still.mp4").to_str().unwrap()]);
-        ffmpeg(&["-f", "lavfi", "-i", "color=c=0x807060:s=320x240:d=2:r=15", "-c:v", "libx264", "-pix_fmt", "yuv420p", input.join("empty_room.mp4").to_str().unwrap()]);
+        ffmpeg(&[
+            "-i",
+            repo(CLIP_A).to_str().unwrap(),
+            "-frames:v",
+            "1",
+            "-c:v",
+            "png",
+            "-f",
+            "image2",
+            input.join("still.mp4").to_str().unwrap(),
+        ]);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0x807060:s=320x240:d=2:r=15",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            input.join("empty_room.mp4").to_str().unwrap(),
+        ]);
         let turned = tmp.path().join("turned.mp4");
-        ffmpeg(&["-i", repo(CLIP_A).to_str().unwrap(), "-t", "2", "-vf", "transpose=2", "-c:v", "libx264", "-pix_fmt", "yuv420p", turned.to_str().unwrap()]);
-        ffmpeg(&["-i", turned.to_str().unwrap(), "-c", "copy", "-metadata:s:v:0", "rotate=90", input.join("phone.mp4").to_str().unwrap()]);
+        ffmpeg(&[
+            "-i",
+            repo(CLIP_A).to_str().unwrap(),
+            "-t",
+            "2",
+            "-vf",
+            "transpose=2",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            turned.to_str().unwrap(),
+        ]);
+        ffmpeg(&[
+            "-i",
+            turned.to_str().unwrap(),
+            "-c",
+            "copy",
+            "-metadata:s:v:0",
+            "rotate=90",
+            input.join("phone.mp4").to_str().unwrap(),
+        ]);
     }
     let out = tmp.path().join("out");
     let o = batch(&[&input, &tmp.path().join("missing.mp4")], &out, &["--jobs", "2"]);
@@ -89,8 +129,13 @@ fn corpus_of_good_bad_and_real_videos() {
         let dir = Table::read(&out.join("summary.csv"));
         let row = (0..dir.rows.len()).find(|&i| dir.get(i, "path").ends_with("phone.mp4")).unwrap();
         let summary: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join(dir.get(row, "output_dir")).join("summary.json")).unwrap()).unwrap();
-        assert_eq!((summary["width"].as_u64(), summary["height"].as_u64()), (Some(640), Some(480)), "phone clip upright");
+            serde_json::from_slice(&std::fs::read(out.join(dir.get(row, "output_dir")).join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            (summary["width"].as_u64(), summary["height"].as_u64()),
+            (Some(640), Some(480)),
+            "phone clip upright"
+        );
     }
     assert_eq!(r["good.mp4"].2, "2", "reps of the good clip");
     // per-video outputs exist and stay inside the output directory
@@ -110,7 +155,11 @@ fn all_ok_exits_zero_and_manifest_columns_are_carried() {
     let tmp = tempfile::tempdir().unwrap();
     copy(CLIP_A, tmp.path(), "a.mp4");
     copy(CLIP_B, tmp.path(), "b.mp4");
-    std::fs::write(tmp.path().join("manifest.csv"), "path,patient,session_date,notes\na.mp4,P7,2026-02-01,first\nb.mp4,P7,2026-03-01,\"second, later\"\n").unwrap();
+    std::fs::write(
+        tmp.path().join("manifest.csv"),
+        "path,patient,session_date,notes\na.mp4,P7,2026-02-01,first\nb.mp4,P7,2026-03-01,\"second, later\"\n",
+    )
+    .unwrap();
     let out = tmp.path().join("out");
     let o = batch(&[&tmp.path().join("manifest.csv")], &out, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -131,7 +180,8 @@ fn killed_batch_resumes_without_redoing_or_losing_work() {
         copy(c, &input, &format!("v{i}.mp4"));
     }
     let out = tmp.path().join("out");
-    let mut child = hinge().arg("batch").arg(&input).arg("--out").arg(&out).args(["-q", "--jobs", "1"]).spawn().unwrap();
+    let mut child =
+        hinge().arg("batch").arg(&input).arg("--out").arg(&out).args(["-q", "--jobs", "1"]).spawn().unwrap();
     // wait for the first finished video, then kill the run
     let started = std::time::Instant::now();
     let finished = |out: &Path| -> Vec<PathBuf> {
@@ -200,7 +250,8 @@ fn deployment_examples_run_as_written() {
     // the Kubernetes Indexed Job: its pods' command with JOB_COMPLETION_INDEX set, then merge
     let yaml = std::fs::read_to_string(repo("deploy/k8s-indexed-job.yaml")).unwrap();
     assert!(yaml.contains("completionMode: Indexed"));
-    let completions: usize = yaml.lines().find_map(|l| l.trim().strip_prefix("completions:")).unwrap().trim().parse().unwrap();
+    let completions: usize =
+        yaml.lines().find_map(|l| l.trim().strip_prefix("completions:")).unwrap().trim().parse().unwrap();
     let line = yaml.lines().find(|l| l.contains("command:") && l.contains("hinge batch")).unwrap();
     let script = line.split("\"sh\", \"-c\", \"").nth(1).unwrap().trim_end_matches("\"]").to_string();
     assert!(script.contains(&format!("--shard {completions}")));
@@ -214,24 +265,56 @@ fn deployment_examples_run_as_written() {
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
     let script = script.replace("/data", data.to_str().unwrap());
     for index in 0..completions {
-        let o = Command::new("sh").args(["-c", &script]).env("PATH", &path).env("JOB_COMPLETION_INDEX", index.to_string()).output().unwrap();
+        let o = Command::new("sh")
+            .args(["-c", &script])
+            .env("PATH", &path)
+            .env("JOB_COMPLETION_INDEX", index.to_string())
+            .output()
+            .unwrap();
         assert!(o.status.success(), "pod {index}: {}", String::from_utf8_lossy(&o.stderr));
     }
     let merge = yaml.lines().find(|l| l.contains("command:") && l.contains("hinge merge")).unwrap();
-    let merge = merge.split("\"sh\", \"-c\", \"").nth(1).unwrap().trim_end_matches("\"]").replace("/data", data.to_str().unwrap());
+    let merge = merge
+        .split("\"sh\", \"-c\", \"")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches("\"]")
+        .replace("/data", data.to_str().unwrap());
     let o = Command::new("sh").args(["-c", &merge]).env("PATH", &path).output().unwrap();
     assert!(o.status.success(), "merge: {}", String::from_utf8_lossy(&o.stderr));
     let t = Table::read(&data.join("out/all/summary.csv"));
     assert_eq!(t.rows.len(), 3);
     // the Slurm array script, task by task
     let sbatch = repo("deploy/slurm-array.sbatch");
-    let tasks: usize = std::fs::read_to_string(&sbatch).unwrap().lines().find_map(|l| l.strip_prefix("#SBATCH --array=0-")).unwrap().trim().parse::<usize>().unwrap() + 1;
+    let tasks: usize = std::fs::read_to_string(&sbatch)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("#SBATCH --array=0-"))
+        .unwrap()
+        .trim()
+        .parse::<usize>()
+        .unwrap()
+        + 1;
     for task in 0..tasks {
-        let o = Command::new("bash").arg(&sbatch).arg(data.join("manifest.csv")).arg(data.join("slurm")).env("PATH", &path).env("SLURM_ARRAY_TASK_ID", task.to_string()).output().unwrap();
+        let o = Command::new("bash")
+            .arg(&sbatch)
+            .arg(data.join("manifest.csv"))
+            .arg(data.join("slurm"))
+            .env("PATH", &path)
+            .env("SLURM_ARRAY_TASK_ID", task.to_string())
+            .output()
+            .unwrap();
         assert!(o.status.success(), "task {task}: {}", String::from_utf8_lossy(&o.stderr));
     }
     let mut c = hinge();
-    c.arg("merge").args((0..tasks).map(|t| data.join(format!("slurm/shard-{t}")))).arg("--out").arg(data.join("slurm/all"));
+    c.arg("merge")
+        .args((0..tasks).map(|t| data.join(format!("slurm/shard-{t}"))))
+        .arg("--out")
+        .arg(data.join("slurm/all"));
     assert!(run(c).status.success());
-    assert_eq!(std::fs::read(data.join("slurm/all/summary.csv")).unwrap(), std::fs::read(data.join("out/all/summary.csv")).unwrap().iter().copied().collect::<Vec<u8>>(), "same result both ways");
+    assert_eq!(
+        std::fs::read(data.join("slurm/all/summary.csv")).unwrap(),
+        std::fs::read(data.join("out/all/summary.csv")).unwrap().iter().copied().collect::<Vec<u8>>(),
+        "same result both ways"
+    );
 }

@@ -64,19 +64,48 @@ fn render_outline_figure() {
             }
         }
         let o = body.outline.as_ref().expect("outline");
-        imgproc::line(&mut img, pt(o.hip_px), pt(o.shoulder_px), Scalar::new(0.0, 255.0, 255.0, 0.0), 1, imgproc::LINE_AA, 0)
-            .unwrap();
+        imgproc::line(
+            &mut img,
+            pt(o.hip_px),
+            pt(o.shoulder_px),
+            Scalar::new(0.0, 255.0, 255.0, 0.0),
+            1,
+            imgproc::LINE_AA,
+            0,
+        )
+        .unwrap();
         let dorsal_sign = -view.facing.forward_x();
-        for (sign, color) in [(dorsal_sign, Scalar::new(0.0, 0.0, 255.0, 0.0)), (-dorsal_sign, Scalar::new(0.0, 200.0, 0.0, 0.0))] {
+        for (sign, color) in
+            [(dorsal_sign, Scalar::new(0.0, 0.0, 255.0, 0.0)), (-dorsal_sign, Scalar::new(0.0, 200.0, 0.0, 0.0))]
+        {
             for (_, p) in o.side_points_px(sign) {
                 imgproc::circle(&mut img, pt(p), 2, color, -1, imgproc::LINE_AA, 0).unwrap();
             }
         }
         if let Some(shape) = back::BackShape::of(&body, &view) {
-            for (a, b) in shape.segments_px() {
-                imgproc::line(&mut img, pt(a), pt(b), Scalar::new(255.0, 0.0, 255.0, 0.0), 2, imgproc::LINE_AA, 0).unwrap();
+            // sacral (orange), lumbar (magenta), thoracic (cyan) line fits
+            let colors = [
+                Scalar::new(0.0, 140.0, 255.0, 0.0),
+                Scalar::new(255.0, 0.0, 255.0, 0.0),
+                Scalar::new(255.0, 255.0, 0.0, 0.0),
+            ];
+            for ((a, b), color) in shape.segments_px().into_iter().zip(colors) {
+                imgproc::line(&mut img, pt(a), pt(b), color, 2, imgproc::LINE_AA, 0).unwrap();
             }
         }
+        // crop around the torso and enlarge
+        let pts: Vec<V2> = [o.side_points_px(1.0), o.side_points_px(-1.0)].concat().into_iter().map(|p| p.1).collect();
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for p in &pts {
+            (x0, y0, x1, y1) = (x0.min(p.x), y0.min(p.y), x1.max(p.x), y1.max(p.y));
+        }
+        let m = 40.0;
+        let (x0, y0) = ((x0 - m).max(0.0) as i32, (y0 - m).max(0.0) as i32);
+        let (x1, y1) = ((x1 + m).min(w as f64 - 1.0) as i32, (y1 + m).min(h as f64 - 1.0) as i32);
+        let roi = Mat::roi(&img, opencv::core::Rect::new(x0, y0, x1 - x0, y1 - y0)).unwrap().try_clone().unwrap();
+        let mut big = Mat::default();
+        imgproc::resize(&roi, &mut big, opencv::core::Size::new(0, 0), 3.0, 3.0, imgproc::INTER_CUBIC).unwrap();
+        let img = big;
         let path = format!("{out}_{index}.png");
         std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
         opencv::imgcodecs::imwrite(&path, &img, &opencv::core::Vector::new()).expect("write png");

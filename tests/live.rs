@@ -32,13 +32,18 @@ fn paced_practice_set_gives_calibration_reps_and_faults() {
     assert!(kinds.contains(&"status"));
     assert_eq!(*kinds.last().unwrap(), "summary");
     // reps and their faults against the ground truth (reps_detail, matched by time)
-    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(repo(&SESSION.replace(".mp4", ".meta.json"))).unwrap()).unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(repo(&SESSION.replace(".mp4", ".meta.json"))).unwrap()).unwrap();
     let truth = meta["reps_detail"].as_array().unwrap();
     let reps: Vec<&serde_json::Value> = ev.iter().filter(|e| e["event"] == "rep_completed").collect();
     assert_eq!(reps.len(), truth.len(), "rep count");
     for (r, t) in reps.iter().zip(truth) {
         let mid = (r["start_s"].as_f64().unwrap() + r["end_s"].as_f64().unwrap()) / 2.0;
-        assert!(mid > t["start_s"].as_f64().unwrap() && mid < t["end_s"].as_f64().unwrap(), "rep {} not matched by time", r["rep"]);
+        assert!(
+            mid > t["start_s"].as_f64().unwrap() && mid < t["end_s"].as_f64().unwrap(),
+            "rep {} not matched by time",
+            r["rep"]
+        );
         let faults: Vec<&str> = r["faults"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
         let expected = t["expected_fault"].as_str().unwrap();
         if expected == "none" {
@@ -60,12 +65,21 @@ fn paced_practice_set_gives_calibration_reps_and_faults() {
     let mut c = hinge();
     c.args(["analyze", "-q", "--out"]).arg(dir.path()).arg(repo(SESSION));
     assert!(run(c).status.success());
-    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
     let verdicts = |s: &serde_json::Value| -> Vec<(String, Vec<String>)> {
-        s["reps"].as_array().unwrap().iter().map(|r| (r["verdict"].to_string(), r["faults"].as_array().unwrap().iter().map(|f| f.to_string()).collect())).collect()
+        s["reps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (r["verdict"].to_string(), r["faults"].as_array().unwrap().iter().map(|f| f.to_string()).collect())
+            })
+            .collect()
     };
     assert_eq!(verdicts(&saved)[..], verdicts(&file)[..], "live --save and analyze agree");
-    let live_verdicts: Vec<Vec<String>> = reps.iter().map(|r| r["faults"].as_array().unwrap().iter().map(|f| f.to_string()).collect()).collect();
+    let live_verdicts: Vec<Vec<String>> =
+        reps.iter().map(|r| r["faults"].as_array().unwrap().iter().map(|f| f.to_string()).collect()).collect();
     let file_verdicts: Vec<Vec<String>> = verdicts(&file).into_iter().map(|v| v.1).collect();
     assert_eq!(live_verdicts, file_verdicts, "live events and analyze agree");
 }
@@ -119,13 +133,20 @@ fn lost_stream_keeps_the_summary() {
 
 #[test]
 fn window_under_xvfb_shows_the_overlay() {
-    let have = |bin: &str| Command::new("sh").args(["-c", &format!("command -v {bin}")]).output().is_ok_and(|o| o.status.success());
+    let have = |bin: &str| {
+        Command::new("sh").args(["-c", &format!("command -v {bin}")]).output().is_ok_and(|o| o.status.success())
+    };
     if !have("Xvfb") || !have("ffmpeg") {
         eprintln!("Xvfb or ffmpeg missing: skipped (make setup installs them)");
         return;
     }
     let display = format!(":{}", 90 + std::process::id() % 100);
-    let mut xvfb = Command::new("Xvfb").args([display.as_str(), "-screen", "0", "800x600x24", "-nolisten", "tcp"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut xvfb = Command::new("Xvfb")
+        .args([display.as_str(), "-screen", "0", "800x600x24", "-nolisten", "tcp"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(800));
     let mut live = hinge()
         .args(["live", "--realtime", "-q", "--source"])
@@ -138,7 +159,23 @@ fn window_under_xvfb_shows_the_overlay() {
     std::thread::sleep(std::time::Duration::from_millis(2500));
     let tmp = tempfile::tempdir().unwrap();
     let shot = tmp.path().join("screen.png");
-    let grab = Command::new("ffmpeg").args(["-v", "error", "-y", "-f", "x11grab", "-video_size", "800x600", "-i", display.as_str(), "-frames:v", "1"]).arg(&shot).output().unwrap();
+    let grab = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "x11grab",
+            "-video_size",
+            "800x600",
+            "-i",
+            display.as_str(),
+            "-frames:v",
+            "1",
+        ])
+        .arg(&shot)
+        .output()
+        .unwrap();
     let out = live.wait_with_output().unwrap();
     let _ = xvfb.kill();
     let _ = xvfb.wait();

@@ -56,7 +56,8 @@ fn name(c: &Value) -> &str {
 }
 
 fn set(v: &Value) -> Vec<String> {
-    let mut s: Vec<String> = v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect();
+    let mut s: Vec<String> =
+        v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect();
     s.sort();
     s
 }

@@ -77,7 +77,11 @@ fn check(clip_path: &str, smooth: bool, max_median_px: f64) {
         a.median_px, a.p90_px, a.frames_missed, a.frames_reference
     );
     assert_eq!(a.frames_missed, 0, "{name} ({kind}): frames where MediaPipe finds a person and we do not");
-    assert!(a.median_px <= max_median_px, "{name} ({kind}): median landmark error {:.2} px > {max_median_px} px", a.median_px);
+    assert!(
+        a.median_px <= max_median_px,
+        "{name} ({kind}): median landmark error {:.2} px > {max_median_px} px",
+        a.median_px
+    );
 }
 
 #[test]

@@ -27,7 +27,8 @@ fn is_manifest(p: &Path) -> bool {
 }
 
 fn scan_dir(dir: &Path, out: &mut Vec<Job>) -> Result<(), BatchError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| BatchError::Input { path: dir.to_path_buf(), reason: e.to_string() })?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| BatchError::Input { path: dir.to_path_buf(), reason: e.to_string() })?;
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
@@ -44,8 +45,10 @@ fn scan_dir(dir: &Path, out: &mut Vec<Job>) -> Result<(), BatchError> {
 pub fn read_manifest(path: &Path) -> Result<Vec<Job>, BatchError> {
     let bad = |reason: String| BatchError::Input { path: path.to_path_buf(), reason };
     let mut reader = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
-    let header: Vec<String> = reader.headers().map_err(|e| bad(e.to_string()))?.iter().map(|h| h.trim().to_string()).collect();
-    let path_col = header.iter().position(|h| h == "path").ok_or_else(|| bad("manifest has no `path` column".into()))?;
+    let header: Vec<String> =
+        reader.headers().map_err(|e| bad(e.to_string()))?.iter().map(|h| h.trim().to_string()).collect();
+    let path_col =
+        header.iter().position(|h| h == "path").ok_or_else(|| bad("manifest has no `path` column".into()))?;
     let base = path.parent().unwrap_or(Path::new("."));
     let mut jobs = Vec::new();
     for (i, rec) in reader.records().enumerate() {
@@ -118,7 +121,9 @@ pub fn parse_shard(spec: &str, env: impl Fn(&str) -> Option<String>) -> Result<(
         Some((i, n)) => (i.trim().to_string(), n.trim().to_string()),
         None => {
             let i = env("JOB_COMPLETION_INDEX").or_else(|| env("SLURM_ARRAY_TASK_ID")).ok_or_else(|| {
-                format!("--shard {spec}: no shard index; give I/{spec} or set JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID")
+                format!(
+                    "--shard {spec}: no shard index; give I/{spec} or set JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID"
+                )
             })?;
             (i, spec.trim().to_string())
         }
@@ -136,8 +141,11 @@ pub fn parse_shard(spec: &str, env: impl Fn(&str) -> Option<String>) -> Result<(
 pub fn output_name(path: &Path) -> String {
     use sha2::{Digest, Sha256};
     let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-    let mut clean: String =
-        stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).take(60).collect();
+    let mut clean: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .take(60)
+        .collect();
     if clean.trim_matches('_').is_empty() {
         clean = "video".into();
     }

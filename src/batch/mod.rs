@@ -288,7 +288,8 @@ fn read_result(path: &Path) -> Option<VideoResult> {
 
 /// Runs a batch over `jobs`.
 pub fn run_batch(jobs: Vec<Job>, opts: &BatchOptions, progress: BatchProgress) -> Result<BatchOutcome, BatchError> {
-    let out_err = |path: &Path, e: std::io::Error| BatchError::Output { path: path.to_path_buf(), reason: e.to_string() };
+    let out_err =
+        |path: &Path, e: std::io::Error| BatchError::Output { path: path.to_path_buf(), reason: e.to_string() };
     std::fs::create_dir_all(opts.out_dir.join("videos")).map_err(|e| out_err(&opts.out_dir, e))?;
     let settings = settings_hash(&opts.pose, &opts.config);
     let total = jobs.len();
@@ -327,11 +328,14 @@ pub fn run_batch(jobs: Vec<Job>, opts: &BatchOptions, progress: BatchProgress) -
                     let r = process(job, &mut est, opts, &settings);
                     let (dir, _) = job_dir(&opts.out_dir, job);
                     let json = serde_json::to_vec_pretty(&r).expect("result serialises");
-                    let r = match std::fs::create_dir_all(&dir).map_err(|e| e.to_string()).and_then(|_| {
-                        write_atomic(&dir.join("result.json"), &json).map_err(|e| e.to_string())
-                    }) {
+                    let r = match std::fs::create_dir_all(&dir)
+                        .map_err(|e| e.to_string())
+                        .and_then(|_| write_atomic(&dir.join("result.json"), &json).map_err(|e| e.to_string()))
+                    {
                         Ok(()) => r,
-                        Err(e) => VideoResult { status: Status::Error, reason: format!("cannot write results: {e}"), ..r },
+                        Err(e) => {
+                            VideoResult { status: Status::Error, reason: format!("cannot write results: {e}"), ..r }
+                        }
                     };
                     if tx.send(r).is_err() {
                         break;
@@ -358,8 +362,8 @@ pub fn collect_results(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, VideoResult)>, 
     let mut out = Vec::new();
     for d in dirs {
         let videos = d.join("videos");
-        let entries =
-            std::fs::read_dir(&videos).map_err(|e| BatchError::Input { path: videos.clone(), reason: e.to_string() })?;
+        let entries = std::fs::read_dir(&videos)
+            .map_err(|e| BatchError::Input { path: videos.clone(), reason: e.to_string() })?;
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
         for p in paths {

@@ -73,7 +73,11 @@ pub fn summary_rows(results: &[VideoResult]) -> (Vec<String>, Vec<Vec<String>>) 
                 r.status.name().to_string(),
                 r.reason.clone(),
                 if r.status == Status::Ok { r.reps.len().to_string() } else { String::new() },
-                if r.status == Status::Ok { r.reps.iter().filter(|x| x.verdict != "good").count().to_string() } else { String::new() },
+                if r.status == Status::Ok {
+                    r.reps.iter().filter(|x| x.verdict != "good").count().to_string()
+                } else {
+                    String::new()
+                },
                 r.faults.join(";"),
                 num(r.worst(|x| x.max_trunk_deg)),
                 num(r.worst(|x| x.max_hip_angle_deg)),
@@ -153,12 +157,21 @@ pub fn index_html(out_dir: &Path, results: &[VideoResult]) -> String {
     h.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>hinge batch</title><style>");
     h.push_str("body{font:15px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}th{background:#f3f3f3}.fail{color:#b00020}.fault{color:#b35c00}.good{color:#1b7f3b}</style></head><body>");
     let ok = results.iter().filter(|r| r.status == Status::Ok).count();
-    let _ = write!(h, "<h1>hinge batch</h1><p>{} videos: {} analysed, {} failed. Most severe first.</p>", results.len(), ok, results.len() - ok);
-    h.push_str("<table><tr><th>video</th><th>status</th><th>reps</th><th>faulty reps</th><th>faults</th><th>reason</th></tr>");
+    let _ = write!(
+        h,
+        "<h1>hinge batch</h1><p>{} videos: {} analysed, {} failed. Most severe first.</p>",
+        results.len(),
+        ok,
+        results.len() - ok
+    );
+    h.push_str(
+        "<table><tr><th>video</th><th>status</th><th>reps</th><th>faulty reps</th><th>faults</th><th>reason</th></tr>",
+    );
     for r in &sorted {
         let report = Path::new(&r.output_dir).join("report.html");
         let link = if out_dir.join(&report).exists() { report } else { Path::new(&r.output_dir).join("summary.json") };
-        let name = Path::new(&r.path).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| r.path.clone());
+        let name =
+            Path::new(&r.path).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| r.path.clone());
         let faulty = r.reps.iter().filter(|x| x.verdict != "good").count();
         let class = if r.status != Status::Ok {
             "fail"
@@ -196,12 +209,20 @@ pub fn index_html(out_dir: &Path, results: &[VideoResult]) -> String {
         let _ = write!(h, "<h3>{}</h3><table><tr><th>session</th><th>video</th><th>reps</th><th>good reps</th><th>faults</th><th>max lumbar flexion °</th></tr>", esc(patient));
         for s in &sessions {
             let good = s.reps.iter().filter(|x| x.verdict == "good").count();
-            let share = if s.reps.is_empty() { String::new() } else { format!("{good}/{} ({:.0}%)", s.reps.len(), 100.0 * good as f64 / s.reps.len() as f64) };
+            let share = if s.reps.is_empty() {
+                String::new()
+            } else {
+                format!("{good}/{} ({:.0}%)", s.reps.len(), 100.0 * good as f64 / s.reps.len() as f64)
+            };
             let _ = write!(
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(s.meta.get("session_date").map(String::as_str).unwrap_or("")),
-                esc(Path::new(&s.path).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default().as_str()),
+                esc(Path::new(&s.path)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default()
+                    .as_str()),
                 s.reps.len(),
                 share,
                 esc(&s.faults.join(", ")),

@@ -144,8 +144,11 @@ impl BackShape {
         let o = frame.outline.as_ref()?;
         let l = o.length_px();
         let sign = -view.facing.forward_x();
-        let points: Vec<(f64, V2)> =
-            o.side_points_px(sign).into_iter().map(|(t, p)| (t, view.to_sagittal(p.sub(o.hip_px)).scale(1.0 / l))).collect();
+        let points: Vec<(f64, V2)> = o
+            .side_points_px(sign)
+            .into_iter()
+            .map(|(t, p)| (t, view.to_sagittal(p.sub(o.hip_px)).scale(1.0 / l)))
+            .collect();
         let pick = |r: (f64, f64)| -> Vec<V2> {
             points.iter().filter(|(t, _)| *t >= r.0 - 1e-9 && *t <= r.1 + 1e-9).map(|(_, p)| *p).collect()
         };
@@ -261,10 +264,12 @@ mod tests {
     #[test]
     fn bend_sign_follows_the_bulge() {
         // a back arc bulging to the left (dorsal side) of an upward chord: rounded
-        let arc: Vec<V2> = (0..=10).map(|i| {
-            let y = i as f64 / 10.0;
-            V2::new(-0.2 * (std::f64::consts::PI * y).sin(), y)
-        }).collect();
+        let arc: Vec<V2> = (0..=10)
+            .map(|i| {
+                let y = i as f64 / 10.0;
+                V2::new(-0.2 * (std::f64::consts::PI * y).sin(), y)
+            })
+            .collect();
         assert!(bend_deg(&arc, true).unwrap() > 10.0);
         let mirrored: Vec<V2> = arc.iter().map(|p| V2::new(-p.x, p.y)).collect();
         assert!(bend_deg(&mirrored, true).unwrap() < -10.0);

@@ -148,7 +148,8 @@ impl FacingVote {
 /// flexion, and the stoop–squat index is derived. `times`, `metrics` and
 /// `features` are parallel (one entry per decoded frame).
 pub fn finish_series(times: &[f64], mut metrics: Vec<FrameMetrics>, features: &[FrameFeatures]) -> Vec<FrameMetrics> {
-    let sacral = smooth_median(times, features.iter().map(|f| f.sacral_lean_deg).collect(), back::model::SMOOTH_WINDOW_S);
+    let sacral =
+        smooth_median(times, features.iter().map(|f| f.sacral_lean_deg).collect(), back::model::SMOOTH_WINDOW_S);
     let low = smooth_median(times, features.iter().map(|f| f.low_bend_deg).collect(), back::model::SMOOTH_WINDOW_S);
     for (i, m) in metrics.iter_mut().enumerate() {
         let Some(trunk) = m.trunk_deg else { continue };

@@ -75,9 +75,7 @@ impl TorsoOutline {
         STATIONS
             .iter()
             .zip(dist)
-            .filter_map(|(&t, d)| {
-                d.map(|d| (t, self.hip_px.add(u.scale(t * l)).add(n.scale(sign * d * l))))
-            })
+            .filter_map(|(&t, d)| d.map(|d| (t, self.hip_px.add(u.scale(t * l)).add(n.scale(sign * d * l)))))
             .collect()
     }
 }

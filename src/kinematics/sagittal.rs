@@ -9,8 +9,8 @@
 //! of hips and shoulders against the camera axis) and undone by stretching
 //! the forward component by 1/cos θ before any angle is taken.
 
-use super::geometry::{angle_between_deg, V2};
 use super::back::BackShape;
+use super::geometry::{angle_between_deg, V2};
 use super::outline::{self, TorsoOutline};
 use super::{facing_of, mid2, Facing, FacingVote, FrameMetrics};
 use crate::pose::landmarks::{Landmark, LandmarkId as L, BODY_LANDMARKS};
@@ -58,8 +58,12 @@ impl BodyFrame {
     /// Camera obliquity of this frame from the world landmarks, degrees
     /// (0 = true side view, 90 = facing the camera or turned away).
     pub fn obliquity_deg(&self) -> Option<f64> {
-        let (lh, rh, ls, rs) =
-            (self.world(L::LeftHip), self.world(L::RightHip), self.world(L::LeftShoulder), self.world(L::RightShoulder));
+        let (lh, rh, ls, rs) = (
+            self.world(L::LeftHip),
+            self.world(L::RightHip),
+            self.world(L::LeftShoulder),
+            self.world(L::RightShoulder),
+        );
         let lat_x = (lh[0] - rh[0]) + (ls[0] - rs[0]);
         let lat_z = (lh[2] - rh[2]) + (ls[2] - rs[2]);
         let a = lat_x.abs().atan2(lat_z.abs()).to_degrees();
@@ -223,7 +227,10 @@ pub fn measure(frame: &BodyFrame, view: &ClipView) -> (FrameMetrics, FrameFeatur
         features.low_bend_deg = shape.low_bend_deg.map(|b| b.clamp(-90.0, 90.0));
         features.dorsal = shape.points.iter().map(|(t, p)| (*t, p.x, p.y)).collect();
     }
-    (FrameMetrics { trunk_deg, hip_angle_deg, knee_flexion_deg, load_offset_thigh_lengths, ..Default::default() }, features)
+    (
+        FrameMetrics { trunk_deg, hip_angle_deg, knee_flexion_deg, load_offset_thigh_lengths, ..Default::default() },
+        features,
+    )
 }
 
 #[cfg(test)]

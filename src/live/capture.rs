@@ -119,7 +119,11 @@ pub fn start(mut source: VideoSource, realtime: bool) -> (Arc<FrameSlot>, JoinHa
                 match source.read(&mut frame) {
                     Ok(true) => {}
                     Ok(false) => {
-                        shared.end(if is_file { CaptureEnd::EndOfStream } else { CaptureEnd::Lost("no more frames".into()) });
+                        shared.end(if is_file {
+                            CaptureEnd::EndOfStream
+                        } else {
+                            CaptureEnd::Lost("no more frames".into())
+                        });
                         return;
                     }
                     Err(e) => {

@@ -55,6 +55,13 @@ impl LatencyHistogram {
         self.max_ms
     }
 
+    /// Forgets all samples.
+    pub fn clear(&mut self) {
+        self.bins.iter_mut().for_each(|b| *b = 0);
+        self.count = 0;
+        self.max_ms = 0.0;
+    }
+
     pub fn summary(&self) -> LatencyMs {
         let r = |x: f64| (x * 10.0).round() / 10.0;
         LatencyMs { p50: r(self.quantile(0.5)), p95: r(self.quantile(0.95)), max: r(self.max_ms) }
@@ -109,8 +116,15 @@ pub enum Event {
     Fault { time_s: f64, fault: &'static str, state: &'static str, cue: &'static str },
     /// The camera view needs changing.
     ViewWarning { time_s: f64, warning: String },
-    /// Once a second: speed, drops, latency so far.
-    Status { time_s: f64, fps: f64, frames_processed: u64, frames_dropped: u64, latency_ms: LatencyMs },
+    /// Once a second: speed, drops, latency so far and over the last second.
+    Status {
+        time_s: f64,
+        fps: f64,
+        frames_processed: u64,
+        frames_dropped: u64,
+        latency_ms: LatencyMs,
+        latency_ms_last_s: LatencyMs,
+    },
     /// Last line: the whole session.
     Summary { reps: Vec<RepEvent>, frames_processed: u64, frames_dropped: u64, latency_ms: LatencyMs, ended: String },
 }

@@ -129,6 +129,7 @@ pub fn run(
     let (slot, capture_thread) = capture::start(source, options.realtime);
     let session_start = Instant::now();
     let mut latency = LatencyHistogram::default();
+    let mut latency_last_s = LatencyHistogram::default();
     let mut processed = 0u64;
     let mut calibration: Vec<Observed> = Vec::new();
     let mut recent: VecDeque<Observed> = VecDeque::new();
@@ -209,13 +210,21 @@ pub fn run(
         let now_faults: Vec<Fault> = newest.map(|f| f.faults.iter().collect()).unwrap_or_default();
         for f in &now_faults {
             if !state.faults.contains(f) {
-                emit(sink, Event::Fault { time_s: now_s, fault: f.name(), state: "raised", cue: cue_text(*f) }, &mut sink_error);
+                emit(
+                    sink,
+                    Event::Fault { time_s: now_s, fault: f.name(), state: "raised", cue: cue_text(*f) },
+                    &mut sink_error,
+                );
                 state.cue = Some((*f, Instant::now()));
             }
         }
         for f in &state.faults {
             if !now_faults.contains(f) {
-                emit(sink, Event::Fault { time_s: now_s, fault: f.name(), state: "cleared", cue: cue_text(*f) }, &mut sink_error);
+                emit(
+                    sink,
+                    Event::Fault { time_s: now_s, fault: f.name(), state: "cleared", cue: cue_text(*f) },
+                    &mut sink_error,
+                );
             }
         }
         if state.cue.is_some_and(|(_, t)| t.elapsed().as_secs_f64() > options.cue_hold_s) {
@@ -235,7 +244,9 @@ pub fn run(
         }
         state.fps = fps_window.len() as f64;
         let keep_going = sink.frame(&frame.image, &state);
-        latency.add(cap.captured_at.elapsed());
+        let lat = cap.captured_at.elapsed();
+        latency.add(lat);
+        latency_last_s.add(lat);
         if last_status.elapsed() >= Duration::from_secs(1) {
             last_status = Instant::now();
             let (_, dropped, _) = slot.stats();
@@ -247,9 +258,11 @@ pub fn run(
                     frames_processed: processed,
                     frames_dropped: dropped,
                     latency_ms: latency.summary(),
+                    latency_ms_last_s: latency_last_s.summary(),
                 },
                 &mut sink_error,
             );
+            latency_last_s.clear();
         }
         if !keep_going || sink_error.is_some() {
             slot.stop();

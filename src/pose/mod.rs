@@ -280,6 +280,22 @@ impl PoseEstimator {
         self.visibility_smoother.reset();
     }
 
+    /// Benchmark aid: runs the models again on the inputs of the last
+    /// processed frame (the landmark crop, and the detector's letterboxed frame
+    /// when it ran) and returns the time ONNX Runtime took — inference alone,
+    /// with nothing around it.
+    pub fn rerun_last_inference(&mut self, detector_too: bool) -> Result<Duration, PoseError> {
+        let infer = |e: ort::Error| PoseError::Inference { model: "landmark", reason: e.to_string() };
+        let t0 = Instant::now();
+        if detector_too {
+            let input = TensorRef::from_array_view(&self.detector_tensor).map_err(infer)?;
+            drop(self.detector.run(ort::inputs!["input_1" => input]).map_err(infer)?);
+        }
+        let input = TensorRef::from_array_view(&self.landmark_tensor).map_err(infer)?;
+        drop(self.landmark.run(ort::inputs!["input_1" => input]).map_err(infer)?);
+        Ok(t0.elapsed())
+    }
+
     /// Runs the detector on the whole frame; detections sorted best first.
     pub fn detect(&mut self, frame_bgr: &Mat, times: &mut StageTimes) -> Result<Vec<Detection>, PoseError> {
         let (w, h) = (frame_bgr.cols() as u32, frame_bgr.rows() as u32);

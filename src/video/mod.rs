@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod mp4;
+mod prefetch;
 
 use opencv::core::{self as cvcore, Mat};
 use opencv::prelude::*;
@@ -87,8 +88,8 @@ pub struct Frame {
     pub image: Mat,
 }
 
-/// A source of frames, read in order.
-pub struct VideoSource {
+/// The decoder behind a [`VideoSource`]: reads and rotates frames in order.
+struct Decoder {
     capture: VideoCapture,
     info: VideoInfo,
     next_index: u64,
@@ -103,10 +104,68 @@ pub struct VideoSource {
 
 const FALLBACK_FPS: f64 = 30.0;
 
+/// A source of frames, read in order: decoded on the caller's thread, or
+/// ahead of it on a decode thread ([`VideoSource::prefetch`]).
+pub struct VideoSource {
+    inner: Inner,
+}
+
+enum Inner {
+    Direct(Box<Decoder>),
+    Prefetched(prefetch::Prefetch),
+}
+
 impl VideoSource {
     /// Opens a video file. Rotation metadata (phone videos) is applied so
     /// that frames come out upright.
     pub fn open_file(path: &Path) -> Result<Self, VideoError> {
+        Decoder::open_file(path).map(Self::direct)
+    }
+
+    /// Opens a camera by index (V4L2 on Linux).
+    pub fn open_camera(index: i32) -> Result<Self, VideoError> {
+        Decoder::open_camera(index).map(Self::direct)
+    }
+
+    /// Opens a network stream or any URL FFmpeg understands (RTSP, HTTP ...).
+    pub fn open_stream(url: &str) -> Result<Self, VideoError> {
+        Decoder::open_stream(url).map(Self::direct)
+    }
+
+    fn direct(d: Decoder) -> Self {
+        Self { inner: Inner::Direct(Box::new(d)) }
+    }
+
+    /// Moves decoding to its own thread, `depth` frames ahead of the reader,
+    /// so that decoding overlaps with the work done on each frame.
+    pub fn prefetch(self, depth: usize) -> Self {
+        match self.inner {
+            Inner::Direct(d) => Self { inner: Inner::Prefetched(prefetch::Prefetch::start(d, depth.max(1))) },
+            p => Self { inner: p },
+        }
+    }
+
+    pub fn info(&self) -> &VideoInfo {
+        match &self.inner {
+            Inner::Direct(d) => &d.info,
+            Inner::Prefetched(p) => p.info(),
+        }
+    }
+
+    /// Reads the next frame into `frame` (reusing its buffer where it can).
+    /// Returns false at the end of the video.
+    pub fn read(&mut self, frame: &mut Frame) -> Result<bool, VideoError> {
+        match &mut self.inner {
+            Inner::Direct(d) => d.read(frame),
+            Inner::Prefetched(p) => p.read(frame),
+        }
+    }
+}
+
+impl Decoder {
+    /// Opens a video file. Rotation metadata (phone videos) is applied so
+    /// that frames come out upright.
+    fn open_file(path: &Path) -> Result<Self, VideoError> {
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => VideoError::NotFound { path: path.to_path_buf() },
             _ => VideoError::Unreadable { path: path.to_path_buf(), reason: e.to_string() },
@@ -134,7 +193,7 @@ impl VideoSource {
     }
 
     /// Opens a camera by index (V4L2 on Linux).
-    pub fn open_camera(index: i32) -> Result<Self, VideoError> {
+    fn open_camera(index: i32) -> Result<Self, VideoError> {
         let unavailable =
             |reason: String| VideoError::SourceUnavailable { source_name: format!("camera {index}"), reason };
         let capture = VideoCapture::new(index, videoio::CAP_ANY).map_err(|e| unavailable(e.to_string()))?;
@@ -146,7 +205,7 @@ impl VideoSource {
     }
 
     /// Opens a network stream or any URL FFmpeg understands (RTSP, HTTP ...).
-    pub fn open_stream(url: &str) -> Result<Self, VideoError> {
+    fn open_stream(url: &str) -> Result<Self, VideoError> {
         let unavailable = |reason: String| VideoError::SourceUnavailable { source_name: url.to_string(), reason };
         let capture = VideoCapture::from_file(url, videoio::CAP_FFMPEG).map_err(|e| unavailable(e.to_string()))?;
         if !capture.is_opened().unwrap_or(false) {
@@ -190,13 +249,9 @@ impl VideoSource {
         Ok(Some(Self { capture, info, next_index: 0, last_time_s: None, pending: Some(first), rotate_cw_deg, raw }))
     }
 
-    pub fn info(&self) -> &VideoInfo {
-        &self.info
-    }
-
     /// Reads the next frame into `frame` (reusing its buffer). Returns false
     /// at the end of the video.
-    pub fn read(&mut self, frame: &mut Frame) -> Result<bool, VideoError> {
+    fn read(&mut self, frame: &mut Frame) -> Result<bool, VideoError> {
         if let Some(first) = self.pending.take() {
             frame.image = first;
         } else {
@@ -229,11 +284,6 @@ impl VideoSource {
         self.last_time_s = Some(time_s);
         self.next_index += 1;
         Ok(true)
-    }
-
-    /// Frames read so far.
-    pub fn frames_read(&self) -> u64 {
-        self.next_index
     }
 }
 

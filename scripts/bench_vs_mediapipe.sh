@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# hinge against MediaPipe Pose on the same clips, on this machine, in one run:
+#   - `hinge bench` per model: end-to-end analyze with its default outputs, and ONNX Runtime
+#     inference alone on the same inputs (the floor), plus peak RSS;
+#   - MediaPipe Pose 0.10.14 (model_complexity 1 = the same full model, smooth_landmarks on)
+#     on the same decoded frames, in a throwaway virtualenv (skipped if it cannot be installed).
+# Prints a table with ratios. A benchmark, not a test: the machine is shared and noisy.
+#   usage: scripts/bench_vs_mediapipe.sh [CLIP...]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+CLIPS=("$@")
+[ ${#CLIPS[@]} -gt 0 ] || CLIPS=(samples/dev/dev_01_good_side_facing_left.mp4 samples/dev/dev_10_squat_side_facing_left.mp4 samples/dev/dev_04_rounded_lumbar_side_facing_right.mp4)
+MPVENV=${MPVENV:-/tmp/mpvenv}
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+
+echo "[bench] machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(date -u +%F)"
+MODELS=(lite full)
+[ -f models/pose_landmark_heavy.onnx ] && MODELS+=(heavy) || echo "[bench] heavy: not built (make models-heavy), skipped"
+for m in "${MODELS[@]}"; do
+  echo "[bench] hinge bench --model $m --repeat 2"
+  target/release/hinge bench --model "$m" --repeat 2 "${CLIPS[@]}" | tee "$OUT/hinge-$m.txt"
+done
+
+mp_ok=0
+if [[ -x "$MPVENV/bin/python" ]] && "$MPVENV/bin/python" -c "import mediapipe" 2>/dev/null; then
+  mp_ok=1
+else
+  echo "[bench] installing mediapipe==0.10.14 into a throwaway venv $MPVENV"
+  if python3 -m venv "$MPVENV" && "$MPVENV/bin/pip" install --quiet "mediapipe==0.10.14" "numpy<2" "opencv-contrib-python==4.10.0.84"; then
+    mp_ok=1
+  else
+    echo "[bench] mediapipe could not be installed: comparison skipped"
+  fi
+fi
+if [ $mp_ok = 1 ]; then
+  echo "[bench] MediaPipe Pose 0.10.14, model_complexity 1, smooth_landmarks on (best of 2)"
+  for rep in 1 2; do "$MPVENV/bin/python" tools/bench_mediapipe.py --complexity 1 "${CLIPS[@]}" > "$OUT/mp-$rep.txt"; done
+fi
+
+python3 - "$OUT" "$mp_ok" "${MODELS[@]}" <<'PY'
+import sys, os, re
+out, mp_ok, models = sys.argv[1], sys.argv[2] == "1", sys.argv[3:]
+hinge = {}
+rss = {}
+for m in models:
+    for line in open(os.path.join(out, f"hinge-{m}.txt")):
+        p = line.split()
+        if line.startswith("peak RSS"):
+            rss[m] = float(p[2])
+        elif len(p) > 5 and p[0].endswith(".mp4"):
+            hinge[(m, p[0])] = (int(p[1]), float(p[2]), float(p[3]), float(p[4]))
+mp = {}
+if mp_ok:
+    for rep in (1, 2):
+        for line in open(os.path.join(out, f"mp-{rep}.txt")):
+            clip, n, dec, inf = line.split()
+            name = os.path.basename(clip)
+            fps_inf = int(n) / float(inf)
+            fps_all = int(n) / (float(dec) + float(inf))
+            if name not in mp or fps_all > mp[name][1]:
+                mp[name] = (fps_inf, fps_all)
+print()
+print(f"{'clip':<40} {'model':<6} {'hinge e2e fps':>13} {'ORT alone fps':>13} {'e2e/alone':>9} {'MP fps (dec+inf)':>16} {'hinge/MP':>8} {'peak RSS MiB':>12}")
+for (m, clip), (n, e2e, inf, ratio) in sorted(hinge.items(), key=lambda x: (x[0][1], x[0][0])):
+    mpf = mp.get(clip)
+    mp_col = f"{mpf[1]:16.1f}" if mpf and m == "full" else f"{'':>16}"
+    vs = f"{e2e / mpf[1]:8.2f}" if mpf and m == "full" else f"{'':>8}"
+    print(f"{clip:<40} {m:<6} {e2e:13.1f} {inf:13.1f} {ratio:9.2f} {mp_col} {vs} {rss.get(m, float('nan')):12.0f}")
+if mp:
+    print("\nMediaPipe inference only (frames already decoded), frames/s: " + ", ".join(f"{k} {v[0]:.1f}" for k, v in sorted(mp.items())))
+PY
