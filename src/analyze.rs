@@ -69,7 +69,9 @@ pub struct RepSummary {
     pub fault_frames: BTreeMap<&'static str, [u64; 2]>,
 }
 
-/// Standing posture used as the reference.
+/// Standing posture used as the reference: medians over every frame with a
+/// person outside the reps (the lead-in and the pauses between reps); the
+/// reps themselves are found against the first `reps.baseline_window_s`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Baseline {
     pub trunk_deg: Option<f64>,
@@ -143,6 +145,50 @@ pub struct Analysis {
     /// Faults that hold outside reps too (a standing posture).
     pub clip_faults: Vec<Fault>,
     pub timing: Timing,
+    /// How many people the detector saw when it ran (about once a second).
+    pub people: PeopleSeen,
+}
+
+/// People counted by the detector over the clip, per second of video.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct PeopleSeen {
+    /// Seconds of video in which the detector ran (it runs about once a
+    /// second while tracking, and on every frame while the subject is lost).
+    pub checks: usize,
+    /// Of those, seconds in which it saw two or more people of comparable size.
+    pub checks_with_several: usize,
+    #[serde(skip)]
+    last_second: Option<(i64, bool)>,
+}
+
+impl PeopleSeen {
+    /// Adds one detector run at `time_s`.
+    pub fn add(&mut self, time_s: f64, comparable: usize) {
+        let second = time_s.floor() as i64;
+        let several = comparable >= 2;
+        match self.last_second {
+            Some((s, seen)) if s == second => {
+                if several && !seen {
+                    self.checks_with_several += 1;
+                    self.last_second = Some((s, true));
+                }
+            }
+            _ => {
+                self.checks += 1;
+                self.checks_with_several += usize::from(several);
+                self.last_second = Some((second, several));
+            }
+        }
+    }
+
+    /// Share of checked seconds with several people, 0..1.
+    pub fn several_share(&self) -> f64 {
+        if self.checks == 0 {
+            0.0
+        } else {
+            self.checks_with_several as f64 / self.checks as f64
+        }
+    }
 }
 
 impl Analysis {
@@ -181,6 +227,7 @@ pub fn analyze_source(
     let mut frame = Frame::default();
     let mut lumas: Vec<f64> = Vec::new();
     let mut bodies: Vec<Observed> = Vec::with_capacity(info.frame_count_hint.unwrap_or(0) as usize);
+    let mut people = PeopleSeen::default();
     loop {
         let t0 = Instant::now();
         if !source.read(&mut frame)? {
@@ -189,6 +236,9 @@ pub fn analyze_source(
         timing.decode += t0.elapsed();
         let result = estimator.process(&frame.image, frame.time_s)?;
         timing.pose.add(&result.times);
+        if let Some(p) = result.people {
+            people.add(frame.time_s, p.comparable);
+        }
         let t1 = Instant::now();
         // keep only what measurement needs: the outline is taken from the mask here
         let body = result.pose.as_ref().map(BodyFrame::from_pose);
@@ -212,6 +262,7 @@ pub fn analyze_source(
     timing.kinematics += t_kin.elapsed();
     timing.total = started.elapsed();
     analysis.timing = timing;
+    analysis.people = people;
     Ok(analysis)
 }
 
@@ -250,7 +301,17 @@ pub fn interpret(name: &str, info: VideoInfo, model: String, bodies: &[Observed]
     let mut metrics: Vec<FrameMetrics> =
         kinematics::finish_series(&times, measured.iter().map(|m| m.0).collect(), &features);
     let has_person: Vec<bool> = bodies.iter().map(|o| o.body.is_some()).collect();
-    let baseline = standing_baseline(&times, &has_person, &metrics, config);
+    let start_baseline = standing_baseline(&times, &has_person, &metrics, config);
+    let depth = |m: &FrameMetrics| match (m.hip_angle_deg, start_baseline.hip_angle_deg) {
+        (Some(h), Some(b)) => Some(h - b),
+        _ => None,
+    };
+    let reps: Vec<Rep> = segment(&config.reps, bodies.iter().zip(&metrics).map(|(o, m)| (o.index, o.time_s, depth(m))));
+    // the reported baseline: every standing frame, before and between reps
+    let standing: Vec<usize> =
+        (0..bodies.len()).filter(|&i| has_person[i] && !reps.iter().any(|r| r.contains(bodies[i].index))).collect();
+    let baseline =
+        if standing.len() >= start_baseline.frames { baseline_of(&standing, &metrics) } else { start_baseline };
     for m in &mut metrics {
         if let (Some(t), Some(k), Some(bt), Some(bk)) =
             (m.trunk_deg, m.knee_flexion_deg, baseline.trunk_deg, baseline.knee_flexion_deg)
@@ -258,11 +319,6 @@ pub fn interpret(name: &str, info: VideoInfo, model: String, bodies: &[Observed]
             m.ssi = kinematics::ssi(t, k, bt, bk);
         }
     }
-    let depth = |m: &FrameMetrics| match (m.hip_angle_deg, baseline.hip_angle_deg) {
-        (Some(h), Some(b)) => Some(h - b),
-        _ => None,
-    };
-    let reps: Vec<Rep> = segment(&config.reps, bodies.iter().zip(&metrics).map(|(o, m)| (o.index, o.time_s, depth(m))));
     let mut frames: Vec<FrameRecord> = bodies
         .iter()
         .zip(metrics.iter().zip(measured))
@@ -311,6 +367,7 @@ pub fn interpret(name: &str, info: VideoInfo, model: String, bodies: &[Observed]
         reps: rep_summaries,
         clip_faults,
         timing: Timing::default(),
+        people: PeopleSeen::default(),
     }
 }
 
@@ -323,7 +380,7 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     Some(v[v.len() / 2])
 }
 
-/// Standing baseline: the median of the first `baseline_window_s` seconds
+/// Start baseline (used to find the reps): the median of the first `baseline_window_s` seconds
 /// with a person, or, if the clip starts moving, of the least flexed 10% of frames.
 fn standing_baseline(times: &[f64], has_person: &[bool], metrics: &[FrameMetrics], config: &Config) -> Baseline {
     let first_t = (0..times.len()).find(|&i| has_person[i]).map(|i| times[i]);
@@ -345,6 +402,11 @@ fn standing_baseline(times: &[f64], has_person: &[bool], metrics: &[FrameMetrics
             .collect(),
         _ => window,
     };
+    baseline_of(&idx, metrics)
+}
+
+/// Medians of the metrics over the frames `idx`.
+fn baseline_of(idx: &[usize], metrics: &[FrameMetrics]) -> Baseline {
     let pick = |f: fn(&FrameMetrics) -> Option<f64>| median(idx.iter().filter_map(|&i| f(&metrics[i])).collect());
     Baseline {
         trunk_deg: pick(|m| m.trunk_deg),

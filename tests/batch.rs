@@ -50,6 +50,7 @@ fn corpus_of_good_bad_and_real_videos() {
     std::fs::create_dir_all(input.join("2026-11")).unwrap();
     copy(CLIP_A, &input, "good.mp4");
     copy("tests/fixtures/real/pose2sim_single_cam01_portrait60.mp4", &input.join("2026-11"), "lab.mp4");
+    copy("tests/fixtures/real/sports2d_demo_outdoor_two_people.mp4", &input, "two_people.mp4");
     std::fs::write(input.join("zero.mp4"), b"").unwrap();
     std::fs::write(input.join("notes.mp4"), "not a video\n".repeat(50)).unwrap();
     let bytes = std::fs::read(repo(CLIP_B)).unwrap();
@@ -115,6 +116,7 @@ fn corpus_of_good_bad_and_real_videos() {
     };
     expect("good.mp4", "ok", "");
     expect("lab.mp4", "ok", "");
+    expect("two_people.mp4", "multiple_people", "people in view");
     expect("zero.mp4", "no_frames", "no decodable video frames");
     expect("notes.mp4", "not_a_video", "not a video");
     // cut before any frame: no_frames; cut mid-stream: truncated. Either way the reason says so.

@@ -53,6 +53,7 @@ pub enum Status {
     Truncated,
     NoPerson,
     SubjectLost,
+    MultiplePeople,
     Error,
 }
 
@@ -68,6 +69,7 @@ impl Status {
             Status::Truncated => "truncated",
             Status::NoPerson => "no_person",
             Status::SubjectLost => "subject_lost",
+            Status::MultiplePeople => "multiple_people",
             Status::Error => "error",
         }
     }
@@ -214,6 +216,16 @@ fn judge(a: &Analysis) -> (Status, String) {
         return (
             Status::SubjectLost,
             format!("person tracked in only {:.0}% of frames: they leave the frame or are hidden", share * 100.0),
+        );
+    }
+    let several = a.people.several_share();
+    if a.people.checks_with_several >= 2 && several >= 0.1 {
+        return (
+            Status::MultiplePeople,
+            format!(
+                "two or more people in view in {:.0}% of the seconds checked: the results may mix people; film one person at a time",
+                several * 100.0
+            ),
         );
     }
     (Status::Ok, String::new())

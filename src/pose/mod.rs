@@ -112,6 +112,9 @@ pub struct PoseConfig {
     pub min_presence: f32,
     /// How a lost subject is told apart from bystanders on re-detection.
     pub subject_lock: SubjectLockConfig,
+    /// While tracking, run the detector this often (seconds) to count the
+    /// people in view; `None`: only when the subject is lost.
+    pub people_check_interval_s: Option<f64>,
 }
 
 impl Default for PoseConfig {
@@ -124,6 +127,7 @@ impl Default for PoseConfig {
             keep_segmentation: false,
             min_presence: 0.5,
             subject_lock: SubjectLockConfig::default(),
+            people_check_interval_s: Some(1.0),
         }
     }
 }
@@ -181,6 +185,19 @@ impl StageTimes {
 pub struct PoseFrame {
     pub pose: Option<Pose>,
     pub times: StageTimes,
+    /// When the detector ran on this frame: the people it found, with their
+    /// body size relative to the tracked subject's (1.0 = same size).
+    pub people: Option<PeopleCount>,
+}
+
+/// People the detector saw in one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PeopleCount {
+    /// All detections after non-maximum suppression.
+    pub detected: usize,
+    /// Detections at least half the subject's size (a second person in the
+    /// scene rather than someone far in the background).
+    pub comparable: usize,
 }
 
 /// Checks that a session has the input and outputs we read.
@@ -212,6 +229,8 @@ pub struct PoseEstimator {
     tracked_roi: Option<Roi>,
     /// Keeps the same person across losses.
     subject: SubjectLock,
+    /// When the people in view were last counted.
+    last_people_check_s: Option<f64>,
     body_smoother: PointSmoother,
     aux_smoother: PointSmoother,
     world_smoother: PointSmoother,
@@ -250,6 +269,7 @@ impl PoseEstimator {
             landmark_tensor: Array4::zeros((1, l, l, 3)),
             tracked_roi: None,
             subject: SubjectLock::new(config.subject_lock),
+            last_people_check_s: None,
             body_smoother: PointSmoother::new(OneEuroParams::LANDMARKS),
             aux_smoother: PointSmoother::new(OneEuroParams::AUXILIARY),
             world_smoother: PointSmoother::unscaled(OneEuroParams::WORLD),
@@ -270,6 +290,7 @@ impl PoseEstimator {
     pub fn reset(&mut self) {
         self.tracked_roi = None;
         self.subject.reset();
+        self.last_people_check_s = None;
         self.reset_smoothing();
     }
 
@@ -331,8 +352,20 @@ impl PoseEstimator {
     pub fn process(&mut self, frame_bgr: &Mat, time_s: f64) -> Result<PoseFrame, PoseError> {
         let mut times = StageTimes::default();
         let (w, h) = (frame_bgr.cols() as u32, frame_bgr.rows() as u32);
+        let mut people = None;
+        // while tracking, the detector also runs once per interval to count people
+        let due = self.config.people_check_interval_s.is_some_and(|every| {
+            self.last_people_check_s.is_none_or(|last| time_s - last >= every || time_s < last)
+        });
         let (roi, detected) = match self.tracked_roi.take() {
-            Some(roi) => (Some(roi), false),
+            Some(roi) => {
+                if due {
+                    let detections = self.detect(frame_bgr, &mut times)?;
+                    people = Some(self.count_people(&detections, w, h, roi.size_px));
+                    self.last_people_check_s = Some(time_s);
+                }
+                (Some(roi), false)
+            }
             None => {
                 let detections = self.detect(frame_bgr, &mut times)?;
                 tracing::debug!(
@@ -340,18 +373,32 @@ impl PoseEstimator {
                     detections = ?detections.iter().map(|d| (d.score, d.hip_center_px(w, h))).collect::<Vec<_>>(),
                     "re-detecting"
                 );
-                (self.choose_detection(&detections, w, h, time_s), true)
+                let roi = self.choose_detection(&detections, w, h, time_s);
+                people = Some(self.count_people(&detections, w, h, roi.map_or(0.0, |r| r.size_px)));
+                self.last_people_check_s = Some(time_s);
+                (roi, true)
             }
         };
         let Some(roi) = roi else {
             self.reset_smoothing();
-            return Ok(PoseFrame { pose: None, times });
+            return Ok(PoseFrame { pose: None, times, people });
         };
         let pose = self.landmarks_in(frame_bgr, roi, time_s, detected, &mut times)?;
         if pose.is_none() {
             self.reset_smoothing();
         }
-        Ok(PoseFrame { pose, times })
+        if let Some(p) = people {
+            tracing::debug!(time_s, detected = p.detected, comparable = p.comparable, "people in view");
+        }
+        Ok(PoseFrame { pose, times, people })
+    }
+
+    fn count_people(&self, detections: &[Detection], w: u32, h: u32, subject_roi_px: f32) -> PeopleCount {
+        let comparable = detections
+            .iter()
+            .filter(|d| d.roi(w, h).is_some_and(|r| subject_roi_px <= 0.0 || r.size_px >= 0.5 * subject_roi_px))
+            .count();
+        PeopleCount { detected: detections.len(), comparable }
     }
 
     /// Runs the landmark model on `roi`; updates tracking.

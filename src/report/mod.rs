@@ -65,6 +65,8 @@ pub struct Summary<'a> {
     pub baseline: &'a Baseline,
     pub reps: &'a [RepSummary],
     pub faults: Vec<&'static str>,
+    /// People the detector saw when it ran (about once a second).
+    pub people: crate::analyze::PeopleSeen,
     pub timing: TimingSummary,
 }
 
@@ -91,6 +93,7 @@ impl<'a> Summary<'a> {
             baseline: &a.baseline,
             reps: &a.reps,
             faults: a.clip_faults.iter().map(|f| f.name()).collect(),
+            people: a.people,
             timing: TimingSummary {
                 frames_per_s: (a.timing.frames_per_s() * 10.0).round() / 10.0,
                 stages_ms: a.timing.stages_ms(),
