@@ -574,7 +574,7 @@ mod batch_cli {
         Ok(())
     }
 
-    pub fn cmd_merge(dirs: &[PathBuf], out: &PathBuf) -> Result<(), Failure> {
+    pub fn cmd_merge(dirs: &[PathBuf], out: &std::path::Path) -> Result<(), Failure> {
         let results = batch::merge(dirs, out).map_err(|e| Failure { code: 1, error: e.into() })?;
         eprintln!("merge: {} videos from {} director(y/ies) into {}", results.len(), dirs.len(), out.display());
         Ok(())

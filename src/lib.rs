@@ -5,6 +5,9 @@
 //! [`reps`] (repetitions) → [`faults`] (rules) → [`report`] (files).
 //! [`analyze`] runs the whole chain on one video.
 
+// `!(x > t)` is used on purpose throughout: unlike `x <= t` it is also true for NaN.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 pub mod analyze;
 pub mod batch;
 pub mod bench;

@@ -316,7 +316,7 @@ fn deployment_examples_run_as_written() {
     assert!(run(c).status.success());
     assert_eq!(
         std::fs::read(data.join("slurm/all/summary.csv")).unwrap(),
-        std::fs::read(data.join("out/all/summary.csv")).unwrap().iter().copied().collect::<Vec<u8>>(),
+        std::fs::read(data.join("out/all/summary.csv")).unwrap(),
         "same result both ways"
     );
 }

@@ -148,7 +148,7 @@ fn window_under_xvfb_shows_the_overlay() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(800));
-    let mut live = hinge()
+    let live = hinge()
         .args(["live", "--realtime", "-q", "--source"])
         .arg(repo("samples/dev/dev_01_good_side_facing_left.mp4"))
         .env("DISPLAY", &display)

@@ -156,9 +156,8 @@ mod tests {
     fn slot_keeps_only_the_newest_and_counts_drops() {
         let slot = FrameSlot::new();
         for i in 0..5 {
-            let mut f = Frame::default();
-            f.index = i;
-            slot.put(Captured { frame: f, captured_at: Instant::now() });
+            let frame = Frame { index: i, ..Frame::default() };
+            slot.put(Captured { frame, captured_at: Instant::now() });
         }
         let c = slot.take(Duration::from_millis(10)).unwrap();
         assert_eq!(c.frame.index, 4);

@@ -354,9 +354,10 @@ impl PoseEstimator {
         let (w, h) = (frame_bgr.cols() as u32, frame_bgr.rows() as u32);
         let mut people = None;
         // while tracking, the detector also runs once per interval to count people
-        let due = self.config.people_check_interval_s.is_some_and(|every| {
-            self.last_people_check_s.is_none_or(|last| time_s - last >= every || time_s < last)
-        });
+        let due = self
+            .config
+            .people_check_interval_s
+            .is_some_and(|every| self.last_people_check_s.is_none_or(|last| time_s - last >= every || time_s < last));
         let (roi, detected) = match self.tracked_roi.take() {
             Some(roi) => {
                 if due {

@@ -102,7 +102,7 @@ mod tests {
         let mut b = TensorBuilder::new(4, Normalization::UNIT, Border::Zero);
         let mut t = vec![0.0f32; 4 * 4 * 3];
         b.fill(&frame, &roi, &mut t).unwrap();
-        let i = (1 * 4 + 2) * 3;
+        let i = (4 + 2) * 3; // row 1, column 2
         assert!((t[i] - 1.0).abs() < 1e-6, "R first");
         assert!((t[i + 1] - 20.0 / 255.0).abs() < 1e-6);
         assert!((t[i + 2] - 10.0 / 255.0).abs() < 1e-6);
@@ -116,7 +116,7 @@ mod tests {
         let mut t = vec![0.0f32; 4 * 4 * 3];
         b.fill(&frame, &roi, &mut t).unwrap();
         assert_eq!(t[0], -1.0, "top padding row is black");
-        assert!((t[(1 * 4 + 1) * 3] - 1.0).abs() < 1e-6, "content is white");
+        assert!((t[(4 + 1) * 3] - 1.0).abs() < 1e-6, "content is white"); // row 1, column 1
         assert_eq!(t[(3 * 4 + 1) * 3], -1.0, "bottom padding row is black");
     }
 }
