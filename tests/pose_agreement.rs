@@ -6,32 +6,11 @@
 mod common;
 use common::{analyze, repo, Table};
 
-/// Body landmarks compared (shoulders to feet, and the nose).
-const BODY: [&str; 23] = [
-    "nose",
-    "left_shoulder",
-    "right_shoulder",
-    "left_elbow",
-    "right_elbow",
-    "left_wrist",
-    "right_wrist",
-    "left_pinky",
-    "right_pinky",
-    "left_index",
-    "right_index",
-    "left_thumb",
-    "right_thumb",
-    "left_hip",
-    "right_hip",
-    "left_knee",
-    "right_knee",
-    "left_ankle",
-    "right_ankle",
-    "left_heel",
-    "right_heel",
-    "left_foot_index",
-    "right_foot_index",
-];
+/// Body landmarks compared: the nose, and shoulders to feet (indices 11..33).
+fn body_landmarks() -> impl Iterator<Item = &'static str> {
+    let names = &hinge::pose::landmarks::LANDMARK_NAMES;
+    std::iter::once(names[0]).chain(names[11..].iter().copied())
+}
 
 struct Agreement {
     median_px: f64,
@@ -53,7 +32,7 @@ fn compare(ours: &Table, reference: &Table) -> Agreement {
             missed += 1;
             continue;
         }
-        for name in BODY {
+        for name in body_landmarks() {
             let (x, y) = (format!("{name}_x"), format!("{name}_y"));
             let dx = ours.f64(r, &x).unwrap() - reference.f64(r, &x).unwrap();
             let dy = ours.f64(r, &y).unwrap() - reference.f64(r, &y).unwrap();
