@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file cannot be read.
-    #[error("{}: cannot read config: {source}", .path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: cannot read config: {error}", .path.display())]
+    Read { path: PathBuf, error: std::io::Error },
     /// The file is not valid TOML or has unknown keys / wrong types.
     #[error("{}: invalid config: {reason}", .path.display())]
     Parse { path: PathBuf, reason: String },
@@ -126,7 +126,7 @@ impl Config {
     /// Reads a TOML file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+            std::fs::read_to_string(path).map_err(|error| ConfigError::Read { path: path.to_path_buf(), error })?;
         Self::from_toml_str(&text).map_err(|reason| ConfigError::Parse { path: path.to_path_buf(), reason })
     }
 

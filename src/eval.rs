@@ -374,8 +374,8 @@ impl EvalReport {
     pub fn pooled(&self) -> [ErrorSum; 7] {
         let mut out = [ErrorSum::default(); 7];
         for c in &self.clips {
-            for k in 0..7 {
-                out[k].merge(&c.errors[k]);
+            for (o, e) in out.iter_mut().zip(&c.errors) {
+                o.merge(e);
             }
         }
         out

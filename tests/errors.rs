@@ -189,3 +189,17 @@ fn closed_stdout_is_not_an_error() {
     assert_eq!(o.status.code(), Some(0), "{err}");
     let _ = analyze_to; // keep helper used on all platforms
 }
+
+hinge_test!(output_directory_that_is_a_file, |cmd, dir| {
+    let file = dir.path().join("taken");
+    std::fs::write(&file, "x").unwrap();
+    cmd.arg("analyze").arg(repo(CLIP)).arg("--out").arg(&file).arg("-q");
+    assert_fails(&run(cmd), 1, &["taken", "not a directory"]);
+});
+
+hinge_test!(missing_config_file, |cmd, dir| {
+    cmd.arg("analyze").arg(repo(CLIP)).arg("--out").arg(dir.path()).args(["--config", "/nonexistent/clinic.toml"]);
+    let o = run(cmd);
+    assert_fails(&o, 2, &["clinic.toml", "cannot read config"]);
+    assert_eq!(stderr(&o).matches("No such file").count(), 1, "cause printed once: {}", stderr(&o));
+});

@@ -50,7 +50,8 @@ pub fn fit_line(points: &[V2]) -> Option<LineFit> {
         sxy += d.x * d.y;
         syy += d.y * d.y;
     }
-    if !(sxx + syy > 1e-12) || !(sxx + syy).is_finite() {
+    let spread = sxx + syy;
+    if spread.is_nan() || spread <= 1e-12 || !spread.is_finite() {
         return None;
     }
     // principal axis of the 2x2 scatter matrix
@@ -75,7 +76,7 @@ pub fn bend_deg(points: &[V2], dorsal_is_left_of_chord: bool) -> Option<f64> {
     let (a, b) = (points[0], points[points.len() - 1]);
     let chord = b.sub(a);
     let len = chord.norm();
-    if !(len > 1e-9) {
+    if len.is_nan() || len <= 1e-9 {
         return None;
     }
     let u = chord.scale(1.0 / len);
@@ -109,11 +110,12 @@ fn quadratic_fit(xs: &[f64], ys: &[f64]) -> Option<[f64; 3]> {
             return None;
         }
         m.swap(col, piv);
-        for r in 0..3 {
+        let pivot_row = m[col];
+        for (r, row) in m.iter_mut().enumerate() {
             if r != col {
-                let f = m[r][col] / m[col][col];
-                for c in col..4 {
-                    m[r][c] -= f * m[col][c];
+                let f = row[col] / pivot_row[col];
+                for (x, p) in row.iter_mut().zip(pivot_row).skip(col) {
+                    *x -= f * p;
                 }
             }
         }
@@ -196,7 +198,8 @@ impl BackShape {
 /// deviation and the lumbar spine carries most of the bend:
 /// * lumbar flexion ≈ 0.88 R (the thoracic spine takes the rest),
 /// * pelvic tilt ≈ −0.8 R (a pelvis that lags the trunk is tilted posteriorly),
-/// * hip flexion = hip angle − R − the hip angle of neutral standing.
+/// * hip flexion = 1.115 · hip angle − 0.85 R − 17.8° (the relation between
+///   the joint-centre angles of the body, fitted on the truth columns alone).
 ///
 /// R itself: the lumbosacral outline line lagging behind the trunk line means
 /// the pelvis lags (R > 0, flexion); the lower outline's bend beyond its neutral
@@ -222,8 +225,14 @@ pub mod model {
     pub const LUMBAR_SHARE: f64 = 0.88;
     /// Pelvic tilt per degree of R.
     pub const TILT_PER_R: f64 = -0.8;
-    /// Hip angle (trunk line vs thigh, joint centres) of neutral standing, °.
-    pub const NEUTRAL_HIP_ANGLE_DEG: f64 = 13.6;
+    /// Hip flexion per degree of hip angle (trunk line vs thigh, joint centres):
+    /// the trunk line runs to the shoulders, ahead of the pelvis axis, so it
+    /// turns a little less than the pelvis.
+    pub const HIP_FLEXION_PER_HIP_ANGLE: f64 = 1.115;
+    /// Hip flexion per degree of rib-cage-to-pelvis angle (removed: spine, not hip).
+    pub const HIP_FLEXION_PER_R: f64 = 0.85;
+    /// Hip angle of neutral standing times [`HIP_FLEXION_PER_HIP_ANGLE`], °.
+    pub const HIP_FLEXION_OFFSET_DEG: f64 = 17.8;
 
     /// Spine and pelvis angles of one frame.
     #[derive(Debug, Clone, Copy, PartialEq)]
@@ -244,7 +253,7 @@ pub mod model {
 
     /// Anatomical hip flexion: the hip angle without the spine's own bend.
     pub fn hip_flexion_deg(hip_angle_deg: f64, rib_stack_deg: f64) -> f64 {
-        hip_angle_deg - rib_stack_deg - NEUTRAL_HIP_ANGLE_DEG
+        HIP_FLEXION_PER_HIP_ANGLE * hip_angle_deg - HIP_FLEXION_PER_R * rib_stack_deg - HIP_FLEXION_OFFSET_DEG
     }
 }
 

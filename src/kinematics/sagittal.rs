@@ -10,7 +10,7 @@
 //! the forward component by 1/cos θ before any angle is taken.
 
 use super::back::BackShape;
-use super::geometry::{angle_between_deg, V2};
+use super::geometry::{wrap_deg, V2};
 use super::outline::{self, TorsoOutline};
 use super::{facing_of, mid2, Facing, FacingVote, FrameMetrics};
 use crate::pose::landmarks::{Landmark, LandmarkId as L, BODY_LANDMARKS};
@@ -146,20 +146,24 @@ fn lean_from_down_deg(s: V2) -> Option<f64> {
     (s.norm() > 1e-9 && s.is_finite()).then(|| s.x.atan2(-s.y).to_degrees())
 }
 
-/// Constant differences between angles taken on BlazePose keypoints and the
-/// same angles on joint centres (what the truth and clinicians measure).
+/// Differences between angles taken on BlazePose keypoints and the same
+/// angles on joint centres (what the truth and clinicians measure).
 /// BlazePose's hip keypoint sits on the surface, above and in front of the
 /// hip joint centre, and its shoulder keypoint in front of the glenohumeral
 /// centre, so the keypoint trunk line leans less and the keypoint hip and knee
-/// angles read straighter than the joint-centre ones. Calibrated as the mean
-/// difference over the rendered dev footage (all frames, side and oblique).
+/// angles read straighter than the joint-centre ones. For the hip the gap
+/// shrinks as the hip flexes (the surface offset turns with the pelvis), so
+/// it is a linear map; trunk and knee need only an offset. Calibrated by least
+/// squares over every frame of the rendered dev footage (side and oblique).
 pub mod keypoint_offsets {
     /// Added to the keypoint trunk inclination, °.
     pub const TRUNK_DEG: f64 = 4.6;
-    /// Added to the keypoint hip angle, °.
-    pub const HIP_ANGLE_DEG: f64 = 12.5;
+    /// Joint-centre hip angle per degree of keypoint hip angle.
+    pub const HIP_ANGLE_GAIN: f64 = 0.86;
+    /// Joint-centre hip angle at a straight keypoint hip, °.
+    pub const HIP_ANGLE_DEG: f64 = 19.2;
     /// Added to the keypoint knee flexion, °.
-    pub const KNEE_FLEXION_DEG: f64 = 5.6;
+    pub const KNEE_FLEXION_DEG: f64 = 5.9;
 }
 
 /// Intermediate quantities of one frame, before smoothing over time.
@@ -196,15 +200,20 @@ pub fn measure(frame: &BodyFrame, view: &ClipView) -> (FrameMetrics, FrameFeatur
     let trunk = sag(hip, shoulder);
     let thigh = sag(hip, knee);
     let shank = sag(knee, ankle);
-    let trunk_deg = trunk.and_then(lean_from_up_deg).map(|a| a + keypoint_offsets::TRUNK_DEG);
-    let hip_angle_deg = match (trunk, thigh) {
-        (Some(t), Some(h)) => angle_between_deg(t, h).map(|a| 180.0 - a + keypoint_offsets::HIP_ANGLE_DEG),
+    let trunk_lean = trunk.and_then(lean_from_up_deg);
+    let thigh_lean = thigh.and_then(lean_from_down_deg);
+    let shank_lean = shank.and_then(lean_from_down_deg);
+    let trunk_deg = trunk_lean.map(|a| a + keypoint_offsets::TRUNK_DEG);
+    // signed in the sagittal plane, so that a hip or knee extended past
+    // straight reads negative instead of folding back to positive
+    let hip_angle_deg = match (trunk_lean, thigh_lean) {
+        (Some(t), Some(h)) => {
+            Some(keypoint_offsets::HIP_ANGLE_GAIN * wrap_deg(t + h) + keypoint_offsets::HIP_ANGLE_DEG)
+        }
         _ => None,
     };
-    let knee_flexion_deg = match (thigh, shank) {
-        (Some(t), Some(s)) => {
-            angle_between_deg(t.scale(-1.0), s).map(|a| 180.0 - a + keypoint_offsets::KNEE_FLEXION_DEG)
-        }
+    let knee_flexion_deg = match (thigh_lean, shank_lean) {
+        (Some(t), Some(s)) => Some(wrap_deg(t - s) + keypoint_offsets::KNEE_FLEXION_DEG),
         _ => None,
     };
     let wrist = mid2(lms, L::LeftWrist, L::RightWrist);
@@ -216,11 +225,7 @@ pub fn measure(frame: &BodyFrame, view: &ClipView) -> (FrameMetrics, FrameFeatur
         (Some(w), Some(t)) if t.norm() > 1e-6 => Some(w.x.abs() / t.norm()),
         _ => None,
     };
-    let mut features = FrameFeatures {
-        thigh_deg: thigh.and_then(lean_from_down_deg),
-        shank_deg: shank.and_then(lean_from_down_deg),
-        ..Default::default()
-    };
+    let mut features = FrameFeatures { thigh_deg: thigh_lean, shank_deg: shank_lean, ..Default::default() };
     if let Some(shape) = BackShape::of(frame, view) {
         features.sacral_lean_deg = shape.sacral.map(|f| f.lean_deg());
         features.thorax_lean_deg = shape.thorax.map(|f| f.lean_deg());
@@ -323,7 +328,7 @@ mod tests {
             let (m, f) = measure(&b, &view(facing, obl));
             let t = m.trunk_deg.unwrap() - keypoint_offsets::TRUNK_DEG;
             prop_assert!((t - trunk).abs() < 1e-3, "trunk {t} vs {trunk}");
-            let hip = m.hip_angle_deg.unwrap() - keypoint_offsets::HIP_ANGLE_DEG;
+            let hip = (m.hip_angle_deg.unwrap() - keypoint_offsets::HIP_ANGLE_DEG) / keypoint_offsets::HIP_ANGLE_GAIN;
             prop_assert!((hip - (trunk + thigh)).abs() < 1e-3, "hip {hip}");
             let knee = m.knee_flexion_deg.unwrap() - keypoint_offsets::KNEE_FLEXION_DEG;
             prop_assert!((knee - (thigh + shank)).abs() < 1e-3, "knee {knee}");

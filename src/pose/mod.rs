@@ -55,12 +55,8 @@ pub enum PoseError {
     #[error("model `{variant}` not found in {}{hint}", display_paths(.searched))]
     ModelMissing { variant: String, searched: Vec<PathBuf>, hint: String },
     /// A model file could not be read.
-    #[error("{}: cannot read model file: {source}", .path.display())]
-    ModelRead {
-        path: PathBuf,
-        #[source]
-        source: std::sync::Arc<std::io::Error>,
-    },
+    #[error("{}: cannot read model file: {error}", .path.display())]
+    ModelRead { path: PathBuf, error: std::sync::Arc<std::io::Error> },
     /// A bundled model's content differs from the shipped one.
     #[error("{}: model file is corrupted or modified (sha256 {actual}, expected {expected}); restore it with `git checkout models/` or `make models`", .path.display())]
     ModelHashMismatch { path: PathBuf, expected: String, actual: String },
@@ -87,7 +83,7 @@ impl From<opencv::Error> for PoseError {
 // io::Error is not Clone; the Arc keeps PoseError cloneable for the runtime cache.
 impl PoseError {
     pub(crate) fn read(path: PathBuf, e: std::io::Error) -> Self {
-        PoseError::ModelRead { path, source: std::sync::Arc::new(e) }
+        PoseError::ModelRead { path, error: std::sync::Arc::new(e) }
     }
 }
 

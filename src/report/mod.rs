@@ -1,6 +1,11 @@
 //! Writing what the analysis produced: `frames.csv` and `summary.json`
-//! (schema in `docs/output.md`). Files are written atomically (temporary
+//! (schema in `docs/output.md`), and for people `reps.csv`, `annotated.mp4`
+//! and `report.html` (docs/report.md). Files are written atomically (temporary
 //! file + rename) so a killed run never leaves a half-written result.
+
+pub mod html;
+pub mod style;
+pub mod video;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -23,6 +28,18 @@ pub enum ReportError {
     /// Serialisation failed.
     #[error("{}: cannot encode: {reason}", .path.display())]
     Encode { path: PathBuf, reason: String },
+    /// The video could not be decoded again or the annotated video not encoded.
+    #[error("{}: cannot draw the annotated video: {reason}", .path.display())]
+    Render { path: PathBuf, reason: String },
+}
+
+/// Creates the output directory; a file in its place is an error saying so.
+pub fn create_output_dir(dir: &Path) -> Result<(), ReportError> {
+    if dir.exists() && !dir.is_dir() {
+        let source = std::io::Error::new(std::io::ErrorKind::AlreadyExists, "exists and is not a directory");
+        return Err(ReportError::Write { path: dir.to_path_buf(), source });
+    }
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })
 }
 
 /// Writes `bytes` to `path` atomically.
@@ -183,7 +200,7 @@ pub fn frames_csv(a: &Analysis) -> Vec<u8> {
 
 /// Writes frames.csv and summary.json into `dir`; returns the paths written.
 pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })?;
+    create_output_dir(dir)?;
     let frames = dir.join("frames.csv");
     write_atomic(&frames, &frames_csv(a))?;
     let summary = dir.join("summary.json");
@@ -191,4 +208,129 @@ pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Vec<PathBuf>, ReportErr
     json.push('\n');
     write_atomic(&summary, json.as_bytes())?;
     Ok(vec![frames, summary])
+}
+
+/// Column names of reps.csv, in order (docs/report.md).
+pub const REPS_CSV_HEADER: [&str; 22] = [
+    "rep",
+    "start_s",
+    "bottom_s",
+    "end_s",
+    "start_frame",
+    "bottom_frame",
+    "end_frame",
+    "max_trunk_deg",
+    "max_hip_angle_deg",
+    "max_knee_flexion_deg",
+    "max_hip_flexion_deg",
+    "max_lumbar_flexion_deg",
+    "min_lumbar_flexion_deg",
+    "min_pelvic_tilt_deg",
+    "max_pelvic_tilt_deg",
+    "min_rib_stack_deg",
+    "max_rib_stack_deg",
+    "ssi",
+    "verdict",
+    "faults",
+    "fault_frames",
+    "cues",
+];
+
+/// reps.csv as bytes: one row per rep, the figures of summary.json's `reps`.
+/// `cues` are the style's cues of the rep's faults, `|`-separated.
+pub fn reps_csv(a: &Analysis, style: &style::ReportStyle) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(256 * (a.reps.len() + 1)));
+    w.write_record(REPS_CSV_HEADER).expect("in-memory write");
+    for r in &a.reps {
+        let lo_hi = |v: Option<[f64; 2]>| (cell(v.map(|x| x[0]), 2), cell(v.map(|x| x[1]), 2));
+        let (p_lo, p_hi) = lo_hi(r.pelvic_tilt_deg_range);
+        let (r_lo, r_hi) = lo_hi(r.rib_stack_deg_range);
+        let faults: Vec<&str> = r.faults.iter().map(|f| f.name()).collect();
+        let fault_frames: Vec<String> =
+            r.fault_frames.iter().map(|(n, [a, b])| format!("{n}:{a}-{b}")).collect();
+        let cues: Vec<&str> = faults.iter().map(|n| style.cue(n)).collect();
+        let row = [
+            r.index.to_string(),
+            format!("{:.4}", r.start_s),
+            format!("{:.4}", r.bottom_s),
+            format!("{:.4}", r.end_s),
+            r.start_frame.to_string(),
+            r.bottom_frame.to_string(),
+            r.end_frame.to_string(),
+            cell(r.max_trunk_deg, 2),
+            cell(r.max_hip_angle_deg, 2),
+            cell(r.max_knee_flexion_deg, 2),
+            cell(r.max_hip_flexion_deg, 2),
+            cell(r.max_lumbar_flexion_deg, 2),
+            cell(r.min_lumbar_flexion_deg, 2),
+            p_lo,
+            p_hi,
+            r_lo,
+            r_hi,
+            cell(r.ssi, 1),
+            r.verdict.to_string(),
+            faults.join(";"),
+            fault_frames.join(";"),
+            cues.join("|"),
+        ];
+        w.write_record(&row).expect("in-memory write");
+    }
+    w.into_inner().expect("in-memory flush")
+}
+
+/// Which of the files for people to write (each can be turned off).
+#[derive(Debug, Clone)]
+pub struct ExtraOutputs {
+    pub annotated_video: bool,
+    pub html: bool,
+    pub reps_csv: bool,
+    pub style: style::ReportStyle,
+}
+
+impl Default for ExtraOutputs {
+    fn default() -> Self {
+        ExtraOutputs { annotated_video: true, html: true, reps_csv: true, style: style::ReportStyle::default() }
+    }
+}
+
+/// Writes reps.csv, annotated.mp4 and report.html into `dir` as asked;
+/// `video` is decoded again to draw on (one pass for the video and the key
+/// frames). Returns the paths written.
+pub fn write_extras(
+    a: &Analysis,
+    config: &crate::config::Config,
+    video: &Path,
+    dir: &Path,
+    opts: &ExtraOutputs,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<Vec<PathBuf>, ReportError> {
+    create_output_dir(dir)?;
+    let mut written = Vec::new();
+    if opts.reps_csv {
+        let p = dir.join("reps.csv");
+        write_atomic(&p, &reps_csv(a, &opts.style))?;
+        written.push(p);
+    }
+    if !opts.annotated_video && !opts.html {
+        return Ok(written);
+    }
+    let keys: Vec<u64> = if opts.html { html::key_frames(a).iter().map(|k| k.frame).collect() } else { Vec::new() };
+    let out_video = dir.join("annotated.mp4");
+    let rendered = video::render(
+        a,
+        &opts.style,
+        video,
+        opts.annotated_video.then_some(out_video.as_path()),
+        &keys,
+        progress,
+    )?;
+    if let Some(p) = rendered.video {
+        written.push(p);
+    }
+    if opts.html {
+        let p = dir.join("report.html");
+        write_atomic(&p, html::report_html(a, config, &opts.style, &rendered.key_frames).as_bytes())?;
+        written.push(p);
+    }
+    Ok(written)
 }

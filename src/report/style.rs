@@ -1,0 +1,291 @@
+//! Colours and wording of what a clinician and a patient see (annotated video
+//! and report.html), in one place.
+//!
+//! Every field has a default; a clinic overrides any of them from the
+//! `[report]` table of the configuration file, e.g. to translate the cues:
+//!
+//! ```
+//! let s = hinge::report::style::ReportStyle::from_toml_str(
+//!     "[report.cues]\nrounded_lumbar = \"Aus der Hüfte beugen, Rücken lang\"\n",
+//! ).unwrap();
+//! assert_eq!(s.cue("rounded_lumbar"), "Aus der Hüfte beugen, Rücken lang");
+//! assert_eq!(s.cue("load_far"), "keep the load close");
+//! ```
+//!
+//! The video overlay is drawn with OpenCV's built-in (Hershey) fonts, which
+//! only have ASCII glyphs: other characters are drawn as `?` there (report.html
+//! shows them as written).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::faults::Fault;
+
+/// Errors reading the `[report]` table.
+#[derive(Debug, thiserror::Error)]
+pub enum StyleError {
+    #[error("{}: cannot read config: {source}", .path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid [report] settings: {0}")]
+    Parse(String),
+}
+
+/// Colours as CSS hex strings (`#rrggbb`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Colors {
+    /// A good rep, a neutral back.
+    pub good: String,
+    /// A fault.
+    pub fault: String,
+    /// Warnings (camera view) and a back near its limit.
+    pub warning: String,
+    /// Skeleton lines on the video.
+    pub skeleton: String,
+    /// Joint dots on the video.
+    pub joints: String,
+    /// Text on the video and headings of the report.
+    pub text: String,
+    /// Background of the status bar on the video.
+    pub panel: String,
+    /// Back contour, lower back arched (extension).
+    pub arched: String,
+    /// Plot lines, one per metric.
+    pub trunk: String,
+    pub hip: String,
+    pub knee: String,
+    pub hip_flexion: String,
+    pub lumbar: String,
+    pub pelvis: String,
+    pub ribs: String,
+    /// Rep bands behind the plots.
+    pub rep_band: String,
+    /// Threshold lines in the plots.
+    pub threshold: String,
+}
+
+impl Default for Colors {
+    fn default() -> Self {
+        let s = |x: &str| x.to_string();
+        Colors {
+            good: s("#2e7d32"),
+            fault: s("#c62828"),
+            warning: s("#ef6c00"),
+            skeleton: s("#00e5ff"),
+            joints: s("#ffffff"),
+            text: s("#ffffff"),
+            panel: s("#202020"),
+            arched: s("#8e24aa"),
+            trunk: s("#1565c0"),
+            hip: s("#2e7d32"),
+            knee: s("#6d4c41"),
+            hip_flexion: s("#00897b"),
+            lumbar: s("#c62828"),
+            pelvis: s("#8e24aa"),
+            ribs: s("#ef6c00"),
+            rep_band: s("#e3f2fd"),
+            threshold: s("#9e9e9e"),
+        }
+    }
+}
+
+/// Words shown to the clinician and the patient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportStyle {
+    pub colors: Colors,
+    /// Title of report.html.
+    pub title: String,
+    /// Verdict of a rep without faults.
+    pub good_rep: String,
+    /// Lead-in of the cue to practise.
+    pub practise: String,
+    /// Short fault names, by fault name (`rounded_lumbar` ...).
+    pub fault_labels: BTreeMap<String, String>,
+    /// The cue to practise, by fault name.
+    pub cues: BTreeMap<String, String>,
+    /// Phase names (standing, descending, bottom, ascending).
+    pub phases: BTreeMap<String, String>,
+    /// Labels of the angles drawn next to the joints.
+    pub trunk_label: String,
+    pub hip_label: String,
+    pub knee_label: String,
+    /// "Rep" in the video's rep counter and the report.
+    pub rep_label: String,
+}
+
+/// Default short fault names.
+pub fn default_fault_label(f: Fault) -> &'static str {
+    match f {
+        Fault::RoundedLumbar => "rounded lower back",
+        Fault::AnteriorTilt => "arched lower back (pelvis tipped forward)",
+        Fault::PosteriorTilt => "tucked pelvis (lower back flattened)",
+        Fault::RibsNotStacked => "ribs not stacked over the pelvis",
+        Fault::SquatPattern => "squatting instead of hinging",
+        Fault::LoadFar => "load away from the body",
+    }
+}
+
+/// Default cues (metrics.md).
+pub fn default_cue(f: Fault) -> &'static str {
+    match f {
+        Fault::RoundedLumbar => "hinge from the hips, keep the spine long",
+        Fault::AnteriorTilt => "soften the arch, neutral pelvis",
+        Fault::PosteriorTilt => "untuck, let the hips go back",
+        Fault::RibsNotStacked => "stack ribs over pelvis, 360° breath",
+        Fault::SquatPattern => "push the hips back, shins near vertical",
+        Fault::LoadFar => "keep the load close",
+    }
+}
+
+impl Default for ReportStyle {
+    fn default() -> Self {
+        let by_fault = |f: fn(Fault) -> &'static str| -> BTreeMap<String, String> {
+            Fault::ALL.iter().map(|&x| (x.name().to_string(), f(x).to_string())).collect()
+        };
+        ReportStyle {
+            colors: Colors::default(),
+            title: "Hip hinge report".to_string(),
+            good_rep: "good hinge: hips back, spine long".to_string(),
+            practise: "Practise".to_string(),
+            fault_labels: by_fault(default_fault_label),
+            cues: by_fault(default_cue),
+            phases: [("standing", "standing"), ("descending", "going down"), ("bottom", "bottom"), ("ascending", "coming up")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            trunk_label: "trunk".to_string(),
+            hip_label: "hip".to_string(),
+            knee_label: "knee".to_string(),
+            rep_label: "Rep".to_string(),
+        }
+    }
+}
+
+/// The configuration file as a whole: only `[report]` is read here (the
+/// other tables belong to [`crate::config::Config`]).
+#[derive(Debug, Default, Deserialize)]
+struct File {
+    #[serde(default)]
+    report: Option<ReportStyle>,
+}
+
+impl ReportStyle {
+    /// The `[report]` table of a configuration file's text; defaults without one.
+    pub fn from_toml_str(s: &str) -> Result<Self, StyleError> {
+        let f: File = toml::from_str(s).map_err(|e| StyleError::Parse(e.to_string()))?;
+        let mut style = f.report.unwrap_or_default();
+        style.fill_missing();
+        style.validate()?;
+        Ok(style)
+    }
+
+    /// Reads the `[report]` table of a configuration file.
+    pub fn load(path: &Path) -> Result<Self, StyleError> {
+        let s = std::fs::read_to_string(path).map_err(|source| StyleError::Read { path: path.to_path_buf(), source })?;
+        Self::from_toml_str(&s)
+    }
+
+    /// A partial map in the file replaces the whole default map: put the defaults back for the keys it lacks.
+    fn fill_missing(&mut self) {
+        let d = ReportStyle::default();
+        for (mine, def) in [(&mut self.fault_labels, &d.fault_labels), (&mut self.cues, &d.cues), (&mut self.phases, &d.phases)]
+        {
+            for (k, v) in def {
+                mine.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+    }
+
+    fn validate(&self) -> Result<(), StyleError> {
+        let c = &self.colors;
+        for (name, v) in [
+            ("good", &c.good),
+            ("fault", &c.fault),
+            ("warning", &c.warning),
+            ("skeleton", &c.skeleton),
+            ("joints", &c.joints),
+            ("text", &c.text),
+            ("panel", &c.panel),
+            ("arched", &c.arched),
+            ("trunk", &c.trunk),
+            ("hip", &c.hip),
+            ("knee", &c.knee),
+            ("hip_flexion", &c.hip_flexion),
+            ("lumbar", &c.lumbar),
+            ("pelvis", &c.pelvis),
+            ("ribs", &c.ribs),
+            ("rep_band", &c.rep_band),
+            ("threshold", &c.threshold),
+        ] {
+            if parse_hex(v).is_none() {
+                return Err(StyleError::Parse(format!("colors.{name} must be #rrggbb (got `{v}`)")));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn fault_label<'a>(&'a self, name: &'a str) -> &'a str {
+        self.fault_labels.get(name).map(String::as_str).unwrap_or(name)
+    }
+
+    pub fn cue(&self, name: &str) -> &str {
+        self.cues.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn phase<'a>(&'a self, name: &'a str) -> &'a str {
+        self.phases.get(name).map(String::as_str).unwrap_or(name)
+    }
+}
+
+/// `#rrggbb` → (r, g, b).
+pub fn parse_hex(s: &str) -> Option<(u8, u8, u8)> {
+    let h = s.strip_prefix('#')?;
+    if h.len() != 6 || !h.is_ascii() {
+        return None;
+    }
+    let p = |i: usize| u8::from_str_radix(&h[i..i + 2], 16).ok();
+    Some((p(0)?, p(2)?, p(4)?))
+}
+
+/// `#rrggbb` → RGB, grey for an invalid string (validated at load).
+pub fn rgb(s: &str) -> (u8, u8, u8) {
+    parse_hex(s).unwrap_or((128, 128, 128))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_cover_every_fault() {
+        let s = ReportStyle::default();
+        for f in Fault::ALL {
+            assert!(!s.cue(f.name()).is_empty());
+            assert_ne!(s.fault_label(f.name()), f.name());
+        }
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn partial_override_keeps_other_defaults() {
+        let s = ReportStyle::from_toml_str(
+            "[reps]\nstart_deg = 12.0\n[report]\ntitle = \"Bericht\"\n[report.colors]\nfault = \"#ff0000\"\n[report.fault_labels]\nload_far = \"Last weit weg\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.title, "Bericht");
+        assert_eq!(s.colors.fault, "#ff0000");
+        assert_eq!(s.colors.good, Colors::default().good);
+        assert_eq!(s.fault_label("load_far"), "Last weit weg");
+        assert_eq!(s.fault_label("rounded_lumbar"), "rounded lower back");
+    }
+
+    #[test]
+    fn bad_colour_and_unknown_key_are_errors() {
+        assert!(ReportStyle::from_toml_str("[report.colors]\nfault = \"red\"\n").is_err());
+        assert!(ReportStyle::from_toml_str("[report]\ntitel = \"x\"\n").is_err());
+        assert_eq!(ReportStyle::from_toml_str("").unwrap(), ReportStyle::default());
+    }
+}

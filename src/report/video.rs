@@ -1,0 +1,433 @@
+//! `annotated.mp4`: the input video with what the analysis found drawn on
+//! it, and the key frames of report.html — one second decoding pass.
+//!
+//! Everything drawn comes from the [`Analysis`]: landmarks, metrics, phase,
+//! rep and faults of each frame. The back contour is the analysis's dorsal
+//! outline (`FrameFeatures::dorsal`, sagittal coordinates relative to
+//! mid-hip in hip–shoulder lengths) mapped back to frame pixels.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use opencv::core::{Mat, Point, Rect, Scalar, Size, Vector};
+use opencv::prelude::*;
+use opencv::{imgcodecs, imgproc, videoio};
+
+use super::style::{rgb, ReportStyle};
+use super::ReportError;
+use crate::analyze::{Analysis, FrameRecord};
+use crate::faults::Fault;
+use crate::kinematics::sagittal::MAX_CORRECTED_OBLIQUITY_DEG;
+use crate::pose::landmarks::{Landmark, SKELETON_EDGES};
+use crate::video::{Frame, VideoSource};
+
+/// What the drawing pass produced.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    /// The annotated video, when asked for.
+    pub video: Option<PathBuf>,
+    /// Frames written to the video.
+    pub frames_written: u64,
+    /// Annotated key frames as JPEG, by frame index.
+    pub key_frames: BTreeMap<u64, Vec<u8>>,
+    /// Time spent drawing and encoding (decoding excluded).
+    pub draw: Duration,
+    /// Time of the whole pass.
+    pub total: Duration,
+}
+
+/// Longest side of a key-frame image in report.html, pixels.
+pub const KEY_FRAME_MAX_SIDE: i32 = 480;
+/// JPEG quality of key frames.
+pub const KEY_FRAME_JPEG_QUALITY: i32 = 80;
+/// Landmarks less visible than this are not drawn.
+const MIN_DRAW_VISIBILITY: f32 = 0.2;
+
+/// Decodes `video_path` again and draws every frame: writes `out_video`
+/// (when given) and keeps the frames `key_frames` as JPEG.
+pub fn render(
+    a: &Analysis,
+    style: &ReportStyle,
+    video_path: &Path,
+    out_video: Option<&Path>,
+    key_frames: &[u64],
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<Rendered, ReportError> {
+    let started = Instant::now();
+    let render_err = |reason: String| ReportError::Render { path: video_path.to_path_buf(), reason };
+    let mut source = VideoSource::open_file(video_path).map_err(|e| render_err(e.to_string()))?.prefetch(2);
+    let info = source.info().clone();
+    let total = Some(a.frames.len() as u64);
+    let mut writer = None;
+    let mut tmp = None;
+    if let Some(out) = out_video {
+        let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })?;
+        // the container is chosen by the extension: keep .mp4 on the temporary file
+        let t = dir.join(format!(".annotated.tmp{}.mp4", std::process::id()));
+        let fourcc = videoio::VideoWriter::fourcc('a', 'v', 'c', '1').map_err(|e| render_err(e.to_string()))?;
+        let size = Size::new(info.width as i32, info.height as i32);
+        let w = videoio::VideoWriter::new_with_backend(
+            t.to_string_lossy().as_ref(),
+            videoio::CAP_FFMPEG,
+            fourcc,
+            info.fps,
+            size,
+            true,
+        )
+        .map_err(|e| render_err(e.to_string()))?;
+        if !w.is_opened().unwrap_or(false) {
+            return Err(ReportError::Render {
+                path: out.to_path_buf(),
+                reason: "no H.264 encoder (OpenCV's FFmpeg backend could not open avc1)".to_string(),
+            });
+        }
+        writer = Some(w);
+        tmp = Some(t);
+    }
+    let painter = Painter::new(a, style);
+    let mut rendered = Rendered::default();
+    let mut frame = Frame::default();
+    let mut done = 0u64;
+    let result = (|| -> Result<(), ReportError> {
+        loop {
+            if !source.read(&mut frame).map_err(|e| render_err(e.to_string()))? {
+                break;
+            }
+            let t0 = Instant::now();
+            let record = a
+                .frames
+                .binary_search_by_key(&frame.index, |f| f.index)
+                .ok()
+                .map(|k| &a.frames[k]);
+            painter.draw(&mut frame.image, record).map_err(|e| render_err(e.to_string()))?;
+            if let Some(w) = writer.as_mut() {
+                w.write(&frame.image).map_err(|e| render_err(e.to_string()))?;
+                rendered.frames_written += 1;
+            }
+            if key_frames.contains(&frame.index) {
+                rendered.key_frames.insert(frame.index, jpeg(&frame.image).map_err(|e| render_err(e.to_string()))?);
+            }
+            rendered.draw += t0.elapsed();
+            done += 1;
+            progress(done, total);
+        }
+        Ok(())
+    })();
+    if let Some(mut w) = writer {
+        let released = w.release();
+        let tmp = tmp.expect("temporary file with a writer");
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        released.map_err(|e| render_err(e.to_string()))?;
+        let out = out_video.expect("writer only with an output");
+        std::fs::rename(&tmp, out).map_err(|source| ReportError::Write { path: out.to_path_buf(), source })?;
+        rendered.video = Some(out.to_path_buf());
+    } else {
+        result?;
+    }
+    rendered.total = started.elapsed();
+    Ok(rendered)
+}
+
+/// A frame as JPEG, scaled down to [`KEY_FRAME_MAX_SIDE`].
+fn jpeg(image: &Mat) -> opencv::Result<Vec<u8>> {
+    let (w, h) = (image.cols(), image.rows());
+    let side = w.max(h);
+    let mut small = Mat::default();
+    let img = if side > KEY_FRAME_MAX_SIDE {
+        let f = KEY_FRAME_MAX_SIDE as f64 / side as f64;
+        imgproc::resize(image, &mut small, Size::new(0, 0), f, f, imgproc::INTER_AREA)?;
+        &small
+    } else {
+        image
+    };
+    let mut buf = Vector::<u8>::new();
+    let params = Vector::<i32>::from_slice(&[imgcodecs::IMWRITE_JPEG_QUALITY, KEY_FRAME_JPEG_QUALITY]);
+    imgcodecs::imencode(".jpg", img, &mut buf, &params)?;
+    Ok(buf.to_vec())
+}
+
+fn bgr(hex: &str) -> Scalar {
+    let (r, g, b) = rgb(hex);
+    Scalar::new(b as f64, g as f64, r as f64, 0.0)
+}
+
+/// Text for the Hershey fonts: ASCII only.
+fn ascii(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' }).collect()
+}
+
+/// Everything that does not change from frame to frame.
+struct Painter<'a> {
+    a: &'a Analysis,
+    style: &'a ReportStyle,
+    /// Pixel scale: 1 for a 480-pixel short side.
+    scale: f64,
+    reps: usize,
+    skeleton: Scalar,
+    joints: Scalar,
+    text: Scalar,
+    panel: Scalar,
+    good: Scalar,
+    fault: Scalar,
+    warning: Scalar,
+    arched: Scalar,
+}
+
+const FONT: i32 = imgproc::FONT_HERSHEY_SIMPLEX;
+const BLACK: Scalar = Scalar::new(0.0, 0.0, 0.0, 0.0);
+
+impl<'a> Painter<'a> {
+    fn new(a: &'a Analysis, style: &'a ReportStyle) -> Self {
+        let c = &style.colors;
+        let short = a.info.width.min(a.info.height).max(1) as f64;
+        Painter {
+            a,
+            style,
+            scale: (short / 480.0).max(0.5),
+            reps: a.reps.len(),
+            skeleton: bgr(&c.skeleton),
+            joints: bgr(&c.joints),
+            text: bgr(&c.text),
+            panel: bgr(&c.panel),
+            good: bgr(&c.good),
+            fault: bgr(&c.fault),
+            warning: bgr(&c.warning),
+            arched: bgr(&c.arched),
+        }
+    }
+
+    fn px(&self, v: f64) -> i32 {
+        (v * self.scale).round().max(1.0) as i32
+    }
+
+    fn draw(&self, img: &mut Mat, f: Option<&FrameRecord>) -> opencv::Result<()> {
+        if let Some(f) = f {
+            if let Some(lms) = &f.landmarks {
+                self.back_contour(img, f, lms)?;
+                self.skeleton(img, lms)?;
+                self.angles(img, f, lms)?;
+            }
+        }
+        self.status_bar(img, f)?;
+        if let Some(f) = f {
+            if !f.faults.is_empty() {
+                self.fault_banner(img, f)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn skeleton(&self, img: &mut Mat, lms: &[Landmark]) -> opencv::Result<()> {
+        let pt = |l: &Landmark| Point::new(l.x_px.round() as i32, l.y_px.round() as i32);
+        let ok = |l: &Landmark| l.visibility >= MIN_DRAW_VISIBILITY && l.x_px.is_finite() && l.y_px.is_finite();
+        let t = self.px(3.0);
+        for (i, j) in SKELETON_EDGES {
+            let (a, b) = (&lms[i], &lms[j]);
+            if i < 11 || !ok(a) || !ok(b) {
+                continue; // face edges clutter a side view
+            }
+            imgproc::line(img, pt(a), pt(b), BLACK, t + 2, imgproc::LINE_AA, 0)?;
+            imgproc::line(img, pt(a), pt(b), self.skeleton, t, imgproc::LINE_AA, 0)?;
+        }
+        let r = self.px(4.0);
+        for l in lms.iter().skip(11).filter(|l| ok(l)) {
+            imgproc::circle(img, pt(l), r, BLACK, -1, imgproc::LINE_AA, 0)?;
+            imgproc::circle(img, pt(l), (r - 1).max(1), self.joints, -1, imgproc::LINE_AA, 0)?;
+        }
+        // the head as one dot (nose)
+        if ok(&lms[0]) {
+            imgproc::circle(img, pt(&lms[0]), r + 1, self.joints, -1, imgproc::LINE_AA, 0)?;
+        }
+        Ok(())
+    }
+
+    /// Colour of the back contour: the frame's back fault, else neutral.
+    fn back_colour(&self, f: &FrameRecord) -> Scalar {
+        if f.faults.contains(Fault::RoundedLumbar) {
+            self.fault
+        } else if f.faults.contains(Fault::AnteriorTilt) {
+            self.arched
+        } else if f.faults.contains(Fault::PosteriorTilt) || f.faults.contains(Fault::RibsNotStacked) {
+            self.warning
+        } else {
+            self.good
+        }
+    }
+
+    fn back_contour(&self, img: &mut Mat, f: &FrameRecord, lms: &[Landmark]) -> opencv::Result<()> {
+        let pts = back_contour_px(self.a, f, lms);
+        if pts.len() < 2 {
+            return Ok(());
+        }
+        let poly: Vector<Point> = pts.iter().map(|p| Point::new(p.0.round() as i32, p.1.round() as i32)).collect();
+        let polys = Vector::<Vector<Point>>::from_iter([poly]);
+        let t = self.px(6.0);
+        imgproc::polylines(img, &polys, false, BLACK, t + 2, imgproc::LINE_AA, 0)?;
+        imgproc::polylines(img, &polys, false, self.back_colour(f), t, imgproc::LINE_AA, 0)?;
+        Ok(())
+    }
+
+    fn angles(&self, img: &mut Mat, f: &FrameRecord, lms: &[Landmark]) -> opencv::Result<()> {
+        let fwd = self.a.facing.map(|x| x.forward_x()).unwrap_or(1.0);
+        let mid = |i: usize, j: usize| ((lms[i].x_px + lms[j].x_px) as f64 / 2.0, (lms[i].y_px + lms[j].y_px) as f64 / 2.0);
+        let m = &f.metrics;
+        let s = &self.style;
+        let gap = 14.0 * self.scale;
+        // trunk ahead of the shoulders, hip behind the hips, knee ahead of the knees
+        let items = [
+            (&s.trunk_label, m.trunk_deg, mid(11, 12), fwd),
+            (&s.hip_label, m.hip_angle_deg, mid(23, 24), -fwd),
+            (&s.knee_label, m.knee_flexion_deg, mid(25, 26), fwd),
+        ];
+        for (label, v, (x, y), dir) in items {
+            let Some(v) = v else { continue };
+            let text = format!("{} {:.0}\u{b0}", label, v);
+            self.label(img, &text, (x + dir * gap, y), dir < 0.0, 0.75)?;
+        }
+        Ok(())
+    }
+
+    /// Text with a dark outline at `at` (left end, or right end when
+    /// `right_aligned`), vertically centred, kept inside the frame. `°` is drawn as a ring.
+    fn label(&self, img: &mut Mat, text: &str, at: (f64, f64), right_aligned: bool, size: f64) -> opencv::Result<()> {
+        let fs = size * self.scale;
+        let th = self.px(2.0);
+        let (w, h) = self.text_size(text, fs, th)?;
+        let mut x = if right_aligned { at.0 - w as f64 } else { at.0 };
+        let mut y = at.1 + h as f64 / 2.0;
+        x = x.clamp(2.0, (img.cols() - w - 2).max(2) as f64);
+        y = y.clamp(h as f64 + 2.0, (img.rows() - 2) as f64);
+        self.text_at(img, text, Point::new(x as i32, y as i32), fs, th, self.text, true)
+    }
+
+    /// Width and height of a text line (with `°` as a ring).
+    fn text_size(&self, text: &str, fs: f64, th: i32) -> opencv::Result<(i32, i32)> {
+        let mut base = 0;
+        let deg = text.chars().filter(|&c| c == '\u{b0}').count() as i32;
+        let plain = ascii(&text.replace('\u{b0}', ""));
+        let sz = imgproc::get_text_size(&plain, FONT, fs, th, &mut base)?;
+        let ring = (sz.height as f64 * 0.45).round() as i32;
+        Ok((sz.width + deg * ring, sz.height))
+    }
+
+    /// Draws `text` with its baseline-left at `org`; `°` becomes a small ring.
+    #[allow(clippy::too_many_arguments)]
+    fn text_at(&self, img: &mut Mat, text: &str, org: Point, fs: f64, th: i32, colour: Scalar, outline: bool) -> opencv::Result<()> {
+        let mut x = org.x;
+        for (k, part) in text.split('\u{b0}').enumerate() {
+            if k > 0 {
+                // the degree ring after the previous part
+                let mut base = 0;
+                let h = imgproc::get_text_size("0", FONT, fs, th, &mut base)?.height;
+                let r = ((h as f64) * 0.16).round().max(2.0) as i32;
+                let c = Point::new(x + r + 1, org.y - h + r);
+                if outline {
+                    imgproc::circle(img, c, r, BLACK, th + 2, imgproc::LINE_AA, 0)?;
+                }
+                imgproc::circle(img, c, r, colour, th, imgproc::LINE_AA, 0)?;
+                x += (h as f64 * 0.45).round() as i32;
+            }
+            if part.is_empty() {
+                continue;
+            }
+            let p = ascii(part);
+            if outline {
+                imgproc::put_text(img, &p, Point::new(x, org.y), FONT, fs, BLACK, th + 3, imgproc::LINE_AA, false)?;
+            }
+            imgproc::put_text(img, &p, Point::new(x, org.y), FONT, fs, colour, th, imgproc::LINE_AA, false)?;
+            let mut base = 0;
+            x += imgproc::get_text_size(&p, FONT, fs, th, &mut base)?.width;
+        }
+        Ok(())
+    }
+
+    /// Top bar: rep counter, phase, time.
+    fn status_bar(&self, img: &mut Mat, f: Option<&FrameRecord>) -> opencv::Result<()> {
+        let fs = 0.8 * self.scale;
+        let th = self.px(2.0);
+        let (_, h) = self.text_size("Rep 0/0", fs, th)?;
+        let pad = self.px(8.0);
+        let bar_h = h + 2 * pad;
+        imgproc::rectangle(img, Rect::new(0, 0, img.cols(), bar_h), self.panel, -1, imgproc::LINE_8, 0)?;
+        let s = &self.style;
+        let rep = match f.and_then(|f| f.rep) {
+            Some(r) => format!("{} {}/{}", s.rep_label, r, self.reps),
+            None => format!("{}s: {}", s.rep_label, self.reps),
+        };
+        let rep_colour = match f.and_then(|f| f.rep).and_then(|r| self.a.reps.iter().find(|x| x.index == r)) {
+            Some(r) if !r.faults.is_empty() => self.fault,
+            Some(_) => self.good,
+            None => self.text,
+        };
+        self.text_at(img, &rep, Point::new(pad, pad + h), fs, th, rep_colour, false)?;
+        if let Some(p) = f.and_then(|f| f.phase) {
+            let text = s.phase(p.name()).to_string();
+            let (w, _) = self.text_size(&text, fs, th)?;
+            let x = (img.cols() - w) / 2;
+            let (rw, _) = self.text_size(&rep, fs, th)?;
+            self.text_at(img, &text, Point::new(x.max(pad + rw + pad), pad + h), fs, th, self.text, false)?;
+        }
+        if let Some(f) = f {
+            let t = format!("{:.1}s", f.time_s);
+            let (w, _) = self.text_size(&t, 0.6 * self.scale, self.px(1.0))?;
+            self.text_at(img, &t, Point::new(img.cols() - w - pad, pad + h), 0.6 * self.scale, self.px(1.0), self.text, false)?;
+        }
+        Ok(())
+    }
+
+    /// Bottom banner while a fault holds: what it is and the cue.
+    fn fault_banner(&self, img: &mut Mat, f: &FrameRecord) -> opencv::Result<()> {
+        let s = &self.style;
+        let names: Vec<&str> = f.faults.iter().map(|x| s.fault_label(x.name())).collect();
+        let title = names.join(" + ");
+        let cue = f.faults.iter().next().map(|x| s.cue(x.name())).unwrap_or("");
+        let pad = self.px(8.0);
+        let avail = (img.cols() - 2 * pad).max(10);
+        // shrink to fit the width
+        let fit = |text: &str, size: f64, th: i32| -> opencv::Result<f64> {
+            let (w, _) = self.text_size(text, size, th)?;
+            Ok(if w > avail { size * avail as f64 / w as f64 } else { size })
+        };
+        let th1 = self.px(2.0);
+        let fs1 = fit(&title, 0.8 * self.scale, th1)?;
+        let th2 = self.px(1.5);
+        let fs2 = fit(cue, 0.65 * self.scale, th2)?;
+        let (_, h1) = self.text_size(&title, fs1, th1)?;
+        let (_, h2) = self.text_size(if cue.is_empty() { "x" } else { cue }, fs2, th2)?;
+        let lines_h = if cue.is_empty() { h1 } else { h1 + pad + h2 };
+        let bh = lines_h + 2 * pad + pad / 2;
+        let y0 = img.rows() - bh;
+        imgproc::rectangle(img, Rect::new(0, y0, img.cols(), bh), self.fault, -1, imgproc::LINE_8, 0)?;
+        self.text_at(img, &title, Point::new(pad, y0 + pad + h1), fs1, th1, self.text, false)?;
+        if !cue.is_empty() {
+            self.text_at(img, cue, Point::new(pad, y0 + pad + h1 + pad + h2), fs2, th2, self.text, false)?;
+        }
+        Ok(())
+    }
+}
+
+/// The back contour of a frame in frame pixels, from its dorsal outline
+/// (sagittal, relative to mid-hip, in hip–shoulder lengths): the inverse of
+/// the mapping the kinematics used (mid-hip origin, mid-shoulder axis length,
+/// facing and obliquity of the clip). Empty without an outline.
+pub fn back_contour_px(a: &Analysis, f: &FrameRecord, lms: &[Landmark]) -> Vec<(f64, f64)> {
+    let Some(view) = a.clip_view.as_ref() else { return Vec::new() };
+    if f.features.dorsal.len() < 2 {
+        return Vec::new();
+    }
+    let mid = |i: usize, j: usize| ((lms[i].x_px + lms[j].x_px) as f64 / 2.0, (lms[i].y_px + lms[j].y_px) as f64 / 2.0);
+    let hip = mid(23, 24);
+    let sh = mid(11, 12);
+    let l = (sh.0 - hip.0).hypot(sh.1 - hip.1);
+    if !(l.is_finite() && l > 1.0) {
+        return Vec::new();
+    }
+    let c = view.obliquity_deg.clamp(0.0, MAX_CORRECTED_OBLIQUITY_DEG).to_radians().cos();
+    let fx = view.facing.forward_x();
+    f.features.dorsal.iter().map(|&(_, fwd, up)| (hip.0 + fwd * c * fx * l, hip.1 - up * l)).collect()
+}
