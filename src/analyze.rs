@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::faults::{frame_faults, rep_faults, standing_faults, Fault, FaultSet, RepFrame};
+use crate::faults::{frame_faults, rep_faults, standing_faults, AtDepth, Fault, FaultSet, RepFrame};
 use crate::kinematics::sagittal::FrameFeatures;
 use crate::kinematics::{self, BodyFrame, ClipView, Facing, FrameMetrics, Side};
 use crate::pose::landmarks::{Landmark, BODY_LANDMARKS};
@@ -67,6 +67,8 @@ pub struct RepSummary {
     pub verdict: &'static str,
     pub faults: Vec<Fault>,
     pub fault_frames: BTreeMap<&'static str, [u64; 2]>,
+    /// Medians over the rep's deep part that the verdict was taken on.
+    pub at_depth: AtDepth,
 }
 
 /// Standing posture used as the reference: medians over every frame with a
@@ -453,6 +455,7 @@ fn summarize_rep(rep: &Rep, frames: &[FrameRecord], fault_frames: &[RepFrame], c
         verdict: if rf.faults.is_empty() { "good" } else { "fault" },
         faults: rf.faults,
         fault_frames: rf.fault_frames,
+        at_depth: rf.at_depth,
     }
 }
 

@@ -129,6 +129,20 @@ pub struct RepFaults {
     pub faults: Vec<Fault>,
     /// First and last frame where each fault holds in the rep.
     pub fault_frames: BTreeMap<&'static str, [u64; 2]>,
+    /// The medians at depth the verdict was taken on.
+    pub at_depth: AtDepth,
+}
+
+/// Medians of a rep's metrics over its deep part (the verdict's evidence).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct AtDepth {
+    pub frames: usize,
+    pub lumbar_flexion_deg: Option<f64>,
+    pub pelvic_tilt_deg: Option<f64>,
+    pub rib_stack_deg: Option<f64>,
+    pub knee_flexion_deg: Option<f64>,
+    pub ssi: Option<f64>,
+    pub load_offset_thigh_lengths: Option<f64>,
 }
 
 /// One frame of a rep as the verdict sees it.
@@ -156,7 +170,7 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 /// frame range is where the single-frame rule holds in the rep (or the deep
 /// part when it never does frame by frame).
 pub fn rep_faults(rep: &Rep, frames: &[RepFrame], cfg: &FaultConfig) -> RepFaults {
-    let mut out = RepFaults { faults: Vec::new(), fault_frames: BTreeMap::new() };
+    let mut out = RepFaults { faults: Vec::new(), fault_frames: BTreeMap::new(), at_depth: AtDepth::default() };
     let inside: Vec<&RepFrame> = frames.iter().filter(|f| rep.contains(f.index)).collect();
     let hips: Vec<f64> = inside.iter().filter_map(|f| f.metrics.hip_angle_deg).collect();
     let (Some(lo), Some(hi)) = (hips.iter().copied().reduce(f64::min), hips.iter().copied().reduce(f64::max)) else {
@@ -166,16 +180,24 @@ pub fn rep_faults(rep: &Rep, frames: &[RepFrame], cfg: &FaultConfig) -> RepFault
     let deep: Vec<&RepFrame> =
         inside.iter().copied().filter(|f| f.metrics.hip_angle_deg.is_some_and(|h| h >= level)).collect();
     let med = |g: fn(&FrameMetrics) -> Option<f64>| median(deep.iter().filter_map(|f| g(&f.metrics)).collect());
+    let d = AtDepth {
+        frames: deep.len(),
+        lumbar_flexion_deg: med(|m| m.lumbar_flexion_deg),
+        pelvic_tilt_deg: med(|m| m.pelvic_tilt_deg),
+        rib_stack_deg: med(|m| m.rib_stack_deg),
+        knee_flexion_deg: med(|m| m.knee_flexion_deg),
+        ssi: med(|m| m.ssi),
+        load_offset_thigh_lengths: med(|m| m.load_offset_thigh_lengths),
+    };
+    out.at_depth = d;
     let mut found = Vec::new();
-    if let Some(f) =
-        back_fault(med(|m| m.lumbar_flexion_deg), med(|m| m.pelvic_tilt_deg), med(|m| m.rib_stack_deg), cfg)
-    {
+    if let Some(f) = back_fault(d.lumbar_flexion_deg, d.pelvic_tilt_deg, d.rib_stack_deg, cfg) {
         found.push(f);
     }
-    if is_squat(med(|m| m.knee_flexion_deg), med(|m| m.ssi), cfg) {
+    if is_squat(d.knee_flexion_deg, d.ssi, cfg) {
         found.push(Fault::SquatPattern);
     }
-    if med(|m| m.load_offset_thigh_lengths).is_some_and(|d| d >= cfg.load_far_thigh_lengths) {
+    if d.load_offset_thigh_lengths.is_some_and(|x| x >= cfg.load_far_thigh_lengths) {
         found.push(Fault::LoadFar);
     }
     let dt = frame_period(frames);

@@ -261,6 +261,59 @@ pub mod model {
 mod tests {
     use super::*;
 
+    use crate::kinematics::sagittal::{BodyFrame, ClipView};
+    use crate::kinematics::{outline, Facing};
+    use crate::pose::landmarks::{Landmark, BODY_LANDMARKS};
+
+    /// A torso bent forward to horizontal, facing right (hips at x=100,
+    /// shoulders at x=300, y=300), 80 px thick, whose back (top edge) bulges
+    /// up by `bulge_px` (negative: sags, an arched back) between x=40 and 280.
+    fn bent_torso(bulge_px: f64) -> BodyFrame {
+        let field = move |p: V2| -> f32 {
+            let top = 260.0 - bulge_px * (std::f64::consts::PI * ((p.x - 40.0) / 240.0).clamp(0.0, 1.0)).sin();
+            if (10.0..=330.0).contains(&p.x) && p.y >= top && p.y <= 340.0 {
+                1.0
+            } else {
+                0.0
+            }
+        };
+        let o = outline::extract_with(field, V2::new(100.0, 300.0), V2::new(300.0, 300.0));
+        BodyFrame { landmarks: [Landmark::default(); BODY_LANDMARKS], world_m: [[0.0; 3]; BODY_LANDMARKS], outline: o }
+    }
+
+    #[test]
+    fn outline_shape_reads_rounded_and_arched_backs() {
+        let view = ClipView { facing: Facing::Right, near_side: None, obliquity_deg: 0.0 };
+        let flat = BackShape::of(&bent_torso(0.0), &view).unwrap();
+        let rounded = BackShape::of(&bent_torso(20.0), &view).unwrap();
+        let arched = BackShape::of(&bent_torso(-20.0), &view).unwrap();
+        let (f, r, a) = (flat.low_bend_deg.unwrap(), rounded.low_bend_deg.unwrap(), arched.low_bend_deg.unwrap());
+        assert!(f.abs() < 1.0, "flat back bends {f}");
+        assert!(r > 10.0 && a < -10.0, "rounded {r}, arched {a}");
+        // the thoracic line of a flat horizontal back lies along the trunk (90° forward)
+        assert!((flat.thorax.unwrap().lean_deg() - 90.0).abs() < 1.0);
+        // dorsal points are above the axis (sagittal up > 0) for a forward-bent person
+        assert!(flat.points.iter().all(|(_, p)| p.y > 0.0));
+        // mirrored: the same person facing left reads the same
+        let mirrored = {
+            let mut b = bent_torso(20.0);
+            let field = |p: V2| -> f32 {
+                let x = 400.0 - p.x;
+                let top = 260.0 - 20.0 * (std::f64::consts::PI * ((x - 40.0) / 240.0).clamp(0.0, 1.0)).sin();
+                if (10.0..=330.0).contains(&x) && p.y >= top && p.y <= 340.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            };
+            b.outline = outline::extract_with(field, V2::new(300.0, 300.0), V2::new(100.0, 300.0));
+            b
+        };
+        let left = ClipView { facing: Facing::Left, ..view };
+        let m = BackShape::of(&mirrored, &left).unwrap();
+        assert!((m.low_bend_deg.unwrap() - r).abs() < 1e-6, "mirror {} vs {r}", m.low_bend_deg.unwrap());
+    }
+
     #[test]
     fn line_fit_recovers_the_inclination() {
         let pts: Vec<V2> = (0..10).map(|i| V2::new(0.5 * i as f64, i as f64)).collect();

@@ -199,3 +199,41 @@ pub fn smooth_median(times: &[f64], values: Vec<Option<f64>>, window_s: f64) -> 
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn running_median_removes_spikes_and_keeps_gaps() {
+        let times: Vec<f64> = (0..10).map(|i| i as f64 / 30.0).collect();
+        let mut v: Vec<Option<f64>> = vec![Some(1.0); 10];
+        v[4] = Some(50.0);
+        v[7] = None;
+        let s = smooth_median(&times, v, 0.25);
+        assert_eq!(s[4], Some(1.0), "spike removed");
+        assert_eq!(s[7], None, "gap kept");
+        assert!(s.iter().flatten().all(|x| *x == 1.0));
+        assert!(smooth_median(&[], Vec::new(), 0.25).is_empty());
+    }
+
+    #[test]
+    fn ssi_separates_stoop_hinge_and_squat() {
+        assert_eq!(ssi(3.0, 6.0, 3.0, 6.0), None, "standing");
+        assert!(ssi(90.0, 6.0, 3.0, 6.0).unwrap() > 99.0, "stoop");
+        let hinge = ssi(73.0, 26.0, 3.0, 6.0).unwrap();
+        assert!((70.0..90.0).contains(&hinge), "hinge {hinge}");
+        assert!(ssi(31.0, 124.0, 3.0, 6.0).unwrap() < 30.0, "squat");
+        assert_eq!(ssi(f64::NAN, 6.0, 3.0, 6.0), None);
+    }
+
+    #[test]
+    fn series_without_outline_keeps_landmark_angles_only() {
+        let m = FrameMetrics { trunk_deg: Some(70.0), hip_angle_deg: Some(85.0), ..Default::default() };
+        let out =
+            finish_series(&[0.0, 0.033], vec![m, FrameMetrics::default()], &[Default::default(), Default::default()]);
+        assert_eq!(out[0].trunk_deg, Some(70.0));
+        assert!(out[0].lumbar_flexion_deg.is_none() && out[0].hip_flexion_deg.is_none());
+        assert_eq!(out[1], FrameMetrics::default());
+    }
+}

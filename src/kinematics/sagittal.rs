@@ -6,7 +6,7 @@
 //! are kept (orthographic approximation; both legs and both shoulders are
 //! averaged so the left–right offsets cancel). θ is estimated once per clip
 //! from the BlazePose world landmarks (the direction of the left–right axis
-//! of hips and shoulders against the camera axis) and undone by stretching
+//! of the shoulders against the camera axis) and undone by stretching
 //! the forward component by 1/cos θ before any angle is taken.
 
 use super::back::BackShape;
@@ -56,16 +56,14 @@ impl BodyFrame {
     }
 
     /// Camera obliquity of this frame from the world landmarks, degrees
-    /// (0 = true side view, 90 = facing the camera or turned away).
+    /// (0 = true side view, 90 = facing the camera or turned away): the
+    /// direction of the shoulder axis against the camera axis. The shoulders
+    /// are used alone because BlazePose's world depth is least precise at the
+    /// hips (on the dev footage adding them doubles the error on side views).
     pub fn obliquity_deg(&self) -> Option<f64> {
-        let (lh, rh, ls, rs) = (
-            self.world(L::LeftHip),
-            self.world(L::RightHip),
-            self.world(L::LeftShoulder),
-            self.world(L::RightShoulder),
-        );
-        let lat_x = (lh[0] - rh[0]) + (ls[0] - rs[0]);
-        let lat_z = (lh[2] - rh[2]) + (ls[2] - rs[2]);
+        let (ls, rs) = (self.world(L::LeftShoulder), self.world(L::RightShoulder));
+        let lat_x = ls[0] - rs[0];
+        let lat_z = ls[2] - rs[2];
         let a = lat_x.abs().atan2(lat_z.abs()).to_degrees();
         a.is_finite().then_some(a)
     }
