@@ -18,7 +18,7 @@ WORK=.work
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # ---- 1. system packages --------------------------------------------------------------
-PACKAGES=(libopencv-dev clang libclang-dev ffmpeg pkg-config python3 python3-pip ca-certificates xvfb xauth)
+PACKAGES=(libopencv-dev clang libclang-dev ffmpeg pkg-config python3 python3-pip ca-certificates xvfb xauth chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -329,7 +329,7 @@ fn cmd_analyze(g: &GlobalArgs, a: &AnalyzeArgs) -> Result<(), Failure> {
         }
     }
     if let Some(dir) = &a.out {
-        let mut written = write_default_outputs(&analysis, &a.video, dir).context("writing results")?;
+        let mut written = write_outputs(&analysis, dir).context("writing results")?;
         written.extend(write_report_extras(g, a, &s, &analysis, dir)?);
         if !s.quiet {
             let reps = analysis.reps.len();
@@ -366,15 +366,12 @@ fn write_report_extras(
     analysis: &Analysis,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, Failure> {
-    let style = match &g.config {
-        Some(p) => hinge::report::style::ReportStyle::load(p).map_err(|e| usage(e.into()))?,
-        None => hinge::report::style::ReportStyle::default(),
-    };
+    let _ = g;
     let opts = hinge::report::ExtraOutputs {
         annotated_video: !a.no_video,
         html: !a.no_html,
         reps_csv: !a.no_reps_csv,
-        style,
+        style: s.config.report.clone(),
     };
     let bar = progress_bar(s.quiet || a.no_video, "drawing annotated.mp4");
     let mut progress = |done: u64, total: Option<u64>| {
@@ -442,7 +439,7 @@ fn cmd_bench(g: &GlobalArgs, b: &BenchArgs) -> Result<(), Failure> {
             let t0 = Instant::now();
             let a = run_analysis(video, &mut est, &quiet)?;
             let t1 = Instant::now();
-            write_default_outputs(&a, video, &scratch).context("writing outputs")?;
+            write_default_outputs(&a, &quiet.config, video, &scratch).context("writing outputs")?;
             let (total, write) = (t0.elapsed(), t1.elapsed());
             if best.as_ref().is_none_or(|x| total < x.1) {
                 best = Some((a, total, write));
@@ -495,8 +492,8 @@ fn tempfile_dir() -> std::io::Result<PathBuf> {
 }
 
 /// Everything `hinge analyze --out DIR` writes by default.
-fn write_default_outputs(a: &Analysis, _video: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
-    Ok(write_outputs(a, dir)?)
+fn write_default_outputs(a: &Analysis, config: &Config, video: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
+    Ok(hinge::report::write_all(a, config, video, dir, &mut |_, _| {})?)
 }
 
 fn cmd_eval(g: &GlobalArgs, e: &EvalArgs) -> Result<(), Failure> {

@@ -113,13 +113,17 @@ impl Default for FaultConfig {
 pub struct Config {
     pub reps: RepConfig,
     pub faults: FaultConfig,
+    /// Colours and wording of the report and the annotated video (`[report]`, docs/report.md).
+    pub report: crate::report::style::ReportStyle,
 }
 
 impl Config {
     /// Parses TOML; missing keys keep their defaults, unknown keys are errors.
     pub fn from_toml_str(s: &str) -> Result<Self, String> {
-        let cfg: Config = toml::from_str(s).map_err(|e| e.to_string())?;
+        let mut cfg: Config = toml::from_str(s).map_err(|e| e.to_string())?;
+        cfg.report.fill_missing();
         cfg.validate().map_err(|e| e.to_string())?;
+        cfg.report.validate().map_err(|e| e.to_string())?;
         Ok(cfg)
     }
 

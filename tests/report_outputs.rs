@@ -62,7 +62,8 @@ fn report_html_is_self_contained_and_shows_every_rep_and_fault() {
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     // nothing to fetch: no scripts, no links, no remote URLs
     let lower = html.to_lowercase();
-    for bad in ["<script", "<link", "<iframe", "@import", "src=\"http", "href=\"http", "url(http", "src='http", "//cdn"] {
+    for bad in ["<script", "<link", "<iframe", "@import", "src=\"http", "href=\"http", "url(http", "src='http", "//cdn"]
+    {
         assert!(!lower.contains(bad), "report.html contains `{bad}`");
     }
     assert!(!lower.contains("http://") && !lower.contains("https://"), "report.html names a remote URL");

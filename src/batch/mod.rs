@@ -22,7 +22,7 @@ use crate::analyze::{analyze_file, Analysis, AnalyzeError};
 use crate::config::Config;
 use crate::pose::model::Runtime;
 use crate::pose::{PoseConfig, PoseEstimator};
-use crate::report::{write_atomic, write_outputs};
+use crate::report::{write_all, write_atomic};
 use crate::video::VideoError;
 pub use inputs::{collect_jobs, parse_shard, shard, Job};
 
@@ -285,7 +285,7 @@ fn process(job: &Job, estimator: &mut PoseEstimator, opts: &BatchOptions, settin
             faults.sort();
             faults.dedup();
             r.faults = faults;
-            if let Err(e) = write_outputs(&a, &dir) {
+            if let Err(e) = write_all(&a, &opts.config, &job.path, &dir, &mut |_, _| {}) {
                 r.status = Status::Error;
                 r.reason = e.to_string();
             }

@@ -3,6 +3,9 @@
 //! [`Analysis`] holds. Nothing is measured here: values are printed as the
 //! analysis produced them; thresholds come from the configuration.
 
+// each HTML line is written with its own `\n` inside multi-line format strings
+#![allow(clippy::write_with_newline)]
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -65,12 +68,8 @@ pub fn key_frames(a: &Analysis) -> Vec<KeyFrame> {
         }
     }
     for f in &a.clip_faults {
-        let standing: Vec<FrameRecord> = a
-            .frames
-            .iter()
-            .filter(|x| x.rep.is_none() && x.faults.contains(*f))
-            .cloned()
-            .collect();
+        let standing: Vec<FrameRecord> =
+            a.frames.iter().filter(|x| x.rep.is_none() && x.faults.contains(*f)).cloned().collect();
         let (lo, hi) = (standing.first().map_or(0, |x| x.index), standing.last().map_or(0, |x| x.index));
         if let Some(k) = worst_frame(&standing, *f, lo, hi) {
             out.push(KeyFrame { frame: k, rep: None, what: f.name().into() });
@@ -134,6 +133,8 @@ fn plot(a: &Analysis, style: &ReportStyle, title: &str, lines: &[Line], threshol
     if let Err(e) = draw_plot(&mut svg, a, style, title, lines, thresholds) {
         return format!("<p class=\"warn\">plot unavailable: {}</p>", esc(&e.to_string()));
     }
+    // inline in HTML the SVG namespace is implied: drop its URL so the page names none
+    let svg = svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
     let mut legend = String::from("<div class=\"legend\">");
     for l in lines {
         let _ = write!(legend, "<span><i style=\"background:{}\"></i>{}</span>", esc(l.colour), esc(l.label));
@@ -202,7 +203,7 @@ fn draw_plot(
         chart.draw_series(DashedLineSeries::new(vec![(t0, *v), (t1, *v)], 6, 4, thr.stroke_width(1)))?;
         chart.draw_series(std::iter::once(Text::new(
             label.clone(),
-            (t1 - (t1 - t0) * 0.16, *v),
+            (t1 - (t1 - t0) * 0.16, *v + (hi - lo) * 0.045),
             ("sans-serif", 12).into_font().color(&RGBColor(80, 80, 80)),
         )))?;
     }
@@ -238,7 +239,7 @@ h1{margin:8px 0 4px;font-size:1.7em}h2{margin-top:28px;border-bottom:1px solid #
 .cue{font-weight:600}
 .warn{border-left:6px solid;padding:6px 12px;margin:6px 0;background:#fff8e1}
 table{border-collapse:collapse;margin:8px 0;font-size:.92em}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
-th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}
+th{background:#f0f0f0}td{white-space:nowrap}.kv td{white-space:normal;word-break:break-word;text-align:left}.scroll{overflow-x:auto}td:first-child,th:first-child{text-align:left}
 .frames{display:flex;flex-wrap:wrap;gap:10px}
 figure{margin:0;width:230px}figure img{width:100%;height:auto;border:1px solid #ccc;border-radius:4px}
 figcaption{font-size:.85em;color:#444}
@@ -282,7 +283,12 @@ pub fn report_html(a: &Analysis, config: &Config, style: &ReportStyle, key_jpegs
     if !a.view.warnings.is_empty() {
         h.push_str("<h2>Camera view</h2>\n");
         for w in &a.view.warnings {
-            let _ = write!(h, "<div class=\"warn view-warning\" style=\"border-color:{}\">{}</div>\n", esc(&c.warning), esc(w));
+            let _ = write!(
+                h,
+                "<div class=\"warn view-warning\" style=\"border-color:{}\">{}</div>\n",
+                esc(&c.warning),
+                esc(w)
+            );
         }
     }
 
@@ -330,11 +336,8 @@ pub fn report_html(a: &Analysis, config: &Config, style: &ReportStyle, key_jpegs
         } else {
             for f in &r.faults {
                 let n = f.name();
-                let when = r
-                    .fault_frames
-                    .get(n)
-                    .map(|[a, b]| format!(" <small>(frames {a}–{b})</small>"))
-                    .unwrap_or_default();
+                let when =
+                    r.fault_frames.get(n).map(|[a, b]| format!(" <small>(frames {a}–{b})</small>")).unwrap_or_default();
                 let _ = write!(
                     h,
                     "<p><span class=\"fault\" data-fault=\"{}\" style=\"color:{}\">{}</span>{}</p>\
@@ -352,7 +355,7 @@ pub fn report_html(a: &Analysis, config: &Config, style: &ReportStyle, key_jpegs
     }
     if !a.reps.is_empty() {
         h.push_str(
-            "<table><tr><th>rep</th><th>trunk max</th><th>hip angle max</th><th>knee max</th><th>hip flexion max</th>\
+            "<div class=\"scroll\"><table><tr><th>rep</th><th>trunk max</th><th>hip angle max</th><th>knee max</th><th>hip flexion max</th>\
              <th>lumbar flexion max</th><th>pelvic tilt</th><th>rib stack</th><th>SSI</th><th>verdict</th></tr>\n",
         );
         for r in &a.reps {
@@ -371,7 +374,7 @@ pub fn report_html(a: &Analysis, config: &Config, style: &ReportStyle, key_jpegs
                 esc(r.verdict)
             );
         }
-        h.push_str("</table>\n");
+        h.push_str("</table></div>\n");
     }
 
     // key frames
@@ -441,9 +444,9 @@ pub fn report_html(a: &Analysis, config: &Config, style: &ReportStyle, key_jpegs
     let b = &a.baseline;
     let _ = write!(
         h,
-        "<h2>Standing baseline</h2>\n<table><tr><th>trunk</th><th>hip angle</th><th>knee</th><th>lumbar flexion</th>\
+        "<h2>Standing baseline</h2>\n<div class=\"scroll\"><table><tr><th>trunk</th><th>hip angle</th><th>knee</th><th>lumbar flexion</th>\
          <th>pelvic tilt</th><th>rib stack</th><th>frames</th></tr>\n<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-         <td>{}</td><td>{}</td><td>{}</td></tr></table>\n",
+         <td>{}</td><td>{}</td><td>{}</td></tr></table></div>\n",
         deg(b.trunk_deg),
         deg(b.hip_angle_deg),
         deg(b.knee_flexion_deg),
@@ -458,11 +461,11 @@ pub fn report_html(a: &Analysis, config: &Config, style: &ReportStyle, key_jpegs
     let obliq = a.view.obliquity_deg.map(|o| format!("{o:.0}°")).unwrap_or("–".into());
     let _ = write!(
         h,
-        "<h2>Video and settings</h2>\n<table>\
+        "<h2>Video and settings</h2>\n<div class=\"scroll\"><table class=\"kv\">\
          <tr><td>video</td><td>{}</td></tr><tr><td>frames</td><td>{} ({} with a person)</td></tr>\
          <tr><td>size, frame rate</td><td>{}×{}, {:.2} fps</td></tr><tr><td>facing</td><td>{}</td></tr>\
          <tr><td>camera off side view</td><td>{}</td></tr><tr><td>pose model</td><td>{}</td></tr>\
-         <tr><td>hinge version</td><td>{}</td></tr></table>\n",
+         <tr><td>hinge version</td><td>{}</td></tr></table></div>\n",
         esc(&a.video),
         a.frames.len(),
         a.frames_with_person(),
@@ -481,4 +484,38 @@ pub fn report_html(a: &Analysis, config: &Config, style: &ReportStyle, key_jpegs
          they support, not replace, a clinician's judgement.</footer>\n</main></body></html>\n",
     );
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
+
+    #[test]
+    fn worst_frame_prefers_frames_where_the_fault_holds() {
+        let mk = |i: u64, lumbar: f64, holds: bool| {
+            let mut faults = crate::faults::FaultSet::default();
+            if holds {
+                faults.insert(Fault::RoundedLumbar);
+            }
+            FrameRecord {
+                index: i,
+                time_s: i as f64 / 30.0,
+                landmarks: Some([Default::default(); crate::pose::landmarks::BODY_LANDMARKS]),
+                metrics: FrameMetrics { lumbar_flexion_deg: Some(lumbar), ..Default::default() },
+                features: Default::default(),
+                phase: None,
+                rep: Some(1),
+                faults,
+            }
+        };
+        let frames = vec![mk(0, 50.0, false), mk(1, 25.0, true), mk(2, 30.0, true), mk(3, 10.0, false)];
+        assert_eq!(worst_frame(&frames, Fault::RoundedLumbar, 0, 3), Some(2));
+        assert_eq!(worst_frame(&frames, Fault::RoundedLumbar, 0, 1), Some(1));
+        assert_eq!(worst_frame(&frames, Fault::RoundedLumbar, 5, 9), None);
+    }
 }

@@ -246,8 +246,7 @@ pub fn reps_csv(a: &Analysis, style: &style::ReportStyle) -> Vec<u8> {
         let (p_lo, p_hi) = lo_hi(r.pelvic_tilt_deg_range);
         let (r_lo, r_hi) = lo_hi(r.rib_stack_deg_range);
         let faults: Vec<&str> = r.faults.iter().map(|f| f.name()).collect();
-        let fault_frames: Vec<String> =
-            r.fault_frames.iter().map(|(n, [a, b])| format!("{n}:{a}-{b}")).collect();
+        let fault_frames: Vec<String> = r.fault_frames.iter().map(|(n, [a, b])| format!("{n}:{a}-{b}")).collect();
         let cues: Vec<&str> = faults.iter().map(|n| style.cue(n)).collect();
         let row = [
             r.index.to_string(),
@@ -296,6 +295,21 @@ impl Default for ExtraOutputs {
 /// Writes reps.csv, annotated.mp4 and report.html into `dir` as asked;
 /// `video` is decoded again to draw on (one pass for the video and the key
 /// frames). Returns the paths written.
+/// Everything `hinge analyze --out DIR` writes by default: frames.csv,
+/// summary.json, reps.csv, annotated.mp4 and report.html (style from `config.report`).
+pub fn write_all(
+    a: &Analysis,
+    config: &crate::config::Config,
+    video: &Path,
+    dir: &Path,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<Vec<PathBuf>, ReportError> {
+    let mut written = write_outputs(a, dir)?;
+    let opts = ExtraOutputs { style: config.report.clone(), ..ExtraOutputs::default() };
+    written.extend(write_extras(a, config, video, dir, &opts, progress)?);
+    Ok(written)
+}
+
 pub fn write_extras(
     a: &Analysis,
     config: &crate::config::Config,
@@ -316,14 +330,14 @@ pub fn write_extras(
     }
     let keys: Vec<u64> = if opts.html { html::key_frames(a).iter().map(|k| k.frame).collect() } else { Vec::new() };
     let out_video = dir.join("annotated.mp4");
-    let rendered = video::render(
-        a,
-        &opts.style,
-        video,
-        opts.annotated_video.then_some(out_video.as_path()),
-        &keys,
-        progress,
-    )?;
+    let rendered =
+        video::render(a, &opts.style, video, opts.annotated_video.then_some(out_video.as_path()), &keys, progress)?;
+    tracing::debug!(
+        frames = a.frames.len(),
+        total_ms = rendered.total.as_secs_f64() * 1e3,
+        draw_encode_ms = rendered.draw.as_secs_f64() * 1e3,
+        "annotation pass"
+    );
     if let Some(p) = rendered.video {
         written.push(p);
     }

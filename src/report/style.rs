@@ -152,10 +152,15 @@ impl Default for ReportStyle {
             practise: "Practise".to_string(),
             fault_labels: by_fault(default_fault_label),
             cues: by_fault(default_cue),
-            phases: [("standing", "standing"), ("descending", "going down"), ("bottom", "bottom"), ("ascending", "coming up")]
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            phases: [
+                ("standing", "standing"),
+                ("descending", "going down"),
+                ("bottom", "bottom"),
+                ("ascending", "coming up"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
             trunk_label: "trunk".to_string(),
             hip_label: "hip".to_string(),
             knee_label: "knee".to_string(),
@@ -184,14 +189,16 @@ impl ReportStyle {
 
     /// Reads the `[report]` table of a configuration file.
     pub fn load(path: &Path) -> Result<Self, StyleError> {
-        let s = std::fs::read_to_string(path).map_err(|source| StyleError::Read { path: path.to_path_buf(), source })?;
+        let s =
+            std::fs::read_to_string(path).map_err(|source| StyleError::Read { path: path.to_path_buf(), source })?;
         Self::from_toml_str(&s)
     }
 
     /// A partial map in the file replaces the whole default map: put the defaults back for the keys it lacks.
-    fn fill_missing(&mut self) {
+    pub(crate) fn fill_missing(&mut self) {
         let d = ReportStyle::default();
-        for (mine, def) in [(&mut self.fault_labels, &d.fault_labels), (&mut self.cues, &d.cues), (&mut self.phases, &d.phases)]
+        for (mine, def) in
+            [(&mut self.fault_labels, &d.fault_labels), (&mut self.cues, &d.cues), (&mut self.phases, &d.phases)]
         {
             for (k, v) in def {
                 mine.entry(k.clone()).or_insert_with(|| v.clone());
@@ -199,7 +206,7 @@ impl ReportStyle {
         }
     }
 
-    fn validate(&self) -> Result<(), StyleError> {
+    pub(crate) fn validate(&self) -> Result<(), StyleError> {
         let c = &self.colors;
         for (name, v) in [
             ("good", &c.good),
@@ -227,17 +234,30 @@ impl ReportStyle {
         Ok(())
     }
 
+    /// Short name of a fault (by its name), falling back to the default wording.
     pub fn fault_label<'a>(&'a self, name: &'a str) -> &'a str {
-        self.fault_labels.get(name).map(String::as_str).unwrap_or(name)
+        match self.fault_labels.get(name) {
+            Some(v) => v,
+            None => fault_named(name).map(default_fault_label).unwrap_or(name),
+        }
     }
 
-    pub fn cue(&self, name: &str) -> &str {
-        self.cues.get(name).map(String::as_str).unwrap_or("")
+    /// The cue to practise for a fault (by its name), falling back to the default wording.
+    pub fn cue<'a>(&'a self, name: &'a str) -> &'a str {
+        match self.cues.get(name) {
+            Some(v) => v,
+            None => fault_named(name).map(default_cue).unwrap_or(""),
+        }
     }
 
+    /// Name of a phase as shown.
     pub fn phase<'a>(&'a self, name: &'a str) -> &'a str {
         self.phases.get(name).map(String::as_str).unwrap_or(name)
     }
+}
+
+fn fault_named(name: &str) -> Option<Fault> {
+    Fault::ALL.into_iter().find(|f| f.name() == name)
 }
 
 /// `#rrggbb` → (r, g, b).

@@ -66,24 +66,10 @@ pub fn render(
         std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })?;
         // the container is chosen by the extension: keep .mp4 on the temporary file
         let t = dir.join(format!(".annotated.tmp{}.mp4", std::process::id()));
-        let fourcc = videoio::VideoWriter::fourcc('a', 'v', 'c', '1').map_err(|e| render_err(e.to_string()))?;
-        let size = Size::new(info.width as i32, info.height as i32);
-        let w = videoio::VideoWriter::new_with_backend(
-            t.to_string_lossy().as_ref(),
-            videoio::CAP_FFMPEG,
-            fourcc,
-            info.fps,
-            size,
-            true,
-        )
-        .map_err(|e| render_err(e.to_string()))?;
-        if !w.is_opened().unwrap_or(false) {
-            return Err(ReportError::Render {
-                path: out.to_path_buf(),
-                reason: "no H.264 encoder (OpenCV's FFmpeg backend could not open avc1)".to_string(),
-            });
-        }
-        writer = Some(w);
+        writer = Some(
+            Encoder::open(&t, info.width as i32, info.height as i32, info.fps)
+                .map_err(|reason| ReportError::Render { path: out.to_path_buf(), reason })?,
+        );
         tmp = Some(t);
     }
     let painter = Painter::new(a, style);
@@ -96,14 +82,10 @@ pub fn render(
                 break;
             }
             let t0 = Instant::now();
-            let record = a
-                .frames
-                .binary_search_by_key(&frame.index, |f| f.index)
-                .ok()
-                .map(|k| &a.frames[k]);
+            let record = a.frames.binary_search_by_key(&frame.index, |f| f.index).ok().map(|k| &a.frames[k]);
             painter.draw(&mut frame.image, record).map_err(|e| render_err(e.to_string()))?;
             if let Some(w) = writer.as_mut() {
-                w.write(&frame.image).map_err(|e| render_err(e.to_string()))?;
+                w.write(&frame.image).map_err(render_err)?;
                 rendered.frames_written += 1;
             }
             if key_frames.contains(&frame.index) {
@@ -115,14 +97,18 @@ pub fn render(
         }
         Ok(())
     })();
-    if let Some(mut w) = writer {
-        let released = w.release();
+    if let Some(w) = writer {
+        let released = w.finish();
         let tmp = tmp.expect("temporary file with a writer");
         if let Err(e) = result {
             let _ = std::fs::remove_file(&tmp);
-            return Err(e);
+            // the encoder's own message says more than a broken pipe
+            return Err(match released {
+                Err(reason) => ReportError::Render { path: video_path.to_path_buf(), reason },
+                Ok(()) => e,
+            });
         }
-        released.map_err(|e| render_err(e.to_string()))?;
+        released.map_err(render_err)?;
         let out = out_video.expect("writer only with an output");
         std::fs::rename(&tmp, out).map_err(|source| ReportError::Write { path: out.to_path_buf(), source })?;
         rendered.video = Some(out.to_path_buf());
@@ -131,6 +117,102 @@ pub fn render(
     }
     rendered.total = started.elapsed();
     Ok(rendered)
+}
+
+/// H.264 encoder: the `ffmpeg` program when there is one (x264 `veryfast`,
+/// several times faster than OpenCV's default settings, `+faststart` for
+/// playback while downloading), else OpenCV's FFmpeg backend.
+enum Encoder {
+    Pipe { child: std::process::Child, stdin: Option<std::process::ChildStdin>, frame_bytes: usize },
+    OpenCv(videoio::VideoWriter),
+}
+
+/// x264 preset of the `ffmpeg` encoder.
+pub const X264_PRESET: &str = "veryfast";
+/// x264 constant rate factor (quality; lower is better, 23 is x264's default).
+pub const X264_CRF: &str = "23";
+
+impl Encoder {
+    fn open(path: &Path, width: i32, height: i32, fps: f64) -> Result<Encoder, String> {
+        use std::process::{Command, Stdio};
+        let spawned = Command::new(std::env::var_os("HINGE_FFMPEG").unwrap_or_else(|| "ffmpeg".into()))
+            .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24"])
+            .args(["-s", &format!("{width}x{height}"), "-r", &fps_arg(fps), "-i", "-", "-an"])
+            .args(["-c:v", "libx264", "-preset", X264_PRESET, "-crf", X264_CRF, "-pix_fmt", "yuv420p"])
+            .args(["-movflags", "+faststart"])
+            .arg(path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn();
+        match spawned {
+            Ok(mut child) => {
+                let stdin = child.stdin.take();
+                Ok(Encoder::Pipe { child, stdin, frame_bytes: (width * height * 3) as usize })
+            }
+            Err(_) => {
+                let fourcc = videoio::VideoWriter::fourcc('a', 'v', 'c', '1').map_err(|e| e.to_string())?;
+                let w = videoio::VideoWriter::new_with_backend(
+                    path.to_string_lossy().as_ref(),
+                    videoio::CAP_FFMPEG,
+                    fourcc,
+                    fps,
+                    Size::new(width, height),
+                    true,
+                )
+                .map_err(|e| e.to_string())?;
+                if !w.is_opened().unwrap_or(false) {
+                    return Err("no H.264 encoder: no `ffmpeg` program, and OpenCV's FFmpeg backend cannot open avc1"
+                        .to_string());
+                }
+                Ok(Encoder::OpenCv(w))
+            }
+        }
+    }
+
+    fn write(&mut self, image: &Mat) -> Result<(), String> {
+        match self {
+            Encoder::Pipe { stdin, frame_bytes, .. } => {
+                use std::io::Write;
+                let bytes = if image.is_continuous() { image.data_bytes().map_err(|e| e.to_string())? } else { &[] };
+                if bytes.len() != *frame_bytes {
+                    return Err(format!("frame of {} bytes, expected {frame_bytes}", bytes.len()));
+                }
+                stdin.as_mut().expect("open until finish").write_all(bytes).map_err(|e| format!("ffmpeg: {e}"))
+            }
+            Encoder::OpenCv(w) => w.write(image).map_err(|e| e.to_string()),
+        }
+    }
+
+    fn finish(self) -> Result<(), String> {
+        match self {
+            Encoder::Pipe { child, stdin, .. } => {
+                drop(stdin);
+                let out = child.wait_with_output().map_err(|e| format!("ffmpeg: {e}"))?;
+                if out.status.success() {
+                    Ok(())
+                } else {
+                    Err(format!("ffmpeg failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()))
+                }
+            }
+            Encoder::OpenCv(mut w) => w.release().map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// Frame rate for ffmpeg: exact for NTSC rates (30000/1001 ...).
+fn fps_arg(fps: f64) -> String {
+    for base in [24.0, 30.0, 60.0, 120.0] {
+        let ntsc = base * 1000.0 / 1001.0;
+        if (fps - ntsc).abs() < 1e-3 {
+            return format!("{}/1001", base as u32 * 1000);
+        }
+    }
+    if (fps - fps.round()).abs() < 1e-6 {
+        format!("{}", fps.round() as u64)
+    } else {
+        format!("{fps}")
+    }
 }
 
 /// A frame as JPEG, scaled down to [`KEY_FRAME_MAX_SIDE`].
@@ -274,7 +356,8 @@ impl<'a> Painter<'a> {
 
     fn angles(&self, img: &mut Mat, f: &FrameRecord, lms: &[Landmark]) -> opencv::Result<()> {
         let fwd = self.a.facing.map(|x| x.forward_x()).unwrap_or(1.0);
-        let mid = |i: usize, j: usize| ((lms[i].x_px + lms[j].x_px) as f64 / 2.0, (lms[i].y_px + lms[j].y_px) as f64 / 2.0);
+        let mid =
+            |i: usize, j: usize| ((lms[i].x_px + lms[j].x_px) as f64 / 2.0, (lms[i].y_px + lms[j].y_px) as f64 / 2.0);
         let m = &f.metrics;
         let s = &self.style;
         let gap = 14.0 * self.scale;
@@ -317,7 +400,16 @@ impl<'a> Painter<'a> {
 
     /// Draws `text` with its baseline-left at `org`; `°` becomes a small ring.
     #[allow(clippy::too_many_arguments)]
-    fn text_at(&self, img: &mut Mat, text: &str, org: Point, fs: f64, th: i32, colour: Scalar, outline: bool) -> opencv::Result<()> {
+    fn text_at(
+        &self,
+        img: &mut Mat,
+        text: &str,
+        org: Point,
+        fs: f64,
+        th: i32,
+        colour: Scalar,
+        outline: bool,
+    ) -> opencv::Result<()> {
         let mut x = org.x;
         for (k, part) in text.split('\u{b0}').enumerate() {
             if k > 0 {
@@ -353,7 +445,7 @@ impl<'a> Painter<'a> {
         let (_, h) = self.text_size("Rep 0/0", fs, th)?;
         let pad = self.px(8.0);
         let bar_h = h + 2 * pad;
-        imgproc::rectangle(img, Rect::new(0, 0, img.cols(), bar_h), self.panel, -1, imgproc::LINE_8, 0)?;
+        blend_rect(img, Rect::new(0, 0, img.cols(), bar_h), self.panel, 0.75)?;
         let s = &self.style;
         let rep = match f.and_then(|f| f.rep) {
             Some(r) => format!("{} {}/{}", s.rep_label, r, self.reps),
@@ -364,7 +456,19 @@ impl<'a> Painter<'a> {
             Some(_) => self.good,
             None => self.text,
         };
-        self.text_at(img, &rep, Point::new(pad, pad + h), fs, th, rep_colour, false)?;
+        // the rep counter on a tag in the rep's verdict colour
+        if rep_colour != self.text {
+            let (rw, _) = self.text_size(&rep, fs, th)?;
+            imgproc::rectangle(
+                img,
+                Rect::new(pad / 2, pad / 2, rw + pad, h + pad),
+                rep_colour,
+                -1,
+                imgproc::LINE_8,
+                0,
+            )?;
+        }
+        self.text_at(img, &rep, Point::new(pad, pad + h), fs, th, self.text, false)?;
         if let Some(p) = f.and_then(|f| f.phase) {
             let text = s.phase(p.name()).to_string();
             let (w, _) = self.text_size(&text, fs, th)?;
@@ -375,7 +479,15 @@ impl<'a> Painter<'a> {
         if let Some(f) = f {
             let t = format!("{:.1}s", f.time_s);
             let (w, _) = self.text_size(&t, 0.6 * self.scale, self.px(1.0))?;
-            self.text_at(img, &t, Point::new(img.cols() - w - pad, pad + h), 0.6 * self.scale, self.px(1.0), self.text, false)?;
+            self.text_at(
+                img,
+                &t,
+                Point::new(img.cols() - w - pad, pad + h),
+                0.6 * self.scale,
+                self.px(1.0),
+                self.text,
+                false,
+            )?;
         }
         Ok(())
     }
@@ -402,13 +514,26 @@ impl<'a> Painter<'a> {
         let lines_h = if cue.is_empty() { h1 } else { h1 + pad + h2 };
         let bh = lines_h + 2 * pad + pad / 2;
         let y0 = img.rows() - bh;
-        imgproc::rectangle(img, Rect::new(0, y0, img.cols(), bh), self.fault, -1, imgproc::LINE_8, 0)?;
+        blend_rect(img, Rect::new(0, y0, img.cols(), bh), self.fault, 0.8)?;
         self.text_at(img, &title, Point::new(pad, y0 + pad + h1), fs1, th1, self.text, false)?;
         if !cue.is_empty() {
             self.text_at(img, cue, Point::new(pad, y0 + pad + h1 + pad + h2), fs2, th2, self.text, false)?;
         }
         Ok(())
     }
+}
+
+/// Fills `r` with `colour` at opacity `alpha` (the video shows through).
+fn blend_rect(img: &mut Mat, r: Rect, colour: Scalar, alpha: f64) -> opencv::Result<()> {
+    let r = r & Rect::new(0, 0, img.cols(), img.rows());
+    if r.width <= 0 || r.height <= 0 {
+        return Ok(());
+    }
+    let mut roi = Mat::roi_mut(img, r)?;
+    let under = roi.try_clone()?;
+    let solid = Mat::new_size_with_default(r.size(), under.typ(), colour)?;
+    opencv::core::add_weighted(&under, 1.0 - alpha, &solid, alpha, 0.0, &mut roi, -1)?;
+    Ok(())
 }
 
 /// The back contour of a frame in frame pixels, from its dorsal outline
@@ -430,4 +555,22 @@ pub fn back_contour_px(a: &Analysis, f: &FrameRecord, lms: &[Landmark]) -> Vec<(
     let c = view.obliquity_deg.clamp(0.0, MAX_CORRECTED_OBLIQUITY_DEG).to_radians().cos();
     let fx = view.facing.forward_x();
     f.features.dorsal.iter().map(|&(_, fwd, up)| (hip.0 + fwd * c * fx * l, hip.1 - up * l)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fps_arguments_are_exact() {
+        assert_eq!(fps_arg(30.0), "30");
+        assert_eq!(fps_arg(30000.0 / 1001.0), "30000/1001");
+        assert_eq!(fps_arg(60000.0 / 1001.0), "60000/1001");
+        assert_eq!(fps_arg(12.5), "12.5");
+    }
+
+    #[test]
+    fn overlay_text_is_ascii() {
+        assert_eq!(ascii("Hüfte 45"), "H?fte 45");
+    }
 }
