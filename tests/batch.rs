@@ -81,6 +81,23 @@ fn corpus_of_good_bad_and_real_videos() {
             "yuv420p",
             input.join("empty_room.mp4").to_str().unwrap(),
         ]);
+        // the person walks out: 1.5 s of the clip, then 4 s of the empty set
+        let walks_out = input.join("walks_out.mp4");
+        ffmpeg(&[
+            "-i",
+            repo(CLIP_A).to_str().unwrap(),
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0xa8a29a:s=640x480:d=4:r=30",
+            "-filter_complex",
+            "[0:v]trim=duration=1.5,setpts=PTS-STARTPTS,fps=30,format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]concat=n=2:v=1:a=0[v]",
+            "-map",
+            "[v]",
+            "-c:v",
+            "libx264",
+            walks_out.to_str().unwrap(),
+        ]);
         let turned = tmp.path().join("turned.mp4");
         ffmpeg(&[
             "-i",
@@ -127,6 +144,7 @@ fn corpus_of_good_bad_and_real_videos() {
     if ff {
         expect("still.mp4", "too_short", "still image");
         expect("empty_room.mp4", "no_person", "no person");
+        expect("walks_out.mp4", "subject_lost", "leave the frame");
         expect("phone.mp4", "ok", "");
         let dir = Table::read(&out.join("summary.csv"));
         let row = (0..dir.rows.len()).find(|&i| dir.get(i, "path").ends_with("phone.mp4")).unwrap();
