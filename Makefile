@@ -12,7 +12,7 @@ setup:
 demo: setup
 	@echo "[demo] target/release/hinge analyze $(SAMPLE) --out $(DEMO_OUT)"
 	@target/release/hinge analyze $(SAMPLE) --out $(DEMO_OUT)
-	@echo "[demo] results: $(DEMO_OUT)/frames.csv, $(DEMO_OUT)/summary.json"
+	@echo "[demo] results in $(DEMO_OUT)/: frames.csv, summary.json, reps.csv, annotated.mp4, report.html (open it in a browser)"
 
 test: setup
 	@echo "[test] cargo test --release --locked"
