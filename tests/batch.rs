@@ -338,3 +338,13 @@ fn deployment_examples_run_as_written() {
         "same result both ways"
     );
 }
+
+#[test]
+fn merge_of_a_folder_that_is_not_a_batch_output_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = hinge();
+    c.arg("merge").arg(tmp.path()).arg("--out").arg(tmp.path().join("m"));
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not a batch output directory"), "{}", stderr(&o));
+}
