@@ -374,6 +374,12 @@ pub fn collect_results(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, VideoResult)>, 
     let mut out = Vec::new();
     for d in dirs {
         let videos = d.join("videos");
+        if !videos.is_dir() {
+            return Err(BatchError::Input {
+                path: d.clone(),
+                reason: "not a batch output directory (no videos/ folder in it)".into(),
+            });
+        }
         let entries = std::fs::read_dir(&videos)
             .map_err(|e| BatchError::Input { path: videos.clone(), reason: e.to_string() })?;
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
