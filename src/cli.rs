@@ -15,9 +15,15 @@ Examples:
   hinge analyze samples/dev/dev_01_good_side_facing_left.mp4 --out out/dev_01
   hinge analyze lift.mp4 --out out/lift --model lite --json > summary.json
   hinge analyze lift.mp4 --out out/lift --config clinic.toml
+  hinge live --camera 0
+  hinge live --source lift.mp4 --realtime --no-window --events events.jsonl
+  hinge batch clinic/ manifest.csv --out out/clinic --jobs 2
+  hinge merge out/shard-0 out/shard-1 --out out/all
+  hinge eval samples/dev samples/dev_sessions
   hinge bench samples/dev/dev_01_good_side_facing_left.mp4 --model full
 
-Exit codes: 0 success, 1 the input could not be analysed, 2 bad usage or configuration.";
+Exit codes: 0 success, 1 the input could not be analysed, 2 bad usage or configuration,
+3 (batch) finished but some videos failed.";
 
 /// hinge — computer-vision form checker for the hip hinge.
 #[derive(Parser, Debug)]
