@@ -336,7 +336,7 @@ fn cmd_analyze(g: &GlobalArgs, a: &AnalyzeArgs) -> Result<(), Failure> {
     }
     if let Some(dir) = &a.out {
         let mut written = write_outputs(&analysis, dir).context("writing results")?;
-        written.extend(write_report_extras(g, a, &s, &analysis, dir)?);
+        written.extend(write_report_extras(a, &s, &analysis, dir)?);
         if !s.quiet {
             let reps = analysis.reps.len();
             eprintln!(
@@ -366,13 +366,11 @@ fn cmd_analyze(g: &GlobalArgs, a: &AnalyzeArgs) -> Result<(), Failure> {
 /// reps.csv, annotated.mp4 and report.html (each unless turned off); the
 /// `[report]` table of the --config file sets their colours and wording.
 fn write_report_extras(
-    g: &GlobalArgs,
     a: &AnalyzeArgs,
     s: &Settings,
     analysis: &Analysis,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, Failure> {
-    let _ = g;
     let opts = hinge::report::ExtraOutputs {
         annotated_video: !a.no_video,
         html: !a.no_html,

@@ -113,6 +113,11 @@ pub struct VideoResult {
 }
 
 impl VideoResult {
+    /// Reps whose verdict is not `good`.
+    pub fn faulty_reps(&self) -> usize {
+        self.reps.iter().filter(|x| x.verdict != "good").count()
+    }
+
     pub fn worst(&self, f: impl Fn(&RepRow) -> Option<f64>) -> Option<f64> {
         self.reps.iter().filter_map(f).fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))))
     }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{BatchError, Status, VideoResult};
+use super::{BatchError, RepRow, Status, VideoResult};
 use crate::report::write_atomic;
 
 fn num(v: Option<f64>) -> String {
@@ -23,7 +23,7 @@ pub fn severity(r: &VideoResult) -> f64 {
     if r.status != Status::Ok {
         return 1e6;
     }
-    let faulty = r.reps.iter().filter(|x| x.verdict != "good").count() as f64;
+    let faulty = r.faulty_reps() as f64;
     let share = if r.reps.is_empty() { 0.0 } else { faulty / r.reps.len() as f64 };
     100.0 * r.faults.len() as f64 + 10.0 * share + faulty * 0.01
 }
@@ -37,54 +37,70 @@ fn csv_bytes(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
     w.into_inner().expect("in-memory")
 }
 
+/// The rep figures both tables carry: per rep in reps.csv, the worst over the
+/// reps in summary.csv (the maximum, and the minimum for `min_pelvic_tilt_deg`).
+const FIGURE_COLUMNS: [&str; 6] = [
+    "max_trunk_deg",
+    "max_hip_angle_deg",
+    "max_knee_flexion_deg",
+    "max_lumbar_flexion_deg",
+    "min_pelvic_tilt_deg",
+    "max_pelvic_tilt_deg",
+];
+
+fn rep_figures(x: &RepRow) -> [Option<f64>; 6] {
+    [
+        x.max_trunk_deg,
+        x.max_hip_angle_deg,
+        x.max_knee_flexion_deg,
+        x.max_lumbar_flexion_deg,
+        x.pelvic_tilt_deg_range.map(|p| p[0]),
+        x.pelvic_tilt_deg_range.map(|p| p[1]),
+    ]
+}
+
+fn worst_figures(r: &VideoResult) -> [Option<f64>; 6] {
+    std::array::from_fn(|k| {
+        let values = r.reps.iter().filter_map(|x| rep_figures(x)[k]);
+        if FIGURE_COLUMNS[k].starts_with("min_") {
+            values.reduce(f64::min)
+        } else {
+            values.reduce(f64::max)
+        }
+    })
+}
+
+/// Header from fixed columns, the figures, more fixed columns and the manifest's columns.
+fn header(before: &[&str], after: &[&str], meta: &[String]) -> Vec<String> {
+    before.iter().chain(&FIGURE_COLUMNS).chain(after).map(|s| s.to_string()).chain(meta.iter().cloned()).collect()
+}
+
+fn meta_cells<'a>(r: &'a VideoResult, meta: &'a [String]) -> impl Iterator<Item = String> + 'a {
+    meta.iter().map(|k| r.meta.get(k).cloned().unwrap_or_default())
+}
+
 /// summary.csv as (header, rows).
 pub fn summary_rows(results: &[VideoResult]) -> (Vec<String>, Vec<Vec<String>>) {
     let meta = meta_columns(results);
-    let mut header: Vec<String> = [
-        "path",
-        "status",
-        "reason",
-        "reps",
-        "faulty_reps",
-        "faults",
-        "max_trunk_deg",
-        "max_hip_angle_deg",
-        "max_knee_flexion_deg",
-        "max_lumbar_flexion_deg",
-        "min_pelvic_tilt_deg",
-        "max_pelvic_tilt_deg",
-        "frames",
-        "frames_with_person",
-        "duration_s",
-        "model",
-        "hinge_version",
-        "input_sha256",
-        "output_dir",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    header.extend(meta.iter().cloned());
+    let header = header(
+        &["path", "status", "reason", "reps", "faulty_reps", "faults"],
+        &["frames", "frames_with_person", "duration_s", "model", "hinge_version", "input_sha256", "output_dir"],
+        &meta,
+    );
     let rows = results
         .iter()
         .map(|r| {
+            let ok = r.status == Status::Ok;
             let mut row = vec![
                 r.path.clone(),
                 r.status.name().to_string(),
                 r.reason.clone(),
-                if r.status == Status::Ok { r.reps.len().to_string() } else { String::new() },
-                if r.status == Status::Ok {
-                    r.reps.iter().filter(|x| x.verdict != "good").count().to_string()
-                } else {
-                    String::new()
-                },
+                if ok { r.reps.len().to_string() } else { String::new() },
+                if ok { r.faulty_reps().to_string() } else { String::new() },
                 r.faults.join(";"),
-                num(r.worst(|x| x.max_trunk_deg)),
-                num(r.worst(|x| x.max_hip_angle_deg)),
-                num(r.worst(|x| x.max_knee_flexion_deg)),
-                num(r.worst(|x| x.max_lumbar_flexion_deg)),
-                num(r.reps.iter().filter_map(|x| x.pelvic_tilt_deg_range.map(|p| p[0])).reduce(f64::min)),
-                num(r.worst(|x| x.pelvic_tilt_deg_range.map(|p| p[1]))),
+            ];
+            row.extend(worst_figures(r).map(num));
+            row.extend([
                 r.frames.to_string(),
                 r.frames_with_person.to_string(),
                 format!("{:.2}", r.duration_s),
@@ -92,8 +108,8 @@ pub fn summary_rows(results: &[VideoResult]) -> (Vec<String>, Vec<Vec<String>>) 
                 r.hinge_version.clone(),
                 r.input_sha256.clone().unwrap_or_default(),
                 r.output_dir.clone(),
-            ];
-            row.extend(meta.iter().map(|k| r.meta.get(k).cloned().unwrap_or_default()));
+            ]);
+            row.extend(meta_cells(r, &meta));
             row
         })
         .collect();
@@ -103,24 +119,7 @@ pub fn summary_rows(results: &[VideoResult]) -> (Vec<String>, Vec<Vec<String>>) 
 /// reps.csv as (header, rows).
 pub fn reps_rows(results: &[VideoResult]) -> (Vec<String>, Vec<Vec<String>>) {
     let meta = meta_columns(results);
-    let mut header: Vec<String> = [
-        "path",
-        "rep",
-        "start_s",
-        "end_s",
-        "verdict",
-        "faults",
-        "max_trunk_deg",
-        "max_hip_angle_deg",
-        "max_knee_flexion_deg",
-        "max_lumbar_flexion_deg",
-        "min_pelvic_tilt_deg",
-        "max_pelvic_tilt_deg",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    header.extend(meta.iter().cloned());
+    let header = header(&["path", "rep", "start_s", "end_s", "verdict", "faults"], &[], &meta);
     let mut rows = Vec::new();
     for r in results {
         for x in &r.reps {
@@ -131,14 +130,9 @@ pub fn reps_rows(results: &[VideoResult]) -> (Vec<String>, Vec<Vec<String>>) {
                 format!("{:.2}", x.end_s),
                 x.verdict.clone(),
                 x.faults.join(";"),
-                num(x.max_trunk_deg),
-                num(x.max_hip_angle_deg),
-                num(x.max_knee_flexion_deg),
-                num(x.max_lumbar_flexion_deg),
-                num(x.pelvic_tilt_deg_range.map(|p| p[0])),
-                num(x.pelvic_tilt_deg_range.map(|p| p[1])),
             ];
-            row.extend(meta.iter().map(|k| r.meta.get(k).cloned().unwrap_or_default()));
+            row.extend(rep_figures(x).map(num));
+            row.extend(meta_cells(r, &meta));
             rows.push(row);
         }
     }
@@ -172,7 +166,7 @@ pub fn index_html(out_dir: &Path, results: &[VideoResult]) -> String {
         let link = if out_dir.join(&report).exists() { report } else { Path::new(&r.output_dir).join("summary.json") };
         let name =
             Path::new(&r.path).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| r.path.clone());
-        let faulty = r.reps.iter().filter(|x| x.verdict != "good").count();
+        let faulty = r.faulty_reps();
         let class = if r.status != Status::Ok {
             "fail"
         } else if r.faults.is_empty() {

@@ -24,7 +24,7 @@ use crate::faults::Fault;
 use crate::kinematics::BodyFrame;
 use crate::pose::{PoseError, PoseEstimator};
 use crate::video::{VideoError, VideoInfo, VideoSource};
-use capture::{CaptureEnd, FrameSlot};
+use capture::CaptureEnd;
 pub use events::{Event, LatencyHistogram, LatencyMs, RepEvent};
 
 /// Errors that keep a live session from starting.
@@ -127,7 +127,6 @@ pub fn run(
     let model = estimator.files().label.clone();
     estimator.reset();
     let (slot, capture_thread) = capture::start(source, options.realtime);
-    let session_start = Instant::now();
     let mut latency = LatencyHistogram::default();
     let mut latency_last_s = LatencyHistogram::default();
     let mut processed = 0u64;
@@ -272,7 +271,6 @@ pub fn run(
     slot.stop();
     let _ = capture_thread.join();
     let (_, dropped, _) = slot.stats();
-    let _ = session_start;
     let analysis = options.keep_all.then(|| interpret(&name, info.clone(), model.clone(), &all, config));
     let outcome = LiveOutcome {
         reps: emitted_reps,
@@ -328,6 +326,3 @@ impl<W: Write> LiveSink for JsonLinesSink<W> {
 pub fn display_available() -> bool {
     ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()))
 }
-
-/// Convenience for `FrameSlot` users outside this module.
-pub type Slot = FrameSlot;
