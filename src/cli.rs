@@ -52,6 +52,10 @@ struct GlobalArgs {
     /// Thresholds file (TOML); see docs/config.md
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Compute the person mask (the back's outline) at most every SECONDS of video and
+    /// interpolate the outline in between; 0: on every frame (`live` always does)
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = hinge::analyze::SEGMENTATION_INTERVAL_S)]
+    mask_interval: f64,
     /// No progress bar or informational messages
     #[arg(long, short, global = true)]
     quiet: bool,
@@ -206,6 +210,9 @@ fn settings(g: &GlobalArgs) -> Result<Settings, Failure> {
     if threads == 0 || threads > 64 {
         return Err(usage(anyhow::anyhow!("--threads must be between 1 and 64")));
     }
+    if !(g.mask_interval.is_finite() && (0.0..=1.0).contains(&g.mask_interval)) {
+        return Err(usage(anyhow::anyhow!("--mask-interval must be between 0 and 1 second")));
+    }
     let model = ModelChoice::parse(&g.model);
     if let ModelChoice::Path(p) = &model {
         if p.extension().and_then(|e| e.to_str()) != Some("onnx") {
@@ -219,8 +226,10 @@ fn settings(g: &GlobalArgs) -> Result<Settings, Failure> {
         model,
         models_dir: g.models_dir.clone(),
         session: SessionOptions { intra_op_threads: threads, allow_spinning: false },
-        // the back's outline (lumbar, pelvis, rib measures) comes from the mask
+        // the back's outline (lumbar, pelvis, rib measures) comes from the mask,
+        // computed at a cadence; the outline is interpolated in between
         keep_segmentation: true,
+        segmentation_interval_s: (g.mask_interval > 0.0).then_some(g.mask_interval),
         ..PoseConfig::default()
     };
     Ok(Settings { pose, config, ort_lib: g.ort_lib.clone(), quiet: g.quiet })
@@ -410,10 +419,14 @@ fn cmd_bench(g: &GlobalArgs, b: &BenchArgs) -> Result<(), Failure> {
     w(
         &mut out,
         format!(
-            "hinge {} bench — model {}, {} intra-op thread(s), models loaded in {load_ms:.0} ms",
+            "hinge {} bench — model {}, {} intra-op thread(s), mask {}, models loaded in {load_ms:.0} ms",
             env!("CARGO_PKG_VERSION"),
             est.files().label,
-            threads
+            threads,
+            match quiet.pose.segmentation_interval_s {
+                Some(every) => format!("every {every} s"),
+                None => "every frame".to_string(),
+            }
         ),
     )?;
     w(
@@ -694,7 +707,9 @@ mod live_cli {
     }
 
     pub fn cmd_live(g: &GlobalArgs, l: &LiveArgs) -> Result<(), Failure> {
-        let s = settings(g)?;
+        let mut s = settings(g)?;
+        // live has no future frames to interpolate from: a mask on every frame
+        s.pose.segmentation_interval_s = None;
         let source = open_source(l)?;
         let mut est = estimator(&s)?;
         let out: Box<dyn std::io::Write> = match &l.events {

@@ -147,3 +147,28 @@ fn outdoor_two_people_never_swaps_to_the_bystander() {
     let tracked = track.iter().filter(|p| p.is_some()).count();
     assert!(tracked >= 180, "subject tracked in only {tracked}/230 frames");
 }
+
+/// The mask cadence: frames between masks run the landmark model pruned of its
+/// segmentation branch. Landmarks must be the same as with a mask on every
+/// frame (same graph otherwise), and the interpolated back measures close.
+#[test]
+fn mask_cadence_keeps_landmarks_and_back_measures() {
+    let clip = "samples/dev/dev_04_rounded_lumbar_side_facing_right.mp4";
+    let (_d1, every) = analyze(clip, &["--mask-interval", "0", "--no-video", "--no-html"]);
+    let (_d2, cadence) = analyze(clip, &["--no-video", "--no-html"]);
+    assert_eq!(every.rows.len(), cadence.rows.len());
+    let mut max_landmark_px = 0.0f64;
+    let mut lumbar_diff = Vec::new();
+    for r in 0..every.rows.len() {
+        for col in ["left_hip_x", "left_hip_y", "right_shoulder_x", "left_knee_y", "left_wrist_x"] {
+            max_landmark_px = max_landmark_px.max((every.f64(r, col).unwrap() - cadence.f64(r, col).unwrap()).abs());
+        }
+        if let (Some(a), Some(b)) = (every.f64(r, "lumbar_flexion_deg"), cadence.f64(r, "lumbar_flexion_deg")) {
+            lumbar_diff.push((a - b).abs());
+        }
+    }
+    assert!(max_landmark_px < 0.05, "landmarks moved by {max_landmark_px} px without the mask branch");
+    assert!(lumbar_diff.len() > 100, "lumbar measured on {} frames", lumbar_diff.len());
+    let mean = lumbar_diff.iter().sum::<f64>() / lumbar_diff.len() as f64;
+    assert!(mean < 1.5, "interpolated outline moves lumbar flexion by {mean:.2}° on average");
+}

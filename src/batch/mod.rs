@@ -151,10 +151,11 @@ pub type BatchProgress<'a> = &'a mut dyn FnMut(usize, usize, &VideoResult, bool)
 /// Hash of everything that changes results: version, model, config, smoothing.
 pub fn settings_hash(pose: &PoseConfig, config: &Config) -> String {
     let text = format!(
-        "hinge {}\nmodel {}\nsmoothing {}\n{}",
+        "hinge {}\nmodel {}\nsmoothing {}\nmask interval {:?}\n{}",
         env!("CARGO_PKG_VERSION"),
         pose.model.label(),
         pose.smoothing,
+        pose.segmentation_interval_s,
         toml::to_string(config).unwrap_or_default()
     );
     hex(&Sha256::digest(text.as_bytes()))

@@ -80,6 +80,38 @@ impl TorsoOutline {
     }
 }
 
+impl TorsoOutline {
+    /// The outline of a frame whose mask was not computed, from the outlines
+    /// of the frames before and after it: the edge distances (relative to the
+    /// hip→shoulder axis, so independent of where the body is in the image)
+    /// interpolated at `frac` (0 = `before`, 1 = `after`) and placed on this
+    /// frame's own axis. A station with an edge on one side only takes the
+    /// nearer frame's value. `None` for a degenerate axis.
+    pub fn interpolated(
+        before: &TorsoOutline,
+        after: &TorsoOutline,
+        frac: f64,
+        hip_px: V2,
+        shoulder_px: V2,
+    ) -> Option<TorsoOutline> {
+        if !hip_px.is_finite() || !shoulder_px.is_finite() || shoulder_px.sub(hip_px).norm() < 8.0 {
+            return None;
+        }
+        let f = if frac.is_finite() { frac.clamp(0.0, 1.0) } else { 0.0 };
+        let mix = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a + (b - a) * f),
+            _ if f < 0.5 => a,
+            _ => b,
+        };
+        Some(TorsoOutline {
+            hip_px,
+            shoulder_px,
+            plus: std::array::from_fn(|i| mix(before.plus[i], after.plus[i])),
+            minus: std::array::from_fn(|i| mix(before.minus[i], after.minus[i])),
+        })
+    }
+}
+
 /// Extracts the torso outline from a segmentation mask; `None` when the
 /// axis is degenerate (shoulders on the hips, non-finite input).
 pub fn extract(mask: &SegmentationMask, hip_px: V2, shoulder_px: V2) -> Option<TorsoOutline> {
@@ -156,6 +188,27 @@ mod tests {
     fn degenerate_axis_gives_none() {
         assert!(extract_with(slab, V2::new(100.0, 100.0), V2::new(100.0, 100.0)).is_none());
         assert!(extract_with(slab, V2::new(f64::NAN, 100.0), V2::new(100.0, 10.0)).is_none());
+    }
+
+    #[test]
+    fn interpolation_moves_with_the_axis_and_mixes_edges() {
+        let a = extract_with(slab, V2::new(100.0, 300.0), V2::new(100.0, 100.0)).unwrap();
+        let mut b = a.clone();
+        b.plus = b.plus.map(|d| d.map(|d| d + 0.1));
+        b.minus[3] = None;
+        let hip = V2::new(150.0, 320.0);
+        let sh = V2::new(250.0, 320.0);
+        let m = TorsoOutline::interpolated(&a, &b, 0.25, hip, sh).unwrap();
+        assert_eq!((m.hip_px, m.shoulder_px), (hip, sh), "placed on this frame's axis");
+        for i in 0..STATION_COUNT {
+            assert!((m.plus[i].unwrap() - (a.plus[i].unwrap() + 0.025)).abs() < 1e-12);
+        }
+        assert_eq!(m.minus[3], a.minus[3], "one-sided station takes the nearer frame");
+        let late = TorsoOutline::interpolated(&a, &b, 0.75, hip, sh).unwrap();
+        assert_eq!(late.minus[3], None);
+        assert!(TorsoOutline::interpolated(&a, &b, 0.5, hip, hip).is_none(), "degenerate axis");
+        let nan = TorsoOutline::interpolated(&a, &b, f64::NAN, hip, sh).unwrap();
+        assert_eq!(nan.plus, a.plus, "a NaN fraction falls back to the frame before");
     }
 
     #[test]

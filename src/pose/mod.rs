@@ -9,6 +9,7 @@ pub mod anchors;
 pub mod detector;
 pub mod landmarks;
 pub mod model;
+pub mod prune;
 pub mod roi;
 pub mod segmentation;
 pub mod smoothing;
@@ -102,8 +103,14 @@ pub struct PoseConfig {
     pub session: SessionOptions,
     /// One-Euro smoothing of landmarks over time (video mode).
     pub smoothing: bool,
-    /// Keep each frame's segmentation mask for later stages.
+    /// Keep the segmentation mask for later stages.
     pub keep_segmentation: bool,
+    /// With [`keep_segmentation`](Self::keep_segmentation): compute the mask
+    /// at most this often (seconds of video time; always on the first frame
+    /// of a track). The frames in between run the landmark model without its
+    /// segmentation branch (about half its cost, see [`prune`]) and come
+    /// with [`Pose::mask_skipped`] set. `None`: a mask on every frame.
+    pub segmentation_interval_s: Option<f64>,
     /// Landmark-model pose score below which the person counts as lost.
     pub min_presence: f32,
     /// How a lost subject is told apart from bystanders on re-detection.
@@ -121,6 +128,7 @@ impl Default for PoseConfig {
             session: SessionOptions::default(),
             smoothing: true,
             keep_segmentation: false,
+            segmentation_interval_s: None,
             min_presence: 0.5,
             subject_lock: SubjectLockConfig::default(),
             people_check_interval_s: Some(1.0),
@@ -144,6 +152,9 @@ pub struct Pose {
     pub detected: bool,
     /// Person mask, when [`PoseConfig::keep_segmentation`] is on.
     pub segmentation: Option<SegmentationMask>,
+    /// True when a mask was wanted but skipped on this frame by
+    /// [`PoseConfig::segmentation_interval_s`] (later stages may interpolate).
+    pub mask_skipped: bool,
 }
 
 impl Pose {
@@ -210,12 +221,22 @@ fn check_interface(session: &Session, path: &std::path::Path, outputs: &[&str]) 
     Ok(())
 }
 
+/// Outputs of the landmark model without the segmentation mask.
+const LANDMARK_OUTPUTS_WITHOUT_MASK: [&str; 4] = ["Identity", "Identity_1", "Identity_3", "Identity_4"];
+
 /// Video-mode pose estimator for one person.
 pub struct PoseEstimator {
     config: PoseConfig,
     files: ModelFiles,
     detector: Session,
     landmark: Session,
+    /// The landmark model pruned of its segmentation branch (`None` if the
+    /// graph could not be pruned: then the full model runs every frame).
+    landmark_without_mask: Option<Session>,
+    /// Video time of the last frame that computed a mask.
+    last_mask_s: Option<f64>,
+    /// Whether the last landmark run used the pruned model (for benchmarks).
+    last_run_without_mask: bool,
     decoder: DetectionDecoder,
     detector_input: TensorBuilder,
     landmark_input: TensorBuilder,
@@ -252,12 +273,22 @@ impl PoseEstimator {
             &files.landmark,
             &["Identity", "Identity_1", "Identity_2", "Identity_3", "Identity_4"],
         )?;
+        let landmark_without_mask = match prune::prune_outputs(&lmk_bytes, &LANDMARK_OUTPUTS_WITHOUT_MASK) {
+            Ok(pruned) => Some(build_session(runtime, &files.landmark, &pruned, config.session)?),
+            Err(e) => {
+                tracing::warn!(model = %files.landmark.display(), "landmark model not pruned ({e}): the mask is computed on every frame");
+                None
+            }
+        };
         let d = DETECTOR_INPUT_PX as usize;
         let l = LANDMARK_INPUT_PX as usize;
         Ok(Self {
             files,
             detector,
             landmark,
+            landmark_without_mask,
+            last_mask_s: None,
+            last_run_without_mask: false,
             decoder: DetectionDecoder::new(),
             detector_input: TensorBuilder::new(DETECTOR_INPUT_PX, Normalization::SIGNED, Border::Zero),
             landmark_input: TensorBuilder::new(LANDMARK_INPUT_PX, Normalization::UNIT, Border::Replicate),
@@ -287,6 +318,7 @@ impl PoseEstimator {
         self.tracked_roi = None;
         self.subject.reset();
         self.last_people_check_s = None;
+        self.last_mask_s = None;
         self.reset_smoothing();
     }
 
@@ -309,7 +341,11 @@ impl PoseEstimator {
             drop(self.detector.run(ort::inputs!["input_1" => input]).map_err(infer)?);
         }
         let input = TensorRef::from_array_view(&self.landmark_tensor).map_err(infer)?;
-        drop(self.landmark.run(ort::inputs!["input_1" => input]).map_err(infer)?);
+        let session = match (&mut self.landmark_without_mask, self.last_run_without_mask) {
+            (Some(s), true) => s,
+            _ => &mut self.landmark,
+        };
+        drop(session.run(ort::inputs!["input_1" => input]).map_err(infer)?);
         Ok(t0.elapsed())
     }
 
@@ -378,11 +414,13 @@ impl PoseEstimator {
         };
         let Some(roi) = roi else {
             self.reset_smoothing();
+            self.last_mask_s = None;
             return Ok(PoseFrame { pose: None, times, people });
         };
         let pose = self.landmarks_in(frame_bgr, roi, time_s, detected, &mut times)?;
         if pose.is_none() {
             self.reset_smoothing();
+            self.last_mask_s = None;
         }
         if let Some(p) = people {
             tracing::debug!(time_s, detected = p.detected, comparable = p.comparable, "people in view");
@@ -413,8 +451,14 @@ impl PoseEstimator {
         let t1 = Instant::now();
         times.preprocess += t1 - t0;
         let infer = |e: ort::Error| PoseError::Inference { model: "landmark", reason: e.to_string() };
+        let want_mask = self.config.keep_segmentation && self.mask_due(time_s);
         let input = TensorRef::from_array_view(&self.landmark_tensor).map_err(infer)?;
-        let outputs = self.landmark.run(ort::inputs!["input_1" => input]).map_err(infer)?;
+        let (session, without_mask) = match &mut self.landmark_without_mask {
+            Some(s) if !want_mask => (s, true),
+            _ => (&mut self.landmark, false),
+        };
+        let outputs = session.run(ort::inputs!["input_1" => input]).map_err(infer)?;
+        self.last_run_without_mask = without_mask;
         let t2 = Instant::now();
         times.landmark_model += t2 - t1;
 
@@ -431,12 +475,13 @@ impl PoseEstimator {
         refine_with_heatmap(&mut crop, heatmap);
         let all = project_to_frame(&crop, &roi);
         let mut world_m = world_landmarks(world_raw, &roi);
-        let segmentation = if self.config.keep_segmentation {
+        let segmentation = if self.config.keep_segmentation && !without_mask {
             let (_, seg) = outputs["Identity_2"].try_extract_tensor::<f32>().map_err(infer)?;
             Some(SegmentationMask::new(seg.to_vec(), roi))
         } else {
             None
         };
+        let mask_skipped = self.config.keep_segmentation && without_mask;
         drop(outputs);
         let t3 = Instant::now();
         times.postprocess += t3 - t2;
@@ -463,6 +508,19 @@ impl PoseEstimator {
         self.tracked_roi = next;
         self.subject.seen(PointPx::new(aux[0][0], aux[0][1]), roi.size_px / ROI_SCALE / 2.0, time_s);
         times.smoothing += t3.elapsed();
-        Ok(Some(Pose { landmarks, world_m, score, roi, detected, segmentation }))
+        if segmentation.is_some() {
+            self.last_mask_s = Some(time_s);
+        }
+        Ok(Some(Pose { landmarks, world_m, score, roi, detected, segmentation, mask_skipped }))
+    }
+
+    /// Whether this frame should compute the mask under
+    /// [`PoseConfig::segmentation_interval_s`] (a millisecond of slack
+    /// absorbs rounding in frame times).
+    fn mask_due(&self, time_s: f64) -> bool {
+        match (self.config.segmentation_interval_s, self.last_mask_s) {
+            (Some(every), Some(last)) => time_s < last || time_s - last >= every - 1e-3,
+            _ => true,
+        }
     }
 }
