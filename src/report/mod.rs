@@ -5,6 +5,7 @@
 
 pub mod html;
 pub mod style;
+pub mod text;
 pub mod video;
 
 use std::collections::BTreeMap;

@@ -15,6 +15,7 @@ use opencv::prelude::*;
 use opencv::{imgcodecs, imgproc, videoio};
 
 use super::style::{rgb, ReportStyle};
+use super::text::{self, TextPainter};
 use super::ReportError;
 use crate::analyze::{Analysis, FrameRecord};
 use crate::faults::Fault;
@@ -121,9 +122,18 @@ pub fn render(
 
 /// H.264 encoder: the `ffmpeg` program when there is one (x264 `veryfast`,
 /// several times faster than OpenCV's default settings, `+faststart` for
-/// playback while downloading), else OpenCV's FFmpeg backend.
+/// playback while downloading), else OpenCV's FFmpeg backend. Frames of even
+/// size go down the pipe as YUV 4:2:0, converted by OpenCV (BT.601 limited
+/// range, what ffmpeg's own conversion gives to within 1 level): half the
+/// bytes of BGR, and the conversion off the encoder's critical path.
 enum Encoder {
-    Pipe { child: std::process::Child, stdin: Option<std::process::ChildStdin>, frame_bytes: usize },
+    Pipe {
+        child: std::process::Child,
+        stdin: Option<std::process::ChildStdin>,
+        frame_bytes: usize,
+        /// Conversion buffer when frames are sent as yuv420p.
+        yuv: Option<Mat>,
+    },
     OpenCv(videoio::VideoWriter),
 }
 
@@ -135,8 +145,10 @@ pub const X264_CRF: &str = "23";
 impl Encoder {
     fn open(path: &Path, width: i32, height: i32, fps: f64) -> Result<Encoder, String> {
         use std::process::{Command, Stdio};
+        let yuv = width % 2 == 0 && height % 2 == 0;
         let spawned = Command::new(std::env::var_os("HINGE_FFMPEG").unwrap_or_else(|| "ffmpeg".into()))
-            .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24"])
+            .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "rawvideo"])
+            .args(["-pix_fmt", if yuv { "yuv420p" } else { "bgr24" }])
             .args(["-s", &format!("{width}x{height}"), "-r", &fps_arg(fps), "-i", "-", "-an"])
             .args(["-c:v", "libx264", "-preset", X264_PRESET, "-crf", X264_CRF, "-pix_fmt", "yuv420p"])
             .args(["-movflags", "+faststart"])
@@ -148,7 +160,8 @@ impl Encoder {
         match spawned {
             Ok(mut child) => {
                 let stdin = child.stdin.take();
-                Ok(Encoder::Pipe { child, stdin, frame_bytes: (width * height * 3) as usize })
+                let frame_bytes = if yuv { width * height * 3 / 2 } else { width * height * 3 } as usize;
+                Ok(Encoder::Pipe { child, stdin, frame_bytes, yuv: yuv.then(Mat::default) })
             }
             Err(_) => {
                 let fourcc = videoio::VideoWriter::fourcc('a', 'v', 'c', '1').map_err(|e| e.to_string())?;
@@ -172,8 +185,15 @@ impl Encoder {
 
     fn write(&mut self, image: &Mat) -> Result<(), String> {
         match self {
-            Encoder::Pipe { stdin, frame_bytes, .. } => {
+            Encoder::Pipe { stdin, frame_bytes, yuv, .. } => {
                 use std::io::Write;
+                let image = match yuv {
+                    Some(buf) => {
+                        imgproc::cvt_color_def(image, buf, imgproc::COLOR_BGR2YUV_I420).map_err(|e| e.to_string())?;
+                        &*buf
+                    }
+                    None => image,
+                };
                 let bytes = if image.is_continuous() { image.data_bytes().map_err(|e| e.to_string())? } else { &[] };
                 if bytes.len() != *frame_bytes {
                     return Err(format!("frame of {} bytes, expected {frame_bytes}", bytes.len()));
@@ -238,11 +258,6 @@ fn bgr(hex: &str) -> Scalar {
     Scalar::new(b as f64, g as f64, r as f64, 0.0)
 }
 
-/// Text for the Hershey fonts: ASCII only.
-fn ascii(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' }).collect()
-}
-
 /// Everything that does not change from frame to frame.
 struct Painter<'a> {
     a: &'a Analysis,
@@ -258,9 +273,9 @@ struct Painter<'a> {
     fault: Scalar,
     warning: Scalar,
     arched: Scalar,
+    text_painter: TextPainter,
 }
 
-const FONT: i32 = imgproc::FONT_HERSHEY_SIMPLEX;
 const BLACK: Scalar = Scalar::new(0.0, 0.0, 0.0, 0.0);
 
 impl<'a> Painter<'a> {
@@ -280,6 +295,7 @@ impl<'a> Painter<'a> {
             fault: bgr(&c.fault),
             warning: bgr(&c.warning),
             arched: bgr(&c.arched),
+            text_painter: TextPainter::default(),
         }
     }
 
@@ -390,12 +406,7 @@ impl<'a> Painter<'a> {
 
     /// Width and height of a text line (with `°` as a ring).
     fn text_size(&self, text: &str, fs: f64, th: i32) -> opencv::Result<(i32, i32)> {
-        let mut base = 0;
-        let deg = text.chars().filter(|&c| c == '\u{b0}').count() as i32;
-        let plain = ascii(&text.replace('\u{b0}', ""));
-        let sz = imgproc::get_text_size(&plain, FONT, fs, th, &mut base)?;
-        let ring = (sz.height as f64 * 0.45).round() as i32;
-        Ok((sz.width + deg * ring, sz.height))
+        text::size(text, fs, th)
     }
 
     /// Draws `text` with its baseline-left at `org`; `°` becomes a small ring.
@@ -410,32 +421,7 @@ impl<'a> Painter<'a> {
         colour: Scalar,
         outline: bool,
     ) -> opencv::Result<()> {
-        let mut x = org.x;
-        for (k, part) in text.split('\u{b0}').enumerate() {
-            if k > 0 {
-                // the degree ring after the previous part
-                let mut base = 0;
-                let h = imgproc::get_text_size("0", FONT, fs, th, &mut base)?.height;
-                let r = ((h as f64) * 0.16).round().max(2.0) as i32;
-                let c = Point::new(x + r + 1, org.y - h + r);
-                if outline {
-                    imgproc::circle(img, c, r, BLACK, th + 2, imgproc::LINE_AA, 0)?;
-                }
-                imgproc::circle(img, c, r, colour, th, imgproc::LINE_AA, 0)?;
-                x += (h as f64 * 0.45).round() as i32;
-            }
-            if part.is_empty() {
-                continue;
-            }
-            let p = ascii(part);
-            if outline {
-                imgproc::put_text(img, &p, Point::new(x, org.y), FONT, fs, BLACK, th + 3, imgproc::LINE_AA, false)?;
-            }
-            imgproc::put_text(img, &p, Point::new(x, org.y), FONT, fs, colour, th, imgproc::LINE_AA, false)?;
-            let mut base = 0;
-            x += imgproc::get_text_size(&p, FONT, fs, th, &mut base)?.width;
-        }
-        Ok(())
+        self.text_painter.draw(img, text, org, fs, th, colour, outline)
     }
 
     /// Top bar: rep counter, phase, time.
@@ -567,10 +553,5 @@ mod tests {
         assert_eq!(fps_arg(30000.0 / 1001.0), "30000/1001");
         assert_eq!(fps_arg(60000.0 / 1001.0), "60000/1001");
         assert_eq!(fps_arg(12.5), "12.5");
-    }
-
-    #[test]
-    fn overlay_text_is_ascii() {
-        assert_eq!(ascii("Hüfte 45"), "H?fte 45");
     }
 }
