@@ -293,9 +293,6 @@ impl Default for ExtraOutputs {
     }
 }
 
-/// Writes reps.csv, annotated.mp4 and report.html into `dir` as asked;
-/// `video` is decoded again to draw on (one pass for the video and the key
-/// frames). Returns the paths written.
 /// Everything `hinge analyze --out DIR` writes by default: frames.csv,
 /// summary.json, reps.csv, annotated.mp4 and report.html (style from `config.report`).
 pub fn write_all(
@@ -311,6 +308,9 @@ pub fn write_all(
     Ok(written)
 }
 
+/// Writes reps.csv, annotated.mp4 and report.html into `dir` as asked;
+/// `video` is decoded again to draw on (one pass for the video and the key
+/// frames). Returns the paths written.
 pub fn write_extras(
     a: &Analysis,
     config: &crate::config::Config,
