@@ -172,3 +172,22 @@ fn mask_cadence_keeps_landmarks_and_back_measures() {
     let mean = lumbar_diff.iter().sum::<f64>() / lumbar_diff.len() as f64;
     assert!(mean < 1.5, "interpolated outline moves lumbar flexion by {mean:.2}° on average");
 }
+
+/// `hinge bench` is a benchmark, not a test: this only checks that it runs and
+/// prints one well-formed row per clip (figures positive, stages that sum up).
+#[test]
+fn bench_prints_one_row_per_clip() {
+    let mut c = hinge();
+    c.args(["bench", "--model", "lite"]).arg(repo("samples/dev/dev_12_idle_side_facing_right.mp4"));
+    let o = run(c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let row = out.lines().find(|l| l.starts_with("dev_12_idle_side_facing_right.mp4")).expect(&out);
+    let cols: Vec<&str> = row.split_whitespace().filter(|c| *c != "|").collect();
+    assert_eq!(cols.len(), 14, "{row}");
+    let nums: Vec<f64> = cols[1..].iter().map(|c| c.parse().unwrap()).collect();
+    assert!(nums[0] > 10.0, "frames {row}");
+    assert!(nums[1] > 0.0 && nums[2] > 0.0 && nums[3] > 0.0, "{row}");
+    assert!(nums[7] > 0.0, "landmark model time {row}");
+    assert!(out.contains("mask every 0.1 s") && out.contains("peak RSS:"), "{out}");
+}
