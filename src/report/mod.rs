@@ -343,8 +343,10 @@ pub fn write_extras(
         written.push(p);
     }
     if opts.html {
+        let started = std::time::Instant::now();
         let p = dir.join("report.html");
         write_atomic(&p, html::report_html(a, config, &opts.style, &rendered.key_frames).as_bytes())?;
+        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "report.html");
         written.push(p);
     }
     Ok(written)
