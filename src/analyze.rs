@@ -597,8 +597,9 @@ fn view_check(info: &VideoInfo, bodies: &[Observed], clip_view: Option<&ClipView
              move the camera to the person's side, at hip height"
         )),
         Some(o) if o > SIDE_ON_MAX_OBLIQUITY_DEG => warnings.push(format!(
-            "camera is {o:.0}° off the side view: angles are corrected for it, but a true side view \
-             (camera square to the side of the body, at hip height) is more accurate"
+            "camera is {o:.0}° off the side view: joint angles are corrected for it, but the lumbar, pelvic \
+             tilt and rib readings from the back's outline are not (off by up to ~10° on test footage, so a \
+             tilt may be missed or reported wrongly); film square to the side of the body, at hip height"
         )),
         None if !side_on => {
             warnings.push("camera is not side-on: place it at hip height, square to the side of the body".to_string())
