@@ -206,6 +206,31 @@ fn annotated_video_has_the_inputs_frames_and_rate() {
     assert_eq!(n_out, s["frames"].as_u64().unwrap());
 }
 
+/// A 1080x1920 60 fps phone-style video is annotated at 720x1280, every frame, same rate.
+#[test]
+fn large_video_is_annotated_at_720p_with_every_frame() {
+    if !have("ffprobe") {
+        eprintln!("SKIPPED: ffprobe not installed (Debian package `ffmpeg`)");
+        return;
+    }
+    let clip = repo("tests/fixtures/real/pose2sim_single_cam01_portrait60.mp4");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = hinge();
+    c.arg("analyze").arg(&clip).arg("--out").arg(tmp.path()).args(["--quiet", "--no-html"]);
+    let o = run(c);
+    assert!(o.status.success(), "analyze failed: {}", stderr(&o));
+    let video = tmp.path().join("annotated.mp4");
+    let (n_in, fps_in, _) = probe(&clip);
+    let (n_out, fps_out, codec) = probe(&video);
+    assert_eq!((n_out, fps_out, codec), (n_in, fps_in, "h264".to_string()));
+    let o = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0"])
+        .arg(&video)
+        .output()
+        .expect("ffprobe runs");
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "720,1280");
+}
+
 #[test]
 fn reps_csv_has_one_row_per_rep() {
     let dir = out_dir();
