@@ -96,7 +96,10 @@ pub fn render(
                 &mut frame.image
             } else {
                 let size = Size::new(out_w as i32, out_h as i32);
-                imgproc::resize(&frame.image, &mut scaled, size, 0.0, 0.0, imgproc::INTER_LINEAR)
+                // bilinear is enough up to 2x (and INTER_AREA is slow at ratios like 1.5);
+                // beyond, it would skip pixels: area averaging
+                let interpolation = if zoom >= 0.5 { imgproc::INTER_LINEAR } else { imgproc::INTER_AREA };
+                imgproc::resize(&frame.image, &mut scaled, size, 0.0, 0.0, interpolation)
                     .map_err(|e| render_err(e.to_string()))?;
                 &mut scaled
             };
