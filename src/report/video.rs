@@ -446,39 +446,19 @@ impl<'a> Painter<'a> {
     fn label(&self, img: &mut Mat, text: &str, at: (f64, f64), right_aligned: bool, size: f64) -> opencv::Result<()> {
         let fs = size * self.scale;
         let th = self.px(2.0);
-        let (w, h) = self.text_size(text, fs, th)?;
+        let (w, h) = text::size(text, fs, th)?;
         let mut x = if right_aligned { at.0 - w as f64 } else { at.0 };
         let mut y = at.1 + h as f64 / 2.0;
         x = x.clamp(2.0, (img.cols() - w - 2).max(2) as f64);
         y = y.clamp(h as f64 + 2.0, (img.rows() - 2) as f64);
-        self.text_at(img, text, Point::new(x as i32, y as i32), fs, th, self.text, true)
-    }
-
-    /// Width and height of a text line (with `°` as a ring).
-    fn text_size(&self, text: &str, fs: f64, th: i32) -> opencv::Result<(i32, i32)> {
-        text::size(text, fs, th)
-    }
-
-    /// Draws `text` with its baseline-left at `org`; `°` becomes a small ring.
-    #[allow(clippy::too_many_arguments)]
-    fn text_at(
-        &self,
-        img: &mut Mat,
-        text: &str,
-        org: Point,
-        fs: f64,
-        th: i32,
-        colour: Scalar,
-        outline: bool,
-    ) -> opencv::Result<()> {
-        self.text_painter.draw(img, text, org, fs, th, colour, outline)
+        self.text_painter.draw(img, text, Point::new(x as i32, y as i32), fs, th, self.text, true)
     }
 
     /// Top bar: rep counter, phase, time.
     fn status_bar(&self, img: &mut Mat, f: Option<&FrameRecord>) -> opencv::Result<()> {
         let fs = 0.8 * self.scale;
         let th = self.px(2.0);
-        let (_, h) = self.text_size("Rep 0/0", fs, th)?;
+        let (_, h) = text::size("Rep 0/0", fs, th)?;
         let pad = self.px(8.0);
         let bar_h = h + 2 * pad;
         blend_rect(img, Rect::new(0, 0, img.cols(), bar_h), self.panel, 0.75)?;
@@ -494,7 +474,7 @@ impl<'a> Painter<'a> {
         };
         // the rep counter on a tag in the rep's verdict colour
         if rep_colour != self.text {
-            let (rw, _) = self.text_size(&rep, fs, th)?;
+            let (rw, _) = text::size(&rep, fs, th)?;
             imgproc::rectangle(
                 img,
                 Rect::new(pad / 2, pad / 2, rw + pad, h + pad),
@@ -504,18 +484,18 @@ impl<'a> Painter<'a> {
                 0,
             )?;
         }
-        self.text_at(img, &rep, Point::new(pad, pad + h), fs, th, self.text, false)?;
+        self.text_painter.draw(img, &rep, Point::new(pad, pad + h), fs, th, self.text, false)?;
         if let Some(p) = f.and_then(|f| f.phase) {
             let text = s.phase(p.name()).to_string();
-            let (w, _) = self.text_size(&text, fs, th)?;
+            let (w, _) = text::size(&text, fs, th)?;
             let x = (img.cols() - w) / 2;
-            let (rw, _) = self.text_size(&rep, fs, th)?;
-            self.text_at(img, &text, Point::new(x.max(pad + rw + pad), pad + h), fs, th, self.text, false)?;
+            let (rw, _) = text::size(&rep, fs, th)?;
+            self.text_painter.draw(img, &text, Point::new(x.max(pad + rw + pad), pad + h), fs, th, self.text, false)?;
         }
         if let Some(f) = f {
             let t = format!("{:.1}s", f.time_s);
-            let (w, _) = self.text_size(&t, 0.6 * self.scale, self.px(1.0))?;
-            self.text_at(
+            let (w, _) = text::size(&t, 0.6 * self.scale, self.px(1.0))?;
+            self.text_painter.draw(
                 img,
                 &t,
                 Point::new(img.cols() - w - pad, pad + h),
@@ -538,22 +518,22 @@ impl<'a> Painter<'a> {
         let avail = (img.cols() - 2 * pad).max(10);
         // shrink to fit the width
         let fit = |text: &str, size: f64, th: i32| -> opencv::Result<f64> {
-            let (w, _) = self.text_size(text, size, th)?;
+            let (w, _) = text::size(text, size, th)?;
             Ok(if w > avail { size * avail as f64 / w as f64 } else { size })
         };
         let th1 = self.px(2.0);
         let fs1 = fit(&title, 0.8 * self.scale, th1)?;
         let th2 = self.px(1.5);
         let fs2 = fit(cue, 0.65 * self.scale, th2)?;
-        let (_, h1) = self.text_size(&title, fs1, th1)?;
-        let (_, h2) = self.text_size(if cue.is_empty() { "x" } else { cue }, fs2, th2)?;
+        let (_, h1) = text::size(&title, fs1, th1)?;
+        let (_, h2) = text::size(if cue.is_empty() { "x" } else { cue }, fs2, th2)?;
         let lines_h = if cue.is_empty() { h1 } else { h1 + pad + h2 };
         let bh = lines_h + 2 * pad + pad / 2;
         let y0 = img.rows() - bh;
         blend_rect(img, Rect::new(0, y0, img.cols(), bh), self.fault, 0.8)?;
-        self.text_at(img, &title, Point::new(pad, y0 + pad + h1), fs1, th1, self.text, false)?;
+        self.text_painter.draw(img, &title, Point::new(pad, y0 + pad + h1), fs1, th1, self.text, false)?;
         if !cue.is_empty() {
-            self.text_at(img, cue, Point::new(pad, y0 + pad + h1 + pad + h2), fs2, th2, self.text, false)?;
+            self.text_painter.draw(img, cue, Point::new(pad, y0 + pad + h1 + pad + h2), fs2, th2, self.text, false)?;
         }
         Ok(())
     }
