@@ -273,16 +273,22 @@ impl PoseEstimator {
             &files.landmark,
             &["Identity", "Identity_1", "Identity_2", "Identity_3", "Identity_4"],
         )?;
-        // the graph without the mask branch is an optimisation: without it, the full graph runs every frame
-        let landmark_without_mask = prune::prune_outputs(&lmk_bytes, &LANDMARK_OUTPUTS_WITHOUT_MASK)
-            .map_err(|e| e.to_string())
-            .and_then(|pruned| {
-                build_session(runtime, &files.landmark, &pruned, config.session).map_err(|e| e.to_string())
-            })
-            .inspect_err(|e| {
-                tracing::warn!(model = %files.landmark.display(), "landmark model not pruned ({e}): the mask is computed on every frame")
-            })
-            .ok();
+        // the graph without the mask branch is an optimisation: without it, the full graph runs every
+        // frame; it is not built when a mask is wanted on every frame anyway
+        let needs_pruned = !config.keep_segmentation || config.segmentation_interval_s.is_some();
+        let landmark_without_mask = if needs_pruned {
+            prune::prune_outputs(&lmk_bytes, &LANDMARK_OUTPUTS_WITHOUT_MASK)
+                .map_err(|e| e.to_string())
+                .and_then(|pruned| {
+                    build_session(runtime, &files.landmark, &pruned, config.session).map_err(|e| e.to_string())
+                })
+                .inspect_err(|e| {
+                    tracing::warn!(model = %files.landmark.display(), "landmark model not pruned ({e}): the mask is computed on every frame")
+                })
+                .ok()
+        } else {
+            None
+        };
         let d = DETECTOR_INPUT_PX as usize;
         let l = LANDMARK_INPUT_PX as usize;
         Ok(Self {
