@@ -163,6 +163,16 @@ hinge_test!(bad_config_is_a_usage_error, |cmd, dir| {
     assert_fails(&run(cmd), 2, &["clinic.toml", "invalid config"]);
 });
 
+#[test]
+fn bad_mask_interval_is_a_usage_error() {
+    for value in ["-0.1", "NaN", "2", "often"] {
+        let mut cmd = hinge();
+        cmd.args(["analyze", "x.mp4", "--json", &format!("--mask-interval={value}")]);
+        let o = run(cmd);
+        assert_fails(&o, 2, &["mask-interval"]);
+    }
+}
+
 hinge_test!(unknown_flag_is_a_usage_error, |cmd, _dir| {
     cmd.args(["analyze", "x.mp4", "--frobnicate"]);
     let o = run(cmd);
