@@ -5,6 +5,7 @@
 
 use super::geometry::V2;
 use super::sagittal::{BodyFrame, ClipView};
+use std::ops::{Add, Sub};
 
 /// Station ranges (fractions of hip→shoulder) of each part of the back.
 pub mod ranges {

@@ -1,5 +1,7 @@
 //! Small, tested geometry helpers for 2D/3D angles.
 
+use std::ops::{Add, Sub};
+
 /// A 2D vector / point (pixels, y down).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct V2 {
@@ -10,12 +12,6 @@ pub struct V2 {
 impl V2 {
     pub const fn new(x: f64, y: f64) -> Self {
         Self { x, y }
-    }
-    pub fn sub(self, o: V2) -> V2 {
-        V2::new(self.x - o.x, self.y - o.y)
-    }
-    pub fn add(self, o: V2) -> V2 {
-        V2::new(self.x + o.x, self.y + o.y)
     }
     pub fn scale(self, k: f64) -> V2 {
         V2::new(self.x * k, self.y * k)
@@ -37,6 +33,20 @@ impl V2 {
     }
 }
 
+impl std::ops::Add for V2 {
+    type Output = V2;
+    fn add(self, o: V2) -> V2 {
+        V2::new(self.x + o.x, self.y + o.y)
+    }
+}
+
+impl std::ops::Sub for V2 {
+    type Output = V2;
+    fn sub(self, o: V2) -> V2 {
+        V2::new(self.x - o.x, self.y - o.y)
+    }
+}
+
 /// A 3D vector.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct V3 {
@@ -48,12 +58,6 @@ pub struct V3 {
 impl V3 {
     pub const fn new(x: f64, y: f64, z: f64) -> Self {
         Self { x, y, z }
-    }
-    pub fn sub(self, o: V3) -> V3 {
-        V3::new(self.x - o.x, self.y - o.y, self.z - o.z)
-    }
-    pub fn add(self, o: V3) -> V3 {
-        V3::new(self.x + o.x, self.y + o.y, self.z + o.z)
     }
     pub fn scale(self, k: f64) -> V3 {
         V3::new(self.x * k, self.y * k, self.z * k)
@@ -79,6 +83,20 @@ impl V3 {
     }
 }
 
+impl std::ops::Add for V3 {
+    type Output = V3;
+    fn add(self, o: V3) -> V3 {
+        V3::new(self.x + o.x, self.y + o.y, self.z + o.z)
+    }
+}
+
+impl std::ops::Sub for V3 {
+    type Output = V3;
+    fn sub(self, o: V3) -> V3 {
+        V3::new(self.x - o.x, self.y - o.y, self.z - o.z)
+    }
+}
+
 /// Unsigned angle in degrees between two 2D vectors; `None` if either is
 /// zero-length or not finite.
 ///
@@ -90,7 +108,7 @@ impl V3 {
 /// ```
 pub fn angle_between_deg(a: V2, b: V2) -> Option<f64> {
     let (na, nb) = (a.norm(), b.norm());
-    if !(na > 1e-9 && nb > 1e-9) || !a.is_finite() || !b.is_finite() {
+    if !(na > 1e-9 && nb > 1e-9 && a.is_finite() && b.is_finite()) {
         return None;
     }
     Some(a.cross(b).abs().atan2(a.dot(b)).to_degrees())
@@ -99,7 +117,7 @@ pub fn angle_between_deg(a: V2, b: V2) -> Option<f64> {
 /// Unsigned angle in degrees between two 3D vectors.
 pub fn angle_between3_deg(a: V3, b: V3) -> Option<f64> {
     let (na, nb) = (a.norm(), b.norm());
-    if !(na > 1e-12 && nb > 1e-12) || !a.is_finite() || !b.is_finite() {
+    if !(na > 1e-12 && nb > 1e-12 && a.is_finite() && b.is_finite()) {
         return None;
     }
     Some(a.cross(b).norm().atan2(a.dot(b)).to_degrees())

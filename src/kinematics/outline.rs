@@ -14,6 +14,7 @@
 use super::geometry::V2;
 use crate::pose::roi::PointPx;
 use crate::pose::segmentation::SegmentationMask;
+use std::ops::{Add, Sub};
 
 /// Number of stations along the torso axis.
 pub const STATION_COUNT: usize = 27;

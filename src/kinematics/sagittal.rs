@@ -15,6 +15,7 @@ use super::outline::{self, TorsoOutline};
 use super::{facing_of, mid2, Facing, FacingVote, FrameMetrics};
 use crate::pose::landmarks::{Landmark, LandmarkId as L, BODY_LANDMARKS};
 use crate::pose::Pose;
+use std::ops::Sub;
 
 /// Body side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -240,6 +241,7 @@ pub fn measure(frame: &BodyFrame, view: &ClipView) -> (FrameMetrics, FrameFeatur
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::ops::Add;
 
     /// A side-view body (facing right) with a hinge of `trunk_deg` trunk lean,
     /// `thigh_deg` thigh and `shank_deg` shank inclination, in sagittal units;
