@@ -13,6 +13,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CLIPS=("$@")
 [ ${#CLIPS[@]} -gt 0 ] || CLIPS=(samples/dev/dev_01_good_side_facing_left.mp4 samples/dev/dev_10_squat_side_facing_left.mp4 samples/dev/dev_04_rounded_lumbar_side_facing_right.mp4)
 MPVENV=${MPVENV:-/tmp/mpvenv}
+ROUNDS=${ROUNDS:-3}
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "[bench] ROUNDS must be a positive whole number, not '$ROUNDS'" >&2; exit 2; }
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
@@ -38,7 +40,6 @@ else
 fi
 # The full model against MediaPipe in alternating rounds, so that both see the same state of a
 # shared machine whose speed drifts by ±15% over minutes; each round's ratio is kept.
-ROUNDS=${ROUNDS:-3}
 : > "$OUT/hinge-full.txt"
 for round in $(seq "$ROUNDS"); do
   echo "[bench] round $round/$ROUNDS: hinge bench --model full"
@@ -50,32 +51,33 @@ for round in $(seq "$ROUNDS"); do
   fi
 done
 
-python3 - "$OUT" "$mp_ok" "${MODELS[@]}" <<'PY'
+python3 - "$OUT" "$mp_ok" "$ROUNDS" "${MODELS[@]}" <<'PY'
 import sys, os, re
-out, mp_ok, models = sys.argv[1], sys.argv[2] == "1", sys.argv[3:]
+out, mp_ok, rounds, models = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3]), sys.argv[4:]
+
+def bench_rows(path):
+    """(clip, frames, e2e fps, inference-alone fps, e2e/alone, rendering ms/frame) of a `hinge bench` output."""
+    for line in open(path):
+        p = line.split()
+        if len(p) > 5 and p[0].endswith(".mp4"):
+            yield p[0], int(p[1]), float(p[2]), float(p[3]), float(p[4]), float(p[-1])
+
 hinge = {}
 rss = {}
 for m in models:
-    for line in open(os.path.join(out, f"hinge-{m}.txt")):
-        p = line.split()
+    path = os.path.join(out, f"hinge-{m}.txt")
+    for line in open(path):
         if line.startswith("peak RSS"):
-            rss[m] = float(p[2])
-        elif len(p) > 5 and p[0].endswith(".mp4"):
-            # frames, e2e fps, inference-alone fps, e2e/alone, rendering ms/frame (last column)
-            row = (int(p[1]), float(p[2]), float(p[3]), float(p[4]), float(p[-1]))
-            # the best run of each clip (the full model has one per round)
-            if (m, p[0]) not in hinge or row[1] > hinge[(m, p[0])][1]:
-                hinge[(m, p[0])] = row
-rounds = int(os.environ.get("ROUNDS", "3"))
+            rss[m] = float(line.split()[2])
+    for clip, *row in bench_rows(path):
+        # the best run of each clip (the full model has one per round)
+        if (m, clip) not in hinge or row[1] > hinge[(m, clip)][1]:
+            hinge[(m, clip)] = tuple(row)
 mp = {}
 ratios = {}  # clip -> hinge/MediaPipe of each round
 if mp_ok:
     for r in range(1, rounds + 1):
-        e2e_round = {}
-        for line in open(os.path.join(out, f"hinge-full-{r}.txt")):
-            p = line.split()
-            if len(p) > 5 and p[0].endswith(".mp4"):
-                e2e_round[p[0]] = float(p[2])
+        e2e_round = {clip: e2e for clip, _, e2e, *_ in bench_rows(os.path.join(out, f"hinge-full-{r}.txt"))}
         for line in open(os.path.join(out, f"mp-{r}.txt")):
             clip, n, dec, inf = line.split()
             name = os.path.basename(clip)
