@@ -52,7 +52,7 @@ for round in $(seq "$ROUNDS"); do
 done
 
 python3 - "$OUT" "$mp_ok" "$ROUNDS" "${MODELS[@]}" <<'PY'
-import sys, os, re
+import os, statistics, sys
 out, mp_ok, rounds, models = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3]), sys.argv[4:]
 
 def bench_rows(path):
@@ -99,7 +99,7 @@ for (m, clip), (n, e2e, inf, ratio, render_ms) in sorted(hinge.items(), key=lamb
 if ratios:
     print(f"\nhinge/MP per round ({rounds} rounds, full model, each round's hinge and MediaPipe runs back to back):")
     for clip, rs in sorted(ratios.items()):
-        print(f"  {clip:<40} " + " ".join(f"{x:.2f}" for x in rs) + f"   min {min(rs):.2f}  median {sorted(rs)[len(rs) // 2]:.2f}")
+        print(f"  {clip:<40} " + " ".join(f"{x:.2f}" for x in rs) + f"   min {min(rs):.2f}  median {statistics.median(rs):.2f}")
 if mp:
     print("\nMediaPipe inference only (frames already decoded), frames/s: " + ", ".join(f"{k} {v[0]:.1f}" for k, v in sorted(mp.items())))
 PY

@@ -206,3 +206,19 @@ hinge_test!(missing_config_file, |cmd, dir| {
     assert_fails(&o, 2, &["clinic.toml", "cannot read config"]);
     assert_eq!(stderr(&o).matches("No such file").count(), 1, "cause printed once: {}", stderr(&o));
 });
+
+/// The benchmark script refuses a bad round count before it runs anything.
+#[test]
+fn bench_script_rejects_a_bad_round_count() {
+    for bad in ["0", "abc", "-1", "2.5"] {
+        let o = std::process::Command::new("bash")
+            .arg(repo("scripts/bench_vs_mediapipe.sh"))
+            .env("ROUNDS", bad)
+            .output()
+            .expect("bash runs");
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "ROUNDS={bad}: exit code; stderr: {err}");
+        assert!(err.contains("ROUNDS must be a positive whole number"), "ROUNDS={bad}: {err}");
+        assert!(!String::from_utf8_lossy(&o.stdout).contains("hinge bench"), "ROUNDS={bad}: nothing should run");
+    }
+}
