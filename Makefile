@@ -1,20 +1,23 @@
 # hinge — the two commands of the README, and a few more.
 #   make demo   set up everything, then analyse a bundled sample clip
-#   make test   set up everything, then run the whole test suite
-.PHONY: setup demo test bench bench-live bench-batch eval models-heavy fixtures clean
+#   make test   set up everything (and what only the tests use: Xvfb, Chromium where packaged), then run the whole test suite
+.PHONY: setup setup-test demo test bench bench-live bench-batch eval models-heavy fixtures clean
 
-SAMPLE ?= samples/dev/dev_04_rounded_lumbar_side_facing_right.mp4
+SAMPLE ?= samples/dev_sessions/devs_01_mixed_side_left.mp4
 DEMO_OUT ?= out/demo
 
 setup:
 	@bash scripts/setup.sh
+
+setup-test:
+	@bash scripts/setup.sh --test
 
 demo: setup
 	@echo "[demo] target/release/hinge analyze $(SAMPLE) --out $(DEMO_OUT)"
 	@target/release/hinge analyze $(SAMPLE) --out $(DEMO_OUT)
 	@echo "[demo] results in $(DEMO_OUT)/: frames.csv, summary.json, reps.csv, annotated.mp4, report.html (open it in a browser)"
 
-test: setup
+test: setup-test
 	@echo "[test] cargo test --release --locked"
 	@cargo test --release --locked
 

@@ -4,8 +4,24 @@
 #   2. ONNX Runtime 1.31.1's shared library, from the pinned PyPI wheel, hash-checked
 #   3. the release build of hinge
 # Each step says what it does and skips what is already done.
+#
+#   scripts/setup.sh          what building and running hinge needs (make demo)
+#   scripts/setup.sh --test   and what the test suite uses besides: Xvfb (the live window test) and,
+#                             where the distribution packages it as a deb (Debian), Chromium (the report
+#                             rendering test); without them those tests are skipped with a message
+#   --list                    print the system packages the mode would ask for, one a line, and stop
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+FOR_TESTS=0
+LIST=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) FOR_TESTS=1 ;;
+    --list) LIST=1 ;;
+    *) echo "usage: scripts/setup.sh [--test] [--list]" >&2; exit 2 ;;
+  esac
+done
 
 ORT_VERSION=1.31.1
 ORT_WHEEL=onnxruntime-${ORT_VERSION}-cp311-cp311-manylinux_2_28_x86_64.whl
@@ -18,21 +34,51 @@ WORK=.work
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # ---- 1. system packages --------------------------------------------------------------
-PACKAGES=(libopencv-dev clang libclang-dev ffmpeg pkg-config python3 python3-pip ca-certificates xvfb xauth chromium)
+PACKAGES=(libopencv-dev clang libclang-dev ffmpeg pkg-config python3 python3-pip ca-certificates)
+[ "$FOR_TESTS" = 1 ] && PACKAGES+=(xvfb)
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep "install ok installed" >/dev/null; }
+# Chromium renders the report in a test. Debian packages it as `chromium`; Ubuntu has no such deb (its
+# `chromium-browser` only installs the snap), so it is asked for only where apt has a candidate.
+chromium_packaged() { apt-cache policy chromium 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; }  # no -q: with pipefail, an early exit of grep fails apt-cache
+NO_CHROMIUM="chromium is not packaged as a deb here (Ubuntu ships it as a snap): the report's browser test will be skipped; set HINGE_CHROMIUM=/path/to/chromium-or-chrome to run it"
+if [ "$LIST" = 1 ]; then
+  printf '%s\n' "${PACKAGES[@]}"
+  if [ "$FOR_TESTS" = 1 ]; then
+    if chromium_packaged; then echo chromium; else say "$NO_CHROMIUM" >&2; fi
+  fi
+  exit 0
+fi
 missing=()
 for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
 # a pip that works (pyenv, venv ...) makes python3-pip unnecessary
 if python3 -m pip --version >/dev/null 2>&1; then
   missing=("${missing[@]/python3-pip}")
 fi
 missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  say "installing system packages: ${missing[*]}"
+want_chromium=0
+if [ "$FOR_TESTS" = 1 ] && ! installed chromium; then
+  if command -v chromium >/dev/null 2>&1 || [ -n "${HINGE_CHROMIUM:-}" ]; then
+    say "a Chromium is present: ${HINGE_CHROMIUM:-$(command -v chromium)}"
+  else
+    want_chromium=1
+  fi
+fi
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+if [ ${#missing[@]} -gt 0 ] || [ "$want_chromium" = 1 ]; then
   $SUDO apt-get update -qq
+fi
+if [ "$want_chromium" = 1 ]; then
+  if chromium_packaged; then
+    missing+=(chromium)
+  else
+    say "$NO_CHROMIUM"
+  fi
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing system packages: ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   say "system packages present: ${PACKAGES[*]}"

@@ -9,14 +9,32 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::config::Config;
-use crate::faults::{frame_faults, rep_faults, standing_faults, AtDepth, Fault, FaultSet, RepFrame};
+use crate::faults::{clip_faults, frame_faults, median, rep_faults, Fault, FaultConfig, FaultSet, RepFrame};
+use crate::kinematics::metric::{Metric, MetricRanges, MetricValues};
 use crate::kinematics::sagittal::FrameFeatures;
+use crate::kinematics::spine_input::SpineInput;
+use crate::kinematics::spine_model::{SpineEstimate, SpineModelError, SpineReader};
 use crate::kinematics::{self, BodyFrame, ClipView, Facing, FrameMetrics, Side};
 use crate::pose::landmarks::{Landmark, BODY_LANDMARKS};
 use crate::pose::{PoseError, PoseEstimator, StageTimes};
-use crate::reps::{segment, Phase, Rep};
+use crate::reps::{segment, Phase, Rep, RepConfig};
 use crate::video::{Frame, VideoError, VideoInfo, VideoSource};
+
+/// The rules an analysis applies: the rep stage's and the fault stage's
+/// settings (the `[reps]` and `[faults]` tables of the configuration file).
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    pub reps: &'a RepConfig,
+    pub faults: &'a FaultConfig,
+}
+
+impl Default for Rules<'static> {
+    fn default() -> Self {
+        static REPS: std::sync::OnceLock<RepConfig> = std::sync::OnceLock::new();
+        static FAULTS: std::sync::OnceLock<FaultConfig> = std::sync::OnceLock::new();
+        Rules { reps: REPS.get_or_init(RepConfig::default), faults: FAULTS.get_or_init(FaultConfig::default) }
+    }
+}
 
 /// Errors of an analysis.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +45,9 @@ pub enum AnalyzeError {
     /// Pose estimation failed.
     #[error(transparent)]
     Pose(#[from] PoseError),
+    /// The spine model failed.
+    #[error(transparent)]
+    Spine(#[from] SpineModelError),
 }
 
 /// Everything measured in one frame.
@@ -55,20 +76,17 @@ pub struct RepSummary {
     pub start_frame: u64,
     pub bottom_frame: u64,
     pub end_frame: u64,
-    pub max_trunk_deg: Option<f64>,
-    pub max_hip_angle_deg: Option<f64>,
-    pub max_knee_flexion_deg: Option<f64>,
-    pub max_hip_flexion_deg: Option<f64>,
-    pub max_lumbar_flexion_deg: Option<f64>,
-    pub min_lumbar_flexion_deg: Option<f64>,
-    pub pelvic_tilt_deg_range: Option<[f64; 2]>,
-    pub rib_stack_deg_range: Option<[f64; 2]>,
-    pub ssi: Option<f64>,
+    /// Hip angle above standing at the deepest point, °.
+    pub peak_depth_deg: f64,
+    /// Medians of every metric over the rep's deep part: what the verdict was taken on.
+    pub at_depth: MetricValues,
+    /// Frames in the deep part.
+    pub depth_frames: usize,
+    /// Smallest and largest value of every metric over the rep.
+    pub range: MetricRanges,
     pub verdict: &'static str,
     pub faults: Vec<Fault>,
     pub fault_frames: BTreeMap<&'static str, [u64; 2]>,
-    /// Medians over the rep's deep part that the verdict was taken on.
-    pub at_depth: AtDepth,
 }
 
 /// Standing posture used as the reference: medians over every frame with a
@@ -76,14 +94,17 @@ pub struct RepSummary {
 /// reps themselves are found against the first `reps.baseline_window_s`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Baseline {
-    pub trunk_deg: Option<f64>,
-    pub hip_angle_deg: Option<f64>,
-    pub knee_flexion_deg: Option<f64>,
-    pub lumbar_flexion_deg: Option<f64>,
-    pub pelvic_tilt_deg: Option<f64>,
-    pub rib_stack_deg: Option<f64>,
     /// Frames the baseline was taken from.
     pub frames: usize,
+    /// Median of every metric over those frames.
+    #[serde(flatten)]
+    pub values: MetricValues,
+}
+
+impl Baseline {
+    pub fn get(&self, m: Metric) -> Option<f64> {
+        self.values.get(m)
+    }
 }
 
 /// Is the camera view usable? Warnings say what to change.
@@ -149,6 +170,9 @@ pub struct Analysis {
     pub timing: Timing,
     /// How many people the detector saw when it ran (about once a second).
     pub people: PeopleSeen,
+    /// Stretches of the video in which no frame could be decoded (a damaged
+    /// file read past), `[start, end)` in seconds; see [`crate::video::missing_ranges`].
+    pub missing_ranges_s: Vec<[f64; 2]>,
 }
 
 /// People counted by the detector over the clip, per second of video.
@@ -206,22 +230,49 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64, Option<u64>);
 pub fn analyze_file(
     path: &Path,
     estimator: &mut PoseEstimator,
-    config: &Config,
+    spine: &dyn SpineReader,
+    rules: Rules,
     progress: Progress,
 ) -> Result<Analysis, AnalyzeError> {
     // decode on its own thread, overlapping with inference
     let source = VideoSource::open_file(path)?.prefetch(2);
-    analyze_source(source, &path.display().to_string(), estimator, config, progress)
+    analyze_source(source, &path.display().to_string(), estimator, spine, rules, progress)
 }
 
 /// Analyses any frame source to its end.
 pub fn analyze_source(
-    mut source: VideoSource,
+    source: VideoSource,
     name: &str,
     estimator: &mut PoseEstimator,
-    config: &Config,
+    spine: &dyn SpineReader,
+    rules: Rules,
     progress: Progress,
 ) -> Result<Analysis, AnalyzeError> {
+    let observation = observe_source(source, estimator, progress)?;
+    observation.interpret(name, estimator.files().label.clone(), spine, rules)
+}
+
+/// What the pose stage saw of a whole video, before interpretation.
+#[derive(Debug)]
+pub struct Observation {
+    pub info: VideoInfo,
+    /// One entry per decoded frame.
+    pub bodies: Vec<Observed>,
+    lumas: Vec<f64>,
+    people: PeopleSeen,
+    /// Per decoded frame: reads failed just before it.
+    failed_before: Vec<bool>,
+    timing: Timing,
+    started: Instant,
+}
+
+/// Runs pose estimation over a frame source to its end, keeping per frame
+/// what measurement needs (landmarks, the torso outline and crop).
+pub fn observe_source(
+    mut source: VideoSource,
+    estimator: &mut PoseEstimator,
+    progress: Progress,
+) -> Result<Observation, AnalyzeError> {
     let started = Instant::now();
     estimator.reset();
     let info = source.info().clone();
@@ -231,6 +282,7 @@ pub fn analyze_source(
     let mut bodies: Vec<Observed> = Vec::with_capacity(info.frame_count_hint.unwrap_or(0) as usize);
     let mut mask_skipped: Vec<bool> = Vec::with_capacity(bodies.capacity());
     let mut people = PeopleSeen::default();
+    let mut failed_before: Vec<bool> = Vec::with_capacity(bodies.capacity());
     loop {
         let t0 = Instant::now();
         if !source.read(&mut frame)? {
@@ -243,7 +295,7 @@ pub fn analyze_source(
             people.add(frame.time_s, p.comparable);
         }
         let t1 = Instant::now();
-        // keep only what measurement needs: the outline is taken from the mask here
+        // keep only what measurement needs: the outline and crop are taken from the mask here
         let body = result.pose.as_ref().map(BodyFrame::from_pose);
         if frame.index % LUMA_SAMPLE_EVERY == 0 {
             lumas.extend(mean_luma(&frame.image));
@@ -251,24 +303,51 @@ pub fn analyze_source(
         timing.kinematics += t1.elapsed();
         mask_skipped.push(result.pose.as_ref().is_some_and(|p| p.mask_skipped));
         bodies.push(Observed { index: frame.index, time_s: frame.time_s, body });
+        failed_before.push(frame.failed_reads_before > 0);
         progress(frame.index + 1, info.frame_count_hint);
     }
     timing.frames = bodies.len() as u64;
-    let t_kin = Instant::now();
+    let t_fill = Instant::now();
     fill_skipped_outlines(&mut bodies, &mask_skipped);
-    let mut analysis = interpret(name, info, estimator.files().label.clone(), &bodies, config);
-    if let Some(l) = median(lumas) {
-        if l < MIN_MEAN_LUMA {
+    timing.kinematics += t_fill.elapsed();
+    Ok(Observation { info, bodies, lumas, people, failed_before, timing, started })
+}
+
+impl Observation {
+    /// Interprets what was observed: view, metrics, reps, faults, warnings.
+    pub fn interpret(
+        self,
+        name: &str,
+        model: String,
+        spine: &dyn SpineReader,
+        rules: Rules,
+    ) -> Result<Analysis, AnalyzeError> {
+        let t_kin = Instant::now();
+        let mut timing = self.timing;
+        let mut analysis = interpret(name, self.info, model, &self.bodies, spine, rules)?;
+        if let Some(l) = median(self.lumas) {
+            if l < MIN_MEAN_LUMA {
+                analysis.view.warnings.push(format!(
+                    "video is dark (mean brightness {l:.0}/255): add light from the camera's side or film in a brighter room"
+                ));
+            }
+        }
+        let times: Vec<f64> = self.bodies.iter().map(|b| b.time_s).collect();
+        analysis.missing_ranges_s = crate::video::missing_ranges(&times, &self.failed_before);
+        if !analysis.missing_ranges_s.is_empty() {
+            let spans: Vec<String> =
+                analysis.missing_ranges_s.iter().map(|[a, b]| format!("{a:.2}–{b:.2} s")).collect();
             analysis.view.warnings.push(format!(
-                "video is dark (mean brightness {l:.0}/255): add light from the camera's side or film in a brighter room"
+                "no frame could be decoded in {} (the file is damaged there): those moments are not analysed",
+                spans.join(", ")
             ));
         }
+        timing.kinematics += t_kin.elapsed();
+        timing.total = self.started.elapsed();
+        analysis.timing = timing;
+        analysis.people = self.people;
+        Ok(analysis)
     }
-    timing.kinematics += t_kin.elapsed();
-    timing.total = started.elapsed();
-    analysis.timing = timing;
-    analysis.people = people;
-    Ok(analysis)
 }
 
 /// One decoded frame and what pose estimation kept of it.
@@ -354,8 +433,31 @@ fn mean_luma(image: &opencv::core::Mat) -> Option<f64> {
     l.is_finite().then_some(l)
 }
 
+/// The spine model's readings of every frame (parallel to `bodies`).
+fn read_spines(
+    bodies: &[Observed],
+    view: Option<&ClipView>,
+    features: &[FrameFeatures],
+    spine: &dyn SpineReader,
+) -> Result<Vec<Option<SpineEstimate>>, SpineModelError> {
+    let Some(view) = view else { return Ok(vec![None; bodies.len()]) };
+    let body_refs: Vec<Option<&BodyFrame>> = bodies.iter().map(|o| o.body.as_ref()).collect();
+    let inputs = kinematics::spine_inputs(&body_refs, view, features);
+    let frames: Vec<u64> = bodies.iter().zip(&inputs).filter(|(_, x)| x.is_some()).map(|(o, _)| o.index).collect();
+    let batch: Vec<&SpineInput> = inputs.iter().flatten().collect();
+    let mut readings = spine.read(&frames, &batch)?.into_iter();
+    Ok(inputs.iter().map(|x| x.as_ref().and_then(|_| readings.next().flatten())).collect())
+}
+
 /// From observed bodies to the analysis: view, metrics, baseline, reps, faults.
-pub fn interpret(name: &str, info: VideoInfo, model: String, bodies: &[Observed], config: &Config) -> Analysis {
+pub fn interpret(
+    name: &str,
+    info: VideoInfo,
+    model: String,
+    bodies: &[Observed],
+    spine: &dyn SpineReader,
+    rules: Rules,
+) -> Result<Analysis, AnalyzeError> {
     let clip_view = ClipView::estimate(bodies.iter().filter_map(|o| o.body.as_ref()));
     let measured: Vec<(FrameMetrics, FrameFeatures)> = bodies
         .iter()
@@ -366,15 +468,16 @@ pub fn interpret(name: &str, info: VideoInfo, model: String, bodies: &[Observed]
         .collect();
     let times: Vec<f64> = bodies.iter().map(|o| o.time_s).collect();
     let features: Vec<FrameFeatures> = measured.iter().map(|m| m.1.clone()).collect();
-    let mut metrics: Vec<FrameMetrics> =
-        kinematics::finish_series(&times, measured.iter().map(|m| m.0).collect(), &features);
     let has_person: Vec<bool> = bodies.iter().map(|o| o.body.is_some()).collect();
-    let start_baseline = standing_baseline(&times, &has_person, &metrics, config);
-    let depth = |m: &FrameMetrics| match (m.hip_angle_deg, start_baseline.hip_angle_deg) {
+    let readings = read_spines(bodies, clip_view.as_ref(), &features, spine)?;
+    let mut metrics: Vec<FrameMetrics> =
+        kinematics::finish_series(&times, measured.iter().map(|m| m.0).collect(), &has_person, &readings);
+    let start_baseline = standing_baseline(&times, &has_person, &metrics, rules);
+    let depth = |m: &FrameMetrics| match (m.hip_angle_deg, start_baseline.get(Metric::HipAngle)) {
         (Some(h), Some(b)) => Some(h - b),
         _ => None,
     };
-    let reps: Vec<Rep> = segment(&config.reps, bodies.iter().zip(&metrics).map(|(o, m)| (o.index, o.time_s, depth(m))));
+    let reps: Vec<Rep> = segment(rules.reps, bodies.iter().zip(&metrics).map(|(o, m)| (o.index, o.time_s, depth(m))));
     // the reported baseline: every standing frame, before and between reps
     let standing: Vec<usize> =
         (0..bodies.len()).filter(|&i| has_person[i] && !reps.iter().any(|r| r.contains(bodies[i].index))).collect();
@@ -382,7 +485,7 @@ pub fn interpret(name: &str, info: VideoInfo, model: String, bodies: &[Observed]
         if standing.len() >= start_baseline.frames { baseline_of(&standing, &metrics) } else { start_baseline };
     for m in &mut metrics {
         if let (Some(t), Some(k), Some(bt), Some(bk)) =
-            (m.trunk_deg, m.knee_flexion_deg, baseline.trunk_deg, baseline.knee_flexion_deg)
+            (m.trunk_deg, m.knee_flexion_deg, baseline.get(Metric::Trunk), baseline.get(Metric::KneeFlexion))
         {
             m.ssi = kinematics::ssi(t, k, bt, bk);
         }
@@ -407,23 +510,23 @@ pub fn interpret(name: &str, info: VideoInfo, model: String, bodies: &[Observed]
         .collect();
     for f in &mut frames {
         if f.landmarks.is_some() {
-            f.faults = frame_faults(&f.metrics, f.phase, &config.faults);
+            f.faults = frame_faults(&f.metrics, f.phase, &baseline.values, rules.faults);
         }
     }
     let fault_frames: Vec<RepFrame> = frames
         .iter()
         .map(|f| RepFrame { index: f.index, time_s: f.time_s, metrics: f.metrics, faults: f.faults })
         .collect();
-    let rep_summaries = reps.iter().map(|r| summarize_rep(r, &frames, &fault_frames, config)).collect();
+    let rep_summaries = reps.iter().map(|r| summarize_rep(r, &frames, &fault_frames, &baseline, rules)).collect();
     let clip_faults =
         // frame indices need not start at 0 or be contiguous (live windows): look them up
-        standing_faults(
+        clip_faults(
             &fault_frames,
             |i| frames.binary_search_by_key(&i, |f| f.index).is_ok_and(|k| frames[k].phase == Some(Phase::Standing)),
-            &config.faults,
+            rules.faults,
         );
     let view = view_check(&info, bodies, clip_view.as_ref());
-    Analysis {
+    Ok(Analysis {
         video: name.to_string(),
         info,
         model,
@@ -436,27 +539,19 @@ pub fn interpret(name: &str, info: VideoInfo, model: String, bodies: &[Observed]
         clip_faults,
         timing: Timing::default(),
         people: PeopleSeen::default(),
-    }
-}
-
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    Some(v[v.len() / 2])
+        missing_ranges_s: Vec::new(),
+    })
 }
 
 /// Start baseline (used to find the reps): the median of the first `baseline_window_s` seconds
 /// with a person, or, if the clip starts moving, of the least flexed 10% of frames.
-fn standing_baseline(times: &[f64], has_person: &[bool], metrics: &[FrameMetrics], config: &Config) -> Baseline {
+fn standing_baseline(times: &[f64], has_person: &[bool], metrics: &[FrameMetrics], rules: Rules) -> Baseline {
     let first_t = (0..times.len()).find(|&i| has_person[i]).map(|i| times[i]);
     let Some(t0) = first_t else {
         return Baseline::default();
     };
     let window: Vec<usize> =
-        (0..times.len()).filter(|&i| has_person[i] && times[i] <= t0 + config.reps.baseline_window_s).collect();
+        (0..times.len()).filter(|&i| has_person[i] && times[i] <= t0 + rules.reps.baseline_window_s).collect();
     let hip_lo = {
         let mut hips: Vec<f64> = metrics.iter().filter_map(|m| m.hip_angle_deg).collect();
         hips.sort_by(f64::total_cmp);
@@ -465,8 +560,8 @@ fn standing_baseline(times: &[f64], has_person: &[bool], metrics: &[FrameMetrics
     let early_hip = median(window.iter().filter_map(|&i| metrics[i].hip_angle_deg).collect());
     // if the clip starts mid-movement, fall back to the least flexed frames
     let idx: Vec<usize> = match (early_hip, hip_lo) {
-        (Some(e), Some(lo)) if e > lo + config.reps.end_deg => (0..metrics.len())
-            .filter(|&i| metrics[i].hip_angle_deg.is_some_and(|h| h <= lo + config.reps.end_deg / 2.0))
+        (Some(e), Some(lo)) if e > lo + rules.reps.end_deg => (0..metrics.len())
+            .filter(|&i| metrics[i].hip_angle_deg.is_some_and(|h| h <= lo + rules.reps.end_deg / 2.0))
             .collect(),
         _ => window,
     };
@@ -475,32 +570,21 @@ fn standing_baseline(times: &[f64], has_person: &[bool], metrics: &[FrameMetrics
 
 /// Medians of the metrics over the frames `idx`.
 fn baseline_of(idx: &[usize], metrics: &[FrameMetrics]) -> Baseline {
-    let pick = |f: fn(&FrameMetrics) -> Option<f64>| median(idx.iter().filter_map(|&i| f(&metrics[i])).collect());
     Baseline {
-        trunk_deg: pick(|m| m.trunk_deg),
-        hip_angle_deg: pick(|m| m.hip_angle_deg),
-        knee_flexion_deg: pick(|m| m.knee_flexion_deg),
-        lumbar_flexion_deg: pick(|m| m.lumbar_flexion_deg),
-        pelvic_tilt_deg: pick(|m| m.pelvic_tilt_deg),
-        rib_stack_deg: pick(|m| m.rib_stack_deg),
         frames: idx.len(),
+        values: MetricValues::from_fn(|m| median(idx.iter().filter_map(|&i| m.of(&metrics[i])).collect())),
     }
 }
 
-fn summarize_rep(rep: &Rep, frames: &[FrameRecord], fault_frames: &[RepFrame], config: &Config) -> RepSummary {
-    let inside: Vec<&FrameRecord> = frames.iter().filter(|f| rep.contains(f.index)).collect();
-    let max = |f: fn(&FrameMetrics) -> Option<f64>| {
-        inside.iter().filter_map(|r| f(&r.metrics)).fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.max(x))))
-    };
-    let min = |f: fn(&FrameMetrics) -> Option<f64>| {
-        inside.iter().filter_map(|r| f(&r.metrics)).fold(None, |a: Option<f64>, x| Some(a.map_or(x, |a| a.min(x))))
-    };
-    let range = |f: fn(&FrameMetrics) -> Option<f64>| match (min(f), max(f)) {
-        (Some(a), Some(b)) => Some([a, b]),
-        _ => None,
-    };
-    let rf = rep_faults(rep, fault_frames, &config.faults);
-    let bottom = frames.iter().find(|f| f.index == rep.bottom_frame);
+fn summarize_rep(
+    rep: &Rep,
+    frames: &[FrameRecord],
+    fault_frames: &[RepFrame],
+    baseline: &Baseline,
+    rules: Rules,
+) -> RepSummary {
+    let inside = frames.iter().filter(|f| rep.contains(f.index) && f.landmarks.is_some()).map(|f| &f.metrics);
+    let rf = rep_faults(rep, fault_frames, &baseline.values, rules.faults);
     RepSummary {
         index: rep.index,
         start_s: rep.start_s,
@@ -509,19 +593,13 @@ fn summarize_rep(rep: &Rep, frames: &[FrameRecord], fault_frames: &[RepFrame], c
         start_frame: rep.start_frame,
         bottom_frame: rep.bottom_frame,
         end_frame: rep.end_frame,
-        max_trunk_deg: max(|m| m.trunk_deg),
-        max_hip_angle_deg: max(|m| m.hip_angle_deg),
-        max_knee_flexion_deg: max(|m| m.knee_flexion_deg),
-        max_hip_flexion_deg: max(|m| m.hip_flexion_deg),
-        max_lumbar_flexion_deg: max(|m| m.lumbar_flexion_deg),
-        min_lumbar_flexion_deg: min(|m| m.lumbar_flexion_deg),
-        pelvic_tilt_deg_range: range(|m| m.pelvic_tilt_deg),
-        rib_stack_deg_range: range(|m| m.rib_stack_deg),
-        ssi: bottom.and_then(|b| b.metrics.ssi),
+        peak_depth_deg: rep.peak_depth_deg,
+        at_depth: rf.at_depth,
+        depth_frames: rf.depth_frames,
+        range: MetricRanges::over(inside),
         verdict: if rf.faults.is_empty() { "good" } else { "fault" },
         faults: rf.faults,
         fault_frames: rf.fault_frames,
-        at_depth: rf.at_depth,
     }
 }
 
@@ -639,7 +717,7 @@ mod tests {
         Observed {
             index: k,
             time_s: k as f64 / 30.0,
-            body: Some(BodyFrame { landmarks: lms, world_m: [[0.0; 3]; BODY_LANDMARKS], outline }),
+            body: Some(BodyFrame { landmarks: lms, world_m: [[0.0; 3]; BODY_LANDMARKS], outline, crop: None }),
         }
     }
 

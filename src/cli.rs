@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use hinge::analyze::{analyze_file, Analysis, AnalyzeError};
 use hinge::config::Config;
+use hinge::kinematics::spine_model::SpineModel;
 use hinge::pose::model::{ModelChoice, Runtime, SessionOptions};
 use hinge::pose::{PoseConfig, PoseEstimator};
 use hinge::report::{write_outputs, Summary};
@@ -141,6 +142,13 @@ struct EvalArgs {
     /// Print the scores as JSON instead of the table
     #[arg(long)]
     json: bool,
+    /// Use the spine readings in DIR/<clip>.spine_readings.csv instead of the spine model
+    /// (cross-validated readings of bodies the model never saw, tools/spine/)
+    #[arg(long, value_name = "DIR")]
+    spine_readings: Option<PathBuf>,
+    /// Only write each clip's spine-model inputs (NumPy files) under DIR, for training (tools/spine/); no scores
+    #[arg(long, value_name = "DIR")]
+    dump_spine: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -246,6 +254,11 @@ fn estimator(s: &Settings) -> Result<PoseEstimator, Failure> {
     PoseEstimator::new(&runtime, s.pose.clone()).map_err(|e| Failure { code: 1, error: e.into() })
 }
 
+fn spine_model(s: &Settings) -> Result<SpineModel, Failure> {
+    let runtime = Runtime::init(s.ort_lib.as_deref()).map_err(|e| Failure { code: 1, error: e.into() })?;
+    SpineModel::load_bundled(&runtime, s.pose.models_dir.as_deref()).map_err(|e| Failure { code: 1, error: e.into() })
+}
+
 pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -311,7 +324,7 @@ fn progress_bar(quiet: bool, label: &str) -> indicatif::ProgressBar {
     bar
 }
 
-fn run_analysis(video: &Path, est: &mut PoseEstimator, s: &Settings) -> Result<Analysis, Failure> {
+fn run_analysis(video: &Path, est: &mut PoseEstimator, spine: &SpineModel, s: &Settings) -> Result<Analysis, Failure> {
     let bar = progress_bar(s.quiet, &video.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default());
     let mut progress = |done: u64, total: Option<u64>| {
         if let Some(t) = total {
@@ -319,7 +332,7 @@ fn run_analysis(video: &Path, est: &mut PoseEstimator, s: &Settings) -> Result<A
         }
         bar.set_position(done);
     };
-    let result = analyze_file(video, est, &s.config, &mut progress);
+    let result = analyze_file(video, est, spine, s.config.rules(), &mut progress);
     bar.finish_and_clear();
     result.map_err(|e: AnalyzeError| Failure { code: 1, error: e.into() })
 }
@@ -333,7 +346,8 @@ fn cmd_analyze(g: &GlobalArgs, a: &AnalyzeArgs) -> Result<(), Failure> {
         return Err(usage(anyhow::anyhow!("nothing to write: give --out DIR and/or --json")));
     }
     let mut est = estimator(&s)?;
-    let analysis = run_analysis(&a.video, &mut est, &s)?;
+    let spine = spine_model(&s)?;
+    let analysis = run_analysis(&a.video, &mut est, &spine, &s)?;
     if let Some(announced) = analysis.info.frame_count_hint {
         let decoded = analysis.frames.len() as u64;
         if (decoded as f64) < 0.98 * announced as f64 - 1.0 {
@@ -393,8 +407,10 @@ fn write_report_extras(
         }
         bar.set_position(done);
     };
-    let written = hinge::report::write_extras(analysis, &s.config, &a.video, dir, &opts, &mut progress)
-        .context("writing the report");
+    let toml = s.config.to_toml();
+    let written =
+        hinge::report::write_extras(analysis, s.config.report_settings(&toml), &a.video, dir, &opts, &mut progress)
+            .context("writing the report");
     bar.finish_and_clear();
     Ok(written?)
 }
@@ -411,6 +427,7 @@ fn cmd_bench(g: &GlobalArgs, b: &BenchArgs) -> Result<(), Failure> {
     let s = settings(g)?;
     let t_load = Instant::now();
     let mut est = estimator(&s)?;
+    let spine = spine_model(&s)?;
     let load_ms = t_load.elapsed().as_secs_f64() * 1e3;
     let threads = s.pose.session.intra_op_threads;
     let quiet = Settings { quiet: true, ..s };
@@ -450,6 +467,7 @@ fn cmd_bench(g: &GlobalArgs, b: &BenchArgs) -> Result<(), Failure> {
         ),
     )?;
     let scratch = tempfile_dir().context("creating a scratch directory")?;
+    let toml = quiet.config.to_toml();
     for video in &b.videos {
         // end to end: the analysis plus writing its default outputs, timed as the
         // data files (frames.csv, summary.json, reps.csv) and the rendering pass
@@ -457,7 +475,7 @@ fn cmd_bench(g: &GlobalArgs, b: &BenchArgs) -> Result<(), Failure> {
         let mut best: Option<(Analysis, Duration, Duration, Duration)> = None;
         for _ in 0..b.repeat.max(1) {
             let t0 = Instant::now();
-            let a = run_analysis(video, &mut est, &quiet)?;
+            let a = run_analysis(video, &mut est, &spine, &quiet)?;
             let t1 = Instant::now();
             let style = quiet.config.report.clone();
             hinge::report::write_outputs(&a, &scratch).context("writing outputs")?;
@@ -467,12 +485,26 @@ fn cmd_bench(g: &GlobalArgs, b: &BenchArgs) -> Result<(), Failure> {
                 reps_csv: true,
                 style: style.clone(),
             };
-            hinge::report::write_extras(&a, &quiet.config, video, &scratch, &data_only, &mut |_, _| {})
-                .context("writing outputs")?;
+            hinge::report::write_extras(
+                &a,
+                quiet.config.report_settings(&toml),
+                video,
+                &scratch,
+                &data_only,
+                &mut |_, _| {},
+            )
+            .context("writing outputs")?;
             let t2 = Instant::now();
             let rendered = hinge::report::ExtraOutputs { reps_csv: false, style, ..Default::default() };
-            hinge::report::write_extras(&a, &quiet.config, video, &scratch, &rendered, &mut |_, _| {})
-                .context("writing outputs")?;
+            hinge::report::write_extras(
+                &a,
+                quiet.config.report_settings(&toml),
+                video,
+                &scratch,
+                &rendered,
+                &mut |_, _| {},
+            )
+            .context("writing outputs")?;
             let (total, data, render) = (t0.elapsed(), t2 - t1, t2.elapsed());
             if best.as_ref().is_none_or(|x| total < x.1) {
                 best = Some((a, total, data, render));
@@ -536,7 +568,14 @@ fn cmd_eval(g: &GlobalArgs, e: &EvalArgs) -> Result<(), Failure> {
     }
     let jobs = e.jobs.clamp(1, 16).min(clips.len());
     let estimators = (0..jobs).map(|_| estimator(&s)).collect::<Result<Vec<_>, _>>()?;
-    let report = hinge::eval::evaluate(&clips, estimators, &s.config, e.out.as_deref()).context("evaluating")?;
+    if let Some(d) = &e.dump_spine {
+        std::fs::create_dir_all(d).with_context(|| format!("{}: cannot create", d.display()))?;
+        hinge::eval::dump_spine_set(&clips, estimators, d).context("writing the spine model's inputs")?;
+        return Ok(());
+    }
+    let spine = spine_model(&s)?;
+    let outputs = hinge::eval::EvalOutputs { out_dir: e.out.as_deref(), readings_dir: e.spine_readings.as_deref() };
+    let report = hinge::eval::evaluate(&clips, estimators, &spine, &s.config, outputs).context("evaluating")?;
     let mut out = std::io::stdout().lock();
     if e.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&report).context("encoding")?).context("writing to stdout")?;
@@ -667,15 +706,27 @@ mod batch_cli {
     }
 
     pub fn cmd_merge(dirs: &[PathBuf], out: &std::path::Path) -> Result<(), Failure> {
-        let results = batch::merge(dirs, out).map_err(|e| Failure { code: 1, error: e.into() })?;
-        eprintln!("merge: {} videos from {} director(y/ies) into {}", results.len(), dirs.len(), out.display());
+        let merged = batch::merge(dirs, out).map_err(|e| Failure { code: 1, error: e.into() })?;
+        for b in &merged.bad {
+            eprintln!("hinge: warning: {}: {}; that video is not in the merged tables", b.path.display(), b.reason);
+        }
+        eprintln!("merge: {} videos from {} director(y/ies) into {}", merged.results.len(), dirs.len(), out.display());
+        if !merged.bad.is_empty() {
+            return Err(Failure {
+                code: EXIT_SOME_FAILED,
+                error: anyhow!(
+                    "{} video folder(s) left out of the merged tables: result.json missing or unreadable (listed above)",
+                    merged.bad.len()
+                ),
+            });
+        }
         Ok(())
     }
 }
 
 /// `hinge live`.
 mod live_cli {
-    use super::{estimator, settings, usage, Failure, GlobalArgs, LiveArgs};
+    use super::{estimator, settings, spine_model, usage, Failure, GlobalArgs, LiveArgs};
     use anyhow::{anyhow, Context};
     use hinge::live::{self, Event, JsonLinesSink, LiveOptions, LiveSink, LiveState};
     use hinge::report::write_outputs;
@@ -724,6 +775,7 @@ mod live_cli {
         s.pose.segmentation_interval_s = None;
         let source = open_source(l)?;
         let mut est = estimator(&s)?;
+        let spine = spine_model(&s)?;
         let out: Box<dyn std::io::Write> = match &l.events {
             Some(p) => Box::new(std::io::BufWriter::new(
                 std::fs::File::create(p).with_context(|| format!("{}: cannot create events file", p.display()))?,
@@ -744,7 +796,7 @@ mod live_cli {
         let flag = Arc::clone(&stop);
         let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
         let options = LiveOptions { realtime: l.realtime, keep_all: l.save.is_some(), ..LiveOptions::default() };
-        let outcome = live::run(source, &mut est, &s.config, &options, &mut sink, stop)
+        let outcome = live::run(source, &mut est, &spine, &s.config, &options, &mut sink, stop)
             .map_err(|e| Failure { code: 1, error: e.into() })?;
         if let live::capture::CaptureEnd::Lost(why) = &outcome.end {
             eprintln!("hinge: source lost: {why} (session summary kept)");

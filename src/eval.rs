@@ -9,10 +9,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::analyze::{analyze_file, Analysis, AnalyzeError};
+use crate::analyze::{observe_source, Analysis, AnalyzeError, Observation};
 use crate::config::Config;
-use crate::kinematics::FrameMetrics;
+use crate::kinematics::metric::Metric;
+use crate::kinematics::spine_model::{FixedReadings, SpineReader};
+use crate::kinematics::{self, BodyFrame, ClipView};
 use crate::pose::PoseEstimator;
+use crate::video::VideoSource;
 
 /// Errors of an evaluation.
 #[derive(Debug, thiserror::Error)]
@@ -29,31 +32,26 @@ fn footage_err(path: &Path, reason: impl ToString) -> EvalError {
     EvalError::Footage { path: path.to_path_buf(), reason: reason.to_string() }
 }
 
-/// The metrics scored, with how their truth is derived.
-pub const METRICS: [&str; 7] = [
-    "trunk_deg",
-    "hip_angle_deg",
-    "knee_flexion_deg",
-    "hip_flexion_deg",
-    "lumbar_flexion_deg",
-    "pelvic_tilt_deg",
-    "rib_stack_deg",
+/// The metrics scored against the truth: the registry's angles, then the
+/// load distance (truth: `hands_ankle_fwd_m`, where the footage has it).
+pub const SCORED: [Metric; 8] = [
+    Metric::Trunk,
+    Metric::HipAngle,
+    Metric::KneeFlexion,
+    Metric::HipFlexion,
+    Metric::LumbarFlexion,
+    Metric::PelvicTilt,
+    Metric::RibStack,
+    Metric::LoadDistance,
 ];
 
-/// MAE targets of issue 3, degrees, in [`METRICS`] order.
-pub const TARGET_MAE_DEG: [f64; 7] = [2.5, 5.0, 4.0, 6.0, 6.0, 6.0, 6.0];
+/// MAE targets (issue 13), in [`SCORED`] order; `None`: reported without a target.
+pub const TARGET_MAE: [Option<f64>; 8] =
+    [Some(2.5), Some(5.0), Some(4.0), Some(6.0), Some(6.0), Some(6.0), Some(6.0), None];
 
-fn metric_value(m: &FrameMetrics, k: usize) -> Option<f64> {
-    [
-        m.trunk_deg,
-        m.hip_angle_deg,
-        m.knee_flexion_deg,
-        m.hip_flexion_deg,
-        m.lumbar_flexion_deg,
-        m.pelvic_tilt_deg,
-        m.rib_stack_deg,
-    ][k]
-}
+/// Variants whose clips are scored for their metrics only: their faults are
+/// drawn independently of the label rules (see tools/synth/README.md).
+pub const METRICS_ONLY_VARIANTS: [&str; 1] = ["spine_mix"];
 
 /// One rep of a practice set as the truth describes it.
 #[derive(Debug, Clone, Serialize)]
@@ -74,15 +72,29 @@ pub struct Clip {
     pub variant: String,
     pub reps: usize,
     pub reps_detail: Vec<TruthRep>,
+    /// Labels that are 1 somewhere in the clip (`fault_set` of its metadata), when given.
+    pub fault_set: Option<BTreeSet<String>>,
+    /// The rendered body (`body_id`), when given.
+    pub body: Option<String>,
 }
 
 impl Clip {
-    /// The faults the clip is built to show (good/idle: none; sessions: those of its reps).
+    /// The faults the clip is built to show: those of its reps for a practice
+    /// set, its labels (`fault_set`) where the metadata has them, else the
+    /// variant's fault (good/idle: none).
     pub fn expected_faults(&self) -> BTreeSet<String> {
         if !self.reps_detail.is_empty() {
             return self.reps_detail.iter().filter_map(|r| r.fault.clone()).collect();
         }
+        if let Some(set) = &self.fault_set {
+            return set.clone();
+        }
         variant_fault(&self.variant).into_iter().map(str::to_string).collect()
+    }
+
+    /// Whether the clip's fault set is scored (not for metrics-only variants).
+    pub fn faults_scored(&self) -> bool {
+        !METRICS_ONLY_VARIANTS.contains(&self.variant.as_str())
     }
 }
 
@@ -93,8 +105,11 @@ pub fn variant_fault(variant: &str) -> Option<&'static str> {
         "anterior_tilt" => Some("anterior_tilt"),
         "posterior_tilt" => Some("posterior_tilt"),
         "squat" | "squat_pattern" => Some("squat_pattern"),
-        "ribs_not_stacked" => Some("ribs_not_stacked"),
+        "ribs_not_stacked" | "ribs_flared" | "ribs_closed" => Some("ribs_not_stacked"),
         "load_far" => Some("load_far"),
+        "floor_rounded" => Some("rounded_lumbar"),
+        "idle_anterior" => Some("anterior_tilt"),
+        "idle_posterior" => Some("posterior_tilt"),
         _ => None,
     }
 }
@@ -135,6 +150,11 @@ fn clip_from_json(dir: &Path, v: &serde_json::Value, stem: &str) -> Option<Clip>
         variant: v.get("variant").and_then(|x| x.as_str()).unwrap_or("unknown").to_string(),
         reps: v.get("reps").and_then(|x| x.as_u64())? as usize,
         reps_detail: truth_reps(v),
+        fault_set: v
+            .get("fault_set")
+            .and_then(|x| x.as_array())
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()),
+        body: v.get("body_id").and_then(|x| x.as_str()).map(str::to_string),
     })
 }
 
@@ -175,11 +195,44 @@ pub fn discover(dir: &Path) -> Result<Vec<Clip>, EvalError> {
     Ok(clips)
 }
 
-/// Truth values of one frame, in [`METRICS`] order.
-pub type TruthRow = [Option<f64>; 7];
+/// Truth values of one frame, in [`SCORED`] order.
+pub type TruthRow = [Option<f64>; SCORED.len()];
+
+/// The truth of a clip: per-frame metric values and the times at which the
+/// load is far by the factory's geometric rule.
+#[derive(Debug, Clone, Default)]
+pub struct Truth {
+    pub rows: BTreeMap<u64, TruthRow>,
+    /// Times (s) of the frames where the load is far: the CSV's own `load_far`
+    /// label, or, for footage rendered before that label existed, the same
+    /// rule applied to its wrists (hinge depth ≥ 0.5 and the mid-wrists more
+    /// than [`LOAD_FAR_TRUTH_M`] in front of the mid-ankles).
+    pub load_far_times: Vec<f64>,
+}
+
+/// The factory's `load_far` rule: hands more than this far in front of the ankles, m.
+pub const LOAD_FAR_TRUTH_M: f64 = 0.25;
+/// ... at this hinge depth or deeper.
+pub const LOAD_FAR_TRUTH_DEPTH: f64 = 0.5;
+/// Shortest time a truth label must hold to count for a clip or a rep, s.
+pub const MIN_LABEL_S: f64 = 0.2;
+
+impl Truth {
+    /// Seconds of `load_far` frames between `from_s` and `to_s`.
+    fn load_far_s(&self, from_s: f64, to_s: f64, frame_s: f64) -> f64 {
+        self.load_far_times.iter().filter(|t| (from_s..=to_s).contains(*t)).count() as f64 * frame_s
+    }
+
+    /// Does the truth say the load is far during `from_s..=to_s` (for at
+    /// least [`MIN_LABEL_S`]) in footage of `fps` frames a second? The rule
+    /// `hinge eval` scores a rep's `load_far` against.
+    fn load_is_far(&self, from_s: f64, to_s: f64, fps: f64) -> bool {
+        self.load_far_s(from_s, to_s, 1.0 / fps.max(1.0)) >= MIN_LABEL_S
+    }
+}
 
 /// Reads a truth CSV into per-frame metric values (derived as in metrics.md).
-pub fn read_truth(path: &Path) -> Result<BTreeMap<u64, TruthRow>, EvalError> {
+pub fn read_truth(path: &Path) -> Result<Truth, EvalError> {
     let mut r = csv::Reader::from_path(path).map_err(|e| footage_err(path, e))?;
     let headers = r.headers().map_err(|e| footage_err(path, e))?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
@@ -188,40 +241,90 @@ pub fn read_truth(path: &Path) -> Result<BTreeMap<u64, TruthRow>, EvalError> {
     let trunk = need("trunk_incl_deg")?;
     let (tl, tr) = (need("trunk_thigh_angle3d_L")?, need("trunk_thigh_angle3d_R")?);
     let (kl, kr) = (need("knee_angle3d_L")?, need("knee_angle3d_R")?);
-    let others = [col("hip_flexion_deg"), col("lumbar_flexion_deg"), col("pelvic_tilt_deg"), col("ribcage_pelvis_deg")];
-    let mut out = BTreeMap::new();
+    let others = [
+        col("hip_flexion_deg"),
+        col("lumbar_flexion_deg"),
+        col("pelvic_tilt_deg"),
+        col("ribcage_pelvis_deg"),
+        col("hands_ankle_fwd_m"),
+    ];
+    let (time, depth, label) = (col("time_s"), col("hinge_depth"), col("load_far"));
+    let wrists_ankles = [col("wrist_L_Y"), col("wrist_R_Y"), col("ankle_L_Y"), col("ankle_R_Y")];
+    let mut out = Truth::default();
     for rec in r.records() {
         let rec = rec.map_err(|e| footage_err(path, e))?;
         let num = |i: usize| rec.get(i).and_then(|s| s.trim().parse::<f64>().ok()).filter(|x| x.is_finite());
         let Some(f) = num(frame) else { continue };
+        let far = match label {
+            Some(l) => num(l).map(|x| x >= 0.5),
+            None => match (depth.and_then(num), wrists_ankles.map(|c| c.and_then(num))) {
+                // forward is -Y in the factory's world
+                (Some(d), [Some(wl), Some(wr), Some(al), Some(ar)]) => {
+                    Some(d >= LOAD_FAR_TRUTH_DEPTH && (al + ar) / 2.0 - (wl + wr) / 2.0 > LOAD_FAR_TRUTH_M)
+                }
+                _ => None,
+            },
+        };
+        if far == Some(true) {
+            out.load_far_times.extend(time.and_then(num));
+        }
         let mean = |a: usize, b: usize| match (num(a), num(b)) {
             (Some(x), Some(y)) => Some(180.0 - (x + y) / 2.0),
             _ => None,
         };
         let o = |k: usize| others[k].and_then(num);
-        out.insert(f as u64, [num(trunk), mean(tl, tr), mean(kl, kr), o(0), o(1), o(2), o(3)]);
+        out.rows.insert(
+            f as u64,
+            [num(trunk), mean(tl, tr), mean(kl, kr), o(0), o(1), o(2), o(3), o(4).map(|m| 100.0 * m)],
+        );
     }
     Ok(out)
 }
 
-/// Sum and count of absolute errors.
+/// Error sums of one metric: for the mean absolute error, the bias and its
+/// spread, and what predicting zero everywhere would score.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct ErrorSum {
-    pub sum_abs_deg: f64,
     pub n: usize,
+    pub sum_abs: f64,
+    pub sum: f64,
+    pub sum_sq: f64,
+    /// Sum of |truth|: the zero predictor's absolute error.
+    pub sum_abs_truth: f64,
 }
 
 impl ErrorSum {
-    pub fn add(&mut self, e: f64) {
-        self.sum_abs_deg += e.abs();
+    /// Adds one frame's value and truth.
+    pub fn add(&mut self, value: f64, truth: f64) {
+        let e = value - truth;
         self.n += 1;
+        self.sum_abs += e.abs();
+        self.sum += e;
+        self.sum_sq += e * e;
+        self.sum_abs_truth += truth.abs();
     }
     pub fn merge(&mut self, o: &ErrorSum) {
-        self.sum_abs_deg += o.sum_abs_deg;
         self.n += o.n;
+        self.sum_abs += o.sum_abs;
+        self.sum += o.sum;
+        self.sum_sq += o.sum_sq;
+        self.sum_abs_truth += o.sum_abs_truth;
     }
-    pub fn mae_deg(&self) -> Option<f64> {
-        (self.n > 0).then(|| self.sum_abs_deg / self.n as f64)
+    pub fn mae(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum_abs / self.n as f64)
+    }
+    /// Mean signed error.
+    pub fn bias(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum / self.n as f64)
+    }
+    /// Standard deviation of the error.
+    pub fn sd(&self) -> Option<f64> {
+        let b = self.bias()?;
+        Some((self.sum_sq / self.n as f64 - b * b).max(0.0).sqrt())
+    }
+    /// MAE of predicting zero on every frame.
+    pub fn zero_mae(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum_abs_truth / self.n as f64)
     }
 }
 
@@ -242,10 +345,10 @@ pub struct ClipScore {
     pub clip: Clip,
     pub frames: usize,
     pub frames_with_person: usize,
-    /// Per metric in [`METRICS`] order: errors over frames with a person and a truth value.
-    pub errors: [ErrorSum; 7],
+    /// Per metric in [`SCORED`] order: errors over frames with a person and a truth value.
+    pub errors: [ErrorSum; SCORED.len()],
     /// Frames with a person where the metric had no value (counted missing).
-    pub missing: [usize; 7],
+    pub missing: [usize; SCORED.len()],
     pub reps_found: usize,
     pub faults_found: BTreeSet<String>,
     pub faults_expected: BTreeSet<String>,
@@ -263,17 +366,22 @@ impl ClipScore {
     pub fn faults_ok(&self) -> bool {
         self.faults_found == self.faults_expected
     }
+    /// Whether the clip's fault set counts (single-variant, not metrics-only).
+    pub fn faults_scored(&self) -> bool {
+        self.clip.reps_detail.is_empty() && self.clip.faults_scored()
+    }
 }
 
 /// Scores an analysis against its clip's truth.
-pub fn score(clip: &Clip, a: &Analysis, truth: &BTreeMap<u64, TruthRow>) -> ClipScore {
-    let mut errors = [ErrorSum::default(); 7];
-    let mut missing = [0usize; 7];
+pub fn score(clip: &Clip, a: &Analysis, truth: &Truth) -> ClipScore {
+    let frame_s = 1.0 / a.info.fps.max(1.0);
+    let mut errors = [ErrorSum::default(); SCORED.len()];
+    let mut missing = [0usize; SCORED.len()];
     for f in a.frames.iter().filter(|f| f.landmarks.is_some()) {
-        let Some(t) = truth.get(&f.index) else { continue };
-        for k in 0..7 {
-            match (metric_value(&f.metrics, k), t[k]) {
-                (Some(v), Some(tv)) => errors[k].add(v - tv),
+        let Some(t) = truth.rows.get(&f.index) else { continue };
+        for (k, m) in SCORED.iter().enumerate() {
+            match (m.of(&f.metrics), t[k]) {
+                (Some(v), Some(tv)) => errors[k].add(v, tv),
                 (None, Some(_)) => missing[k] += 1,
                 _ => {}
             }
@@ -297,12 +405,16 @@ pub fn score(clip: &Clip, a: &Analysis, truth: &BTreeMap<u64, TruthRow>) -> Clip
                 .max_by(|x, y| overlap(x.start_s, x.end_s).total_cmp(&overlap(y.start_s, y.end_s)));
             let found: Vec<String> =
                 m.map(|r| r.faults.iter().map(|f| f.name().to_string()).collect()).unwrap_or_default();
-            let expected_set: BTreeSet<String> = tr.fault.iter().cloned().collect();
+            let mut expected_set: BTreeSet<String> = tr.fault.iter().cloned().collect();
+            if truth.load_is_far(tr.start_s, tr.end_s, a.info.fps) {
+                expected_set.insert("load_far".to_string());
+            }
             let found_set: BTreeSet<String> = found.iter().cloned().collect();
             RepScore {
                 truth_index: i + 1,
                 matched: m.map(|r| r.index),
-                expected: tr.fault.clone(),
+                expected: (!expected_set.is_empty())
+                    .then(|| expected_set.iter().cloned().collect::<Vec<_>>().join("+")),
                 ok: m.is_some() && expected_set == found_set,
                 found,
             }
@@ -316,22 +428,83 @@ pub fn score(clip: &Clip, a: &Analysis, truth: &BTreeMap<u64, TruthRow>) -> Clip
         missing,
         reps_found: a.reps.len(),
         faults_found,
-        faults_expected: clip.expected_faults(),
+        faults_expected: {
+            let mut e = clip.expected_faults();
+            // footage without its own labels: the load is far where the factory's rule says so
+            if clip.fault_set.is_none() && truth.load_far_s(f64::NEG_INFINITY, f64::INFINITY, frame_s) >= MIN_LABEL_S {
+                e.insert("load_far".to_string());
+            }
+            e
+        },
         rep_scores,
         seconds: a.timing.total.as_secs_f64(),
     }
 }
 
-/// Analyses and scores one clip; `out_dir` (if given) receives the report files.
+/// Where an evaluation writes besides its scores.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EvalOutputs<'a> {
+    /// Each clip's report files go to `DIR/<clip>/`.
+    pub out_dir: Option<&'a Path>,
+    /// Spine readings made elsewhere, `DIR/<clip>.spine_readings.csv`, used
+    /// instead of the model (cross-validated readings, `tools/spine/`).
+    pub readings_dir: Option<&'a Path>,
+}
+
+/// Writes the spine model's inputs of every clip under `dir` (see
+/// [`dump_spine_inputs`]), spread over the estimators, without scoring:
+/// the training data of the spine model (`tools/spine/`), which must not
+/// depend on a spine model being there.
+pub fn dump_spine_set(clips: &[Clip], estimators: Vec<PoseEstimator>, dir: &Path) -> Result<(), EvalError> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<(), EvalError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = estimators
+            .into_iter()
+            .map(|mut est| {
+                let next = &next;
+                scope.spawn(move || -> Result<(), EvalError> {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some(clip) = clips.get(i) else { return Ok(()) };
+                        let analyze_err = |source| EvalError::Analyze { path: clip.video.clone(), source };
+                        let source =
+                            VideoSource::open_file(&clip.video).map_err(|e| analyze_err(e.into()))?.prefetch(2);
+                        let observation = observe_source(source, &mut est, &mut |_, _| {}).map_err(analyze_err)?;
+                        dump_spine_inputs(&observation, &dir.join(&clip.name)).map_err(|e| footage_err(dir, e))?;
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("dump worker panicked")).collect()
+    });
+    results.into_iter().collect()
+}
+
+/// Analyses and scores one clip.
 pub fn evaluate_clip(
     clip: &Clip,
     estimator: &mut PoseEstimator,
+    spine: &dyn SpineReader,
     config: &Config,
-    out_dir: Option<&Path>,
+    outputs: EvalOutputs,
 ) -> Result<(ClipScore, Analysis), EvalError> {
     let truth = read_truth(&clip.truth_csv)?;
-    let a = analyze_file(&clip.video, estimator, config, &mut |_, _| {})
-        .map_err(|source| EvalError::Analyze { path: clip.video.clone(), source })?;
+    let analyze_err = |source| EvalError::Analyze { path: clip.video.clone(), source };
+    let source = VideoSource::open_file(&clip.video).map_err(|e| analyze_err(e.into()))?.prefetch(2);
+    let observation = observe_source(source, estimator, &mut |_, _| {}).map_err(analyze_err)?;
+    let fixed: FixedReadings;
+    let spine: &dyn SpineReader = match outputs.readings_dir {
+        Some(d) => {
+            let p = d.join(format!("{}.spine_readings.csv", clip.name));
+            fixed = FixedReadings::from_csv(&p).map_err(|e| footage_err(&p, e))?;
+            &fixed
+        }
+        None => spine,
+    };
+    let a = observation
+        .interpret(&clip.video.display().to_string(), estimator.files().label.clone(), spine, config.rules())
+        .map_err(analyze_err)?;
+    let out_dir = outputs.out_dir;
     if let Some(dir) = out_dir {
         let d = dir.join(&clip.name);
         crate::report::write_outputs(&a, &d).map_err(|e| footage_err(&d, e))?;
@@ -340,23 +513,106 @@ pub fn evaluate_clip(
     Ok((score(clip, &a, &truth), a))
 }
 
+/// Writes the spine model's inputs of every frame that has them:
+/// `PREFIX.spine_frames.npy` (i64 frame indices), `PREFIX.spine_crops.npy`
+/// (u8, N x rows x cols, oriented), `PREFIX.spine_scalars.npy` (f32, N x
+/// scalars), `PREFIX.spine_profiles.npy` (f32, N x 4 x stations) and
+/// `PREFIX.spine_axes.npy` (f32, N x 5: mid-hip x, y and mid-shoulder x, y in
+/// frame pixels, and the dorsal side's sign), which places the truth's spine
+/// and pelvis points in the torso frame for training.
+pub fn dump_spine_inputs(obs: &Observation, prefix: &Path) -> std::io::Result<()> {
+    use crate::kinematics::spine_input::{CROP_COLS, CROP_ROWS, SCALAR_COUNT};
+    let bodies: Vec<Option<&BodyFrame>> = obs.bodies.iter().map(|o| o.body.as_ref()).collect();
+    let Some(view) = ClipView::estimate(bodies.iter().flatten().copied()) else {
+        return npy::write_all(prefix, &[], &[], &[], &[], &[]);
+    };
+    let features: Vec<_> =
+        bodies.iter().map(|b| b.map(|b| kinematics::measure(b, &view).1).unwrap_or_default()).collect();
+    let inputs = kinematics::spine_inputs(&bodies, &view, &features);
+    let (mut frames, mut crops, mut scalars, mut profiles) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut axes: Vec<f32> = Vec::new();
+    let dorsal = kinematics::spine_input::dorsal_sign(view.facing);
+    for ((o, input), b) in obs.bodies.iter().zip(&inputs).zip(&bodies) {
+        if let (Some(x), Some(crop)) = (input, b.and_then(|b| b.crop.as_ref())) {
+            frames.push(o.index as i64);
+            crops.extend(x.crop.iter().map(|p| (p * 255.0).round() as u8));
+            scalars.extend_from_slice(&x.scalars);
+            profiles.extend_from_slice(&x.profile);
+            // the torso frame in pixels, for placing the truth's spine points in it (training targets)
+            axes.extend(
+                [crop.hip_px.x, crop.hip_px.y, crop.shoulder_px.x, crop.shoulder_px.y, dorsal].map(|v| v as f32),
+            );
+        }
+    }
+    debug_assert_eq!(crops.len(), frames.len() * CROP_ROWS * CROP_COLS);
+    debug_assert_eq!(scalars.len(), frames.len() * SCALAR_COUNT);
+    npy::write_all(prefix, &frames, &crops, &scalars, &profiles, &axes)
+}
+
+/// Minimal writer of NumPy `.npy` files (format 1.0, little-endian, C order).
+mod npy {
+    use crate::kinematics::spine_input::{CROP_COLS, CROP_ROWS, PROFILE_STATIONS, SCALAR_COUNT};
+    use std::io::Write;
+    use std::path::Path;
+
+    fn write(path: &Path, descr: &str, shape: &[usize], data: &[u8]) -> std::io::Result<()> {
+        let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+        let shape = if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
+        let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        // magic (6) + version (2) + header length (2) + header + '\n' is a multiple of 64
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+        f.write_all(b"\x93NUMPY\x01\x00")?;
+        f.write_all(&(header.len() as u16).to_le_bytes())?;
+        f.write_all(header.as_bytes())?;
+        f.write_all(data)?;
+        f.flush()
+    }
+
+    pub fn write_all(
+        prefix: &Path,
+        frames: &[i64],
+        crops: &[u8],
+        scalars: &[f32],
+        profiles: &[f32],
+        axes: &[f32],
+    ) -> std::io::Result<()> {
+        let with = |suffix: &str| {
+            let mut p = prefix.as_os_str().to_owned();
+            p.push(suffix);
+            std::path::PathBuf::from(p)
+        };
+        let n = frames.len();
+        let fb: Vec<u8> = frames.iter().flat_map(|x| x.to_le_bytes()).collect();
+        write(&with(".spine_frames.npy"), "<i8", &[n], &fb)?;
+        write(&with(".spine_crops.npy"), "|u1", &[n, CROP_ROWS, CROP_COLS], crops)?;
+        let sb: Vec<u8> = scalars.iter().flat_map(|x| x.to_le_bytes()).collect();
+        write(&with(".spine_scalars.npy"), "<f4", &[n, SCALAR_COUNT], &sb)?;
+        let pb: Vec<u8> = profiles.iter().flat_map(|x| x.to_le_bytes()).collect();
+        write(&with(".spine_profiles.npy"), "<f4", &[n, 4, PROFILE_STATIONS], &pb)?;
+        let ab: Vec<u8> = axes.iter().flat_map(|x| x.to_le_bytes()).collect();
+        write(&with(".spine_axes.npy"), "<f4", &[n, 5], &ab)
+    }
+}
+
 /// Debug dump of the intermediate per-frame measurements.
 fn write_features(a: &Analysis, path: &Path) -> std::io::Result<()> {
     use std::fmt::Write as _;
-    let mut s = String::from("frame,thigh_deg,shank_deg,sacral_lean_deg,thorax_lean_deg,low_bend_deg,dorsal\n");
+    let mut s = String::from("frame,trunk_lean_deg,thigh_deg,shank_deg,dorsal\n");
     let c = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_default();
     for f in &a.frames {
         let dorsal: Vec<String> = f.features.dorsal.iter().map(|(t, x, y)| format!("{t:.2}:{x:.4}:{y:.4}")).collect();
         let g = &f.features;
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{}",
+            "{},{},{},{},{}",
             f.index,
+            c(g.trunk_lean_deg),
             c(g.thigh_deg),
             c(g.shank_deg),
-            c(g.sacral_lean_deg),
-            c(g.thorax_lean_deg),
-            c(g.low_bend_deg),
             dorsal.join(" ")
         );
     }
@@ -371,8 +627,8 @@ pub struct EvalReport {
 
 impl EvalReport {
     /// Pooled errors per metric over every frame of every clip.
-    pub fn pooled(&self) -> [ErrorSum; 7] {
-        let mut out = [ErrorSum::default(); 7];
+    pub fn pooled(&self) -> [ErrorSum; SCORED.len()] {
+        let mut out = [ErrorSum::default(); SCORED.len()];
         for c in &self.clips {
             for (o, e) in out.iter_mut().zip(&c.errors) {
                 o.merge(e);
@@ -381,19 +637,24 @@ impl EvalReport {
         out
     }
 
+    /// Distinct bodies among the clips (those whose metadata names one).
+    pub fn bodies(&self) -> BTreeSet<&str> {
+        self.clips.iter().filter_map(|c| c.clip.body.as_deref()).collect()
+    }
+
     /// Human-readable table: one line per clip, then the aggregates with their targets.
     pub fn table(&self) -> String {
         use std::fmt::Write as _;
         let mut s = String::new();
-        let short = ["trunk", "hip", "knee", "hipflx", "lumbar", "tilt", "rib"];
-        let _ = write!(s, "{:<46} {:>5}", "clip", "det%");
+        let short = ["trunk", "hip", "knee", "hipflx", "lumbar", "tilt", "rib", "load"];
+        let _ = write!(s, "{:<52} {:>5}", "clip", "det%");
         for h in short {
             let _ = write!(s, " {h:>6}");
         }
         let _ = writeln!(s, "  reps  faults (found / expected)");
-        let mae = |e: &ErrorSum| e.mae_deg().map_or("-".to_string(), |m| format!("{m:.1}"));
+        let mae = |e: &ErrorSum| e.mae().map_or("-".to_string(), |m| format!("{m:.1}"));
         for c in &self.clips {
-            let _ = write!(s, "{:<46} {:>5.1}", c.clip.name, 100.0 * c.detection_rate());
+            let _ = write!(s, "{:<52} {:>5.1}", c.clip.name, 100.0 * c.detection_rate());
             for e in &c.errors {
                 let _ = write!(s, " {:>6}", mae(e));
             }
@@ -404,15 +665,17 @@ impl EvalReport {
                     x.iter().cloned().collect::<Vec<_>>().join("+")
                 }
             };
+            let mark = if !c.faults_scored() || c.faults_ok() { "" } else { " ✗" };
             let _ = writeln!(
                 s,
-                "  {}/{}{} {} / {}{}",
+                "  {}/{}{} {} / {}{}{}",
                 c.reps_found,
                 c.clip.reps,
                 if c.reps_ok() { " " } else { "✗" },
                 set(&c.faults_found),
                 set(&c.faults_expected),
-                if c.faults_ok() { "" } else { " ✗" }
+                mark,
+                if c.clip.faults_scored() { "" } else { " (metrics only)" }
             );
             for r in &c.rep_scores {
                 let _ = writeln!(
@@ -427,23 +690,37 @@ impl EvalReport {
             }
         }
         let pooled = self.pooled();
-        let _ = writeln!(s, "\nMAE over all frames with a person (target):");
-        for (k, name) in METRICS.iter().enumerate() {
-            let m = pooled[k].mae_deg();
-            let ok = m.is_some_and(|m| m <= TARGET_MAE_DEG[k]);
+        let bodies = self.bodies();
+        let _ = writeln!(
+            s,
+            "\nOver all frames with a person ({} clips{}); error = hinge − truth:",
+            self.clips.len(),
+            if bodies.is_empty() { String::new() } else { format!(", {} bodies", bodies.len()) }
+        );
+        let _ = writeln!(s, "  {:<20} {:>7} {:>16} {:>10} {:>8}", "metric", "MAE", "bias ± SD", "zero pred.", "target");
+        for (k, m) in SCORED.iter().enumerate() {
+            let e = &pooled[k];
+            let Some(mae) = e.mae() else { continue };
             let missing: usize = self.clips.iter().map(|c| c.missing[k]).sum();
+            let (bias, sd, zero) = (e.bias().unwrap_or(0.0), e.sd().unwrap_or(0.0), e.zero_mae().unwrap_or(0.0));
+            let target = match TARGET_MAE[k] {
+                Some(t) => format!("≤ {t:.1} {}", if mae <= t { "ok" } else { "MISS" }),
+                None => String::new(),
+            };
             let _ = writeln!(
                 s,
-                "  {:<20} {:>6} ° (≤ {:.1}) {}{}",
-                name,
-                m.map_or("-".to_string(), |m| format!("{m:.2}")),
-                TARGET_MAE_DEG[k],
-                if ok { "ok" } else { "MISS" },
+                "  {:<20} {:>7.2} {:>+8.2} ± {:<5.2} {:>10.2} {:>10}{}",
+                m.name(),
+                mae,
+                bias,
+                sd,
+                zero,
+                target,
                 if missing > 0 { format!("  ({missing} frames without a value)") } else { String::new() }
             );
         }
         let n = self.clips.len();
-        let single: Vec<&ClipScore> = self.clips.iter().filter(|c| c.clip.reps_detail.is_empty()).collect();
+        let single: Vec<&ClipScore> = self.clips.iter().filter(|c| c.faults_scored()).collect();
         let frames: usize = self.clips.iter().map(|c| c.frames).sum();
         let seen: usize = self.clips.iter().map(|c| c.frames_with_person).sum();
         let reps_ok = self.clips.iter().filter(|c| c.reps_ok()).count();
@@ -475,8 +752,9 @@ impl EvalReport {
 pub fn evaluate(
     clips: &[Clip],
     estimators: Vec<PoseEstimator>,
+    spine: &dyn SpineReader,
     config: &Config,
-    out_dir: Option<&Path>,
+    outputs: EvalOutputs,
 ) -> Result<EvalReport, EvalError> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<Vec<(usize, Result<ClipScore, EvalError>)>> = std::thread::scope(|scope| {
@@ -489,7 +767,7 @@ pub fn evaluate(
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         let Some(clip) = clips.get(i) else { break };
-                        done.push((i, evaluate_clip(clip, &mut est, config, out_dir).map(|r| r.0)));
+                        done.push((i, evaluate_clip(clip, &mut est, spine, config, outputs).map(|r| r.0)));
                     }
                     done
                 })

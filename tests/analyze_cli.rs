@@ -41,13 +41,13 @@ fn help_shows_examples() {
 fn writes_frames_and_summary_with_one_row_per_frame() {
     let (dir, t) = analyze("samples/dev/dev_01_good_side_facing_left.mp4", &[]);
     assert_eq!(t.rows.len(), 133, "one row per decoded frame");
-    assert_eq!(t.header.len(), 3 + 33 * 3 + 8 + 3);
+    assert_eq!(t.header.len(), 3 + 33 * 3 + hinge::kinematics::metric::Metric::ALL.len() + 3);
     for (i, row) in t.rows.iter().enumerate() {
         assert_eq!(row[0], i.to_string());
     }
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["schema"], "hinge.summary/1");
+    assert_eq!(summary["schema"], "hinge.summary/2");
     assert_eq!(summary["frames"], 133);
     assert_eq!(summary["width"], 640);
     assert_eq!(summary["facing"], "left");
@@ -168,7 +168,13 @@ fn mask_cadence_keeps_landmarks_and_back_measures() {
         }
     }
     assert!(max_landmark_px < 0.05, "landmarks moved by {max_landmark_px} px without the mask branch");
-    assert!(lumbar_diff.len() > 100, "lumbar measured on {} frames", lumbar_diff.len());
+    // the back is left empty where the spine model's members disagree (a minority of frames)
+    assert!(
+        lumbar_diff.len() * 10 >= every.rows.len() * 6,
+        "lumbar measured on {}/{} frames in both runs",
+        lumbar_diff.len(),
+        every.rows.len()
+    );
     let mean = lumbar_diff.iter().sum::<f64>() / lumbar_diff.len() as f64;
     assert!(mean < 1.5, "interpolated outline moves lumbar flexion by {mean:.2}° on average");
 }

@@ -348,3 +348,83 @@ fn merge_of_a_folder_that_is_not_a_batch_output_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("not a batch output directory"), "{}", stderr(&o));
 }
+
+/// Where `file`'s outputs went, from summary.csv.
+fn output_dir_of(out: &Path, file: &str) -> PathBuf {
+    let t = Table::read(&out.join("summary.csv"));
+    let row = (0..t.rows.len()).find(|&r| t.get(r, "path").ends_with(file)).unwrap_or_else(|| panic!("no row {file}"));
+    out.join(t.get(row, "output_dir"))
+}
+
+#[test]
+fn resume_retries_the_videos_that_failed_and_keeps_the_finished() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    copy(CLIP_A, &input, "a.mp4");
+    copy(CLIP_B, &input, "b.mp4");
+    let out = tmp.path().join("out");
+    let o = batch(&[&input], &out, &["--jobs", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // b's outputs cannot be written (a folder where frames.csv goes, as a full or locked disk would do):
+    // its row says error, with the same input and settings
+    let b_dir = output_dir_of(&out, "b.mp4");
+    std::fs::remove_file(b_dir.join("result.json")).unwrap();
+    std::fs::remove_file(b_dir.join("frames.csv")).unwrap();
+    std::fs::create_dir(b_dir.join("frames.csv")).unwrap();
+    let o = batch(&[&input], &out, &["--jobs", "1"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(rows(&out, "summary.csv")["b.mp4"].0, "error");
+    let a_result = output_dir_of(&out, "a.mp4").join("result.json");
+    let a_stamp = std::fs::metadata(&a_result).unwrap().modified().unwrap();
+    // the cause is gone: a resumed batch analyses b again and keeps a
+    std::fs::remove_dir(b_dir.join("frames.csv")).unwrap();
+    let o = batch(&[&input], &out, &["--jobs", "1"]);
+    assert_eq!(o.status.code(), Some(0), "the failed video was not retried: {}", stderr(&o));
+    let r = rows(&out, "summary.csv");
+    assert_eq!((r["a.mp4"].0.as_str(), r["b.mp4"].0.as_str()), ("ok", "ok"));
+    assert!(b_dir.join("frames.csv").is_file());
+    assert_eq!(std::fs::metadata(&a_result).unwrap().modified().unwrap(), a_stamp, "a finished video was redone");
+}
+
+#[test]
+fn merge_reports_every_result_it_cannot_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(input.join("a.mp4"), "not a video").unwrap();
+    std::fs::write(input.join("b.mp4"), "not a video either").unwrap();
+    std::fs::write(input.join("c.mp4"), "still not a video").unwrap();
+    let (s0, s1) = (tmp.path().join("s0"), tmp.path().join("s1"));
+    let _ = batch(&[&input], &s0, &["--shard", "0/2"]);
+    let _ = batch(&[&input], &s1, &["--shard", "1/2"]);
+    let results = |d: &Path| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(d.join("videos"))
+            .unwrap()
+            .map(|e| e.unwrap().path().join("result.json"))
+            .filter(|p| p.is_file())
+            .collect();
+        v.sort();
+        v
+    };
+    let (r0, r1) = (results(&s0), results(&s1));
+    assert_eq!(r0.len() + r1.len(), 3);
+    // one result damaged, one video unfinished (its folder without result.json)
+    let damaged = r0[0].clone();
+    std::fs::write(&damaged, "{\"path\": ").unwrap();
+    let unfinished = r1[0].clone();
+    std::fs::remove_file(&unfinished).unwrap();
+    let merged = tmp.path().join("merged");
+    let mut c = hinge();
+    c.arg("merge").arg(&s0).arg(&s1).arg("--out").arg(&merged);
+    let o = run(c);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "a merge that leaves videos out is not a success: {err}");
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("hinge: warning:")).collect();
+    assert_eq!(warnings.len(), 2, "one line per bad result: {err}");
+    assert!(warnings.iter().any(|l| l.contains(&*damaged.to_string_lossy()) && l.contains("cannot read")), "{err}");
+    assert!(warnings.iter().any(|l| l.contains(&*unfinished.to_string_lossy()) && l.contains("missing")), "{err}");
+    assert!(err.contains("hinge: error: 2 video folder(s) left out"), "{err}");
+    // the readable one is merged all the same
+    assert_eq!(Table::read(&merged.join("summary.csv")).rows.len(), 1);
+}

@@ -59,6 +59,46 @@ hinge_test!(truncated_mp4, |cmd, dir| {
     }
 });
 
+hinge_test!(damaged_stretch_is_read_past_and_reported, |cmd, dir| {
+    // 4 kB of garbage a third into the clip: FFmpeg decodes on after it, and so must hinge
+    let clip = "samples/dev/dev_01_good_side_facing_left.mp4";
+    let mut bytes = std::fs::read(repo(clip)).unwrap();
+    let at = bytes.len() / 3;
+    for (i, b) in bytes[at..at + 4096].iter_mut().enumerate() {
+        *b = 0x5a ^ (i * 37) as u8;
+    }
+    let video = dir.path().join("damaged.mp4");
+    std::fs::write(&video, &bytes).unwrap();
+    let out = dir.path().join("o");
+    cmd.arg("analyze").arg(&video).arg("--out").arg(&out).arg("--quiet");
+    let o = run(cmd);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let frames = s["frames"].as_u64().unwrap();
+    assert!(frames >= 120, "only {frames} of 133 frames analysed: the analysis stopped at the damage");
+    assert_eq!(s["reps"].as_array().unwrap().len(), 2, "both reps found");
+    // the hole is reported: one range a third into the 4.4 s clip, short
+    let ranges = s["missing_ranges_s"].as_array().expect("missing_ranges_s");
+    assert_eq!(ranges.len(), 1, "{ranges:?}");
+    let (a, b) = (ranges[0][0].as_f64().unwrap(), ranges[0][1].as_f64().unwrap());
+    assert!(a > 0.5 && b < 2.5 && b - a > 0.1 && b - a < 1.0, "{ranges:?}");
+    let warning = s["view"]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .find(|w| w.contains("could be decoded"));
+    assert!(warning.is_some(), "{}", s["view"]);
+    assert!(std::fs::read_to_string(out.join("report.html")).unwrap().contains("the file is damaged there"));
+    // frames.csv and the annotated video have the analysed frames
+    assert_eq!(common::Table::read(&out.join("frames.csv")).rows.len() as u64, frames);
+    use opencv::prelude::*;
+    let annotated = opencv::videoio::VideoCapture::from_file(out.join("annotated.mp4"), opencv::videoio::CAP_FFMPEG);
+    let count = annotated.unwrap().get(opencv::videoio::CAP_PROP_FRAME_COUNT).unwrap();
+    assert_eq!(count as u64, frames, "annotated.mp4");
+});
+
 #[cfg(unix)]
 hinge_test!(unreadable_file, |cmd, dir| {
     use std::os::unix::fs::PermissionsExt;

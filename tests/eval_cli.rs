@@ -42,7 +42,9 @@ fn eval_prints_a_table_with_targets_and_writes_reports() {
     let o = run(c);
     assert!(o.status.success(), "{}", stderr(&o));
     let table = stdout(&o);
-    for needle in [name, "trunk_deg", "(≤ 2.5)", "rep count exact       1/1 clips", "person found"] {
+    for needle in
+        [name, "trunk_deg", "≤ 2.5", "zero pred.", "bias ± SD", "rep count exact       1/1 clips", "person found"]
+    {
         assert!(table.contains(needle), "missing `{needle}` in:\n{table}");
     }
     for f in ["frames.csv", "summary.json", "features.csv"] {

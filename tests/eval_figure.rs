@@ -1,5 +1,5 @@
 //! Renders the figure of `docs/metrics.md`: a frame with the person mask,
-//! the torso axis, the dorsal outline and the fitted back lines.
+//! the torso axis and the spine model's edge profiles (back and front).
 //!
 //! Not part of the normal test run (it writes into docs/):
 //! `cargo test --release --test eval_figure -- --ignored`
@@ -7,7 +7,7 @@
 //! indices), `FIG_OUT` (output PNG prefix).
 
 use hinge::kinematics::geometry::V2;
-use hinge::kinematics::{back, BodyFrame, ClipView};
+use hinge::kinematics::{spine_input, BodyFrame, ClipView};
 use hinge::pose::model::Runtime;
 use hinge::pose::{PoseConfig, PoseEstimator};
 use hinge::video::{Frame, VideoSource};
@@ -74,23 +74,21 @@ fn render_outline_figure() {
             0,
         )
         .unwrap();
-        let dorsal_sign = -view.facing.forward_x();
-        for (sign, color) in
-            [(dorsal_sign, Scalar::new(0.0, 0.0, 255.0, 0.0)), (-dorsal_sign, Scalar::new(0.0, 200.0, 0.0, 0.0))]
-        {
-            for (_, p) in o.side_points_px(sign) {
-                imgproc::circle(&mut img, pt(p), 2, color, -1, imgproc::LINE_AA, 0).unwrap();
-            }
-        }
-        if let Some(shape) = back::BackShape::of(&body, &view) {
-            // sacral (orange), lumbar (magenta), thoracic (cyan) line fits
-            let colors = [
-                Scalar::new(0.0, 140.0, 255.0, 0.0),
-                Scalar::new(255.0, 0.0, 255.0, 0.0),
-                Scalar::new(255.0, 255.0, 0.0, 0.0),
-            ];
-            for ((a, b), color) in shape.segments_px().into_iter().zip(colors) {
-                imgproc::line(&mut img, pt(a), pt(b), color, 2, imgproc::LINE_AA, 0).unwrap();
+        // the spine model's edge profiles: the back (red) and the front (green) at every station
+        let crop = body.crop.as_ref().expect("torso crop");
+        let l = crop.axis_px();
+        let u = (crop.shoulder_px - crop.hip_px).scale(1.0 / l);
+        let n = V2::new(-u.y, u.x);
+        let back_sign = spine_input::dorsal_sign(view.facing);
+        for (edges, sign) in [(&crop.edge_plus, 1.0), (&crop.edge_minus, -1.0)] {
+            let color =
+                if sign == back_sign { Scalar::new(0.0, 0.0, 255.0, 0.0) } else { Scalar::new(0.0, 200.0, 0.0, 0.0) };
+            for (k, e) in edges.iter().enumerate() {
+                if let Some(d) = e {
+                    let t = spine_input::profile_station(k);
+                    let p = crop.hip_px + u.scale(t * l) + n.scale(sign * *d as f64 * l);
+                    imgproc::circle(&mut img, pt(p), 2, color, -1, imgproc::LINE_AA, 0).unwrap();
+                }
             }
         }
         // crop around the torso and enlarge

@@ -14,13 +14,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-const CLIP: &str = "samples/dev/dev_04_rounded_lumbar_side_facing_right.mp4";
+const CLIP: &str = "samples/dev/dev_10_squat_side_facing_left.mp4";
 
 /// The clip analysed once with every output, shared by the tests.
 fn out_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_outputs_dev_04");
+        let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_outputs_dev_10");
         let _ = std::fs::remove_dir_all(&d);
         let mut c = hinge();
         c.arg("analyze").arg(repo(CLIP)).arg("--out").arg(&d).arg("--quiet");
@@ -91,10 +91,33 @@ fn report_html_is_self_contained_and_shows_every_rep_and_fault() {
     assert!(html.contains("hinge from the hips, keep the spine long"));
 }
 
-/// Runs headless Chromium on `page`: screenshot, console log and NetLog.
-fn chromium(page: &Path, screenshot: &Path, netlog: &Path) -> std::process::Output {
+/// A Chromium (or Chrome) that runs: `$HINGE_CHROMIUM`, else the first of the
+/// usual names whose `--version` works (Ubuntu's `chromium-browser` without its
+/// snap does not). `Err` says what was tried.
+fn find_chromium() -> Result<String, String> {
+    let explicit = std::env::var("HINGE_CHROMIUM").ok().filter(|s| !s.is_empty());
+    let candidates: Vec<String> = match &explicit {
+        Some(b) => vec![b.clone()],
+        None => ["chromium", "chromium-browser", "google-chrome-stable", "google-chrome"].map(String::from).to_vec(),
+    };
+    for c in &candidates {
+        if Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()) {
+            return Ok(c.clone());
+        }
+    }
+    Err(match explicit {
+        Some(b) => format!("HINGE_CHROMIUM={b} does not run"),
+        None => format!(
+            "no Chromium found (tried {}); `make test` installs Debian's `chromium` where apt has it, elsewhere set HINGE_CHROMIUM to a Chromium or Chrome binary",
+            candidates.join(", ")
+        ),
+    })
+}
+
+/// Runs headless Chromium `browser` on `page`: screenshot, console log and NetLog.
+fn chromium(browser: &str, page: &Path, screenshot: &Path, netlog: &Path) -> std::process::Output {
     let profile = tempfile::tempdir().unwrap();
-    let mut c = Command::new("chromium");
+    let mut c = Command::new(browser);
     c.args([
         "--headless",
         "--no-sandbox",
@@ -139,10 +162,13 @@ fn console_messages(chromium_stderr: &str) -> Vec<&str> {
 
 #[test]
 fn report_renders_in_headless_chromium_without_errors_or_network() {
-    if !have("chromium") {
-        eprintln!("SKIPPED: chromium not installed (Debian package `chromium`)");
-        return;
-    }
+    let browser = match find_chromium() {
+        Ok(b) => b,
+        Err(why) => {
+            eprintln!("SKIPPED: report_renders_in_headless_chromium_without_errors_or_network: {why}");
+            return;
+        }
+    };
     let dir = out_dir();
     let tmp = tempfile::tempdir().unwrap();
     // the checks themselves see errors and requests: a page with both
@@ -153,15 +179,15 @@ fn report_renders_in_headless_chromium_without_errors_or_network() {
          <script>console.error('boom')</script></body></html>",
     )
     .unwrap();
-    let o = chromium(&bad, &tmp.path().join("bad.png"), &tmp.path().join("bad.json"));
+    let o = chromium(&browser, &bad, &tmp.path().join("bad.png"), &tmp.path().join("bad.json"));
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(!console_messages(&err).is_empty(), "console messages are not logged: {err}");
     assert!(!page_requests(&tmp.path().join("bad.json")).is_empty(), "page requests are not seen");
     // the report
-    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_dev_04.png");
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_dev_10.png");
     let _ = std::fs::remove_file(&shot);
     let netlog = tmp.path().join("net.json");
-    let o = chromium(&dir.join("report.html"), &shot, &netlog);
+    let o = chromium(&browser, &dir.join("report.html"), &shot, &netlog);
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(o.status.success(), "chromium failed: {err}");
     assert_eq!(console_messages(&err), Vec::<&str>::new(), "console messages");
@@ -238,9 +264,17 @@ fn reps_csv_has_one_row_per_rep() {
     let s = summary(dir);
     let reps = s["reps"].as_array().unwrap();
     assert_eq!(t.rows.len(), reps.len());
-    assert_eq!(t.header, hinge::report::REPS_CSV_HEADER.to_vec());
+    assert_eq!(t.header, hinge::report::reps_csv_header());
     for (i, r) in reps.iter().enumerate() {
         assert_eq!(t.get(i, "rep"), r["index"].to_string());
+        // every metric of the registry, at depth as in summary.json
+        for m in hinge::kinematics::metric::Metric::ALL {
+            let cell = t.get(i, &format!("{}_at_depth", m.name()));
+            match r["at_depth"][m.name()].as_f64() {
+                Some(v) => assert!((cell.parse::<f64>().unwrap() - v).abs() < 0.06, "{} {cell} vs {v}", m.name()),
+                None => assert_eq!(cell, "", "{}", m.name()),
+            }
+        }
         assert_eq!(t.get(i, "verdict"), r["verdict"].as_str().unwrap());
         let faults: Vec<&str> = r["faults"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
         assert_eq!(t.get(i, "faults"), faults.join(";"));

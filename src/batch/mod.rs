@@ -20,6 +20,8 @@ use sha2::{Digest, Sha256};
 
 use crate::analyze::{analyze_file, Analysis, AnalyzeError};
 use crate::config::Config;
+use crate::kinematics::metric::Metric;
+use crate::kinematics::spine_model::{SpineModel, SpineReader};
 use crate::pose::model::Runtime;
 use crate::pose::{PoseConfig, PoseEstimator};
 use crate::report::{write_all, write_atomic};
@@ -38,6 +40,9 @@ pub enum BatchError {
     /// The models or runtime cannot be loaded.
     #[error(transparent)]
     Pose(#[from] crate::pose::PoseError),
+    /// The spine model cannot be loaded.
+    #[error(transparent)]
+    Spine(#[from] crate::kinematics::spine_model::SpineModelError),
 }
 
 /// Status of one video.
@@ -73,6 +78,23 @@ impl Status {
             Status::Error => "error",
         }
     }
+
+    /// Whether a resumed batch analyses the video again: yes when the analysis
+    /// did not run to its end (the file could not be opened or decoded, the
+    /// outputs could not be written ...), which may have been passing; no for
+    /// `ok` and for the verdicts of a finished analysis, which the same bytes
+    /// and settings would only repeat (a changed file is redone anyway).
+    pub fn retried_on_resume(self) -> bool {
+        match self {
+            Status::NotFound | Status::Unreadable | Status::NotAVideo | Status::NoFrames | Status::Error => true,
+            Status::Ok
+            | Status::TooShort
+            | Status::Truncated
+            | Status::NoPerson
+            | Status::SubjectLost
+            | Status::MultiplePeople => false,
+        }
+    }
 }
 
 /// One rep as it appears in reps.csv.
@@ -83,11 +105,16 @@ pub struct RepRow {
     pub end_s: f64,
     pub verdict: String,
     pub faults: Vec<String>,
-    pub max_trunk_deg: Option<f64>,
-    pub max_hip_angle_deg: Option<f64>,
-    pub max_knee_flexion_deg: Option<f64>,
-    pub max_lumbar_flexion_deg: Option<f64>,
-    pub pelvic_tilt_deg_range: Option<[f64; 2]>,
+    /// Medians over the rep's deep part, by metric name (the metrics registry;
+    /// a metric without a value is left out).
+    pub at_depth: BTreeMap<String, f64>,
+}
+
+impl RepRow {
+    /// The rep's value of `m` at depth.
+    pub fn at_depth(&self, m: Metric) -> Option<f64> {
+        self.at_depth.get(m.name()).copied()
+    }
 }
 
 /// The per-video record (`result.json`), source of the batch tables.
@@ -257,11 +284,17 @@ fn result_of(job: &Job, rel: &str, sha: Option<String>, settings: &str, model: &
 }
 
 /// Analyses one job and writes its files; never fails (failures are rows).
-fn process(job: &Job, estimator: &mut PoseEstimator, opts: &BatchOptions, settings: &str) -> VideoResult {
+fn process(
+    job: &Job,
+    estimator: &mut PoseEstimator,
+    spine: &dyn SpineReader,
+    opts: &BatchOptions,
+    settings: &str,
+) -> VideoResult {
     let (dir, rel) = job_dir(&opts.out_dir, job);
     let sha = file_sha256(&job.path);
     let mut r = result_of(job, &rel, sha, settings, &opts.pose.model.label());
-    match analyze_file(&job.path, estimator, &opts.config, &mut |_, _| {}) {
+    match analyze_file(&job.path, estimator, spine, opts.config.rules(), &mut |_, _| {}) {
         Err(e) => {
             (r.status, r.reason) = classify(&e);
         }
@@ -279,11 +312,10 @@ fn process(job: &Job, estimator: &mut PoseEstimator, opts: &BatchOptions, settin
                     end_s: x.end_s,
                     verdict: x.verdict.to_string(),
                     faults: x.faults.iter().map(|f| f.name().to_string()).collect(),
-                    max_trunk_deg: x.max_trunk_deg,
-                    max_hip_angle_deg: x.max_hip_angle_deg,
-                    max_knee_flexion_deg: x.max_knee_flexion_deg,
-                    max_lumbar_flexion_deg: x.max_lumbar_flexion_deg,
-                    pelvic_tilt_deg_range: x.pelvic_tilt_deg_range,
+                    at_depth: Metric::ALL
+                        .iter()
+                        .filter_map(|m| x.at_depth.get(*m).map(|v| (m.name().to_string(), v)))
+                        .collect(),
                 })
                 .collect();
             let mut faults: Vec<String> = r.reps.iter().flat_map(|x| x.faults.clone()).collect();
@@ -291,7 +323,8 @@ fn process(job: &Job, estimator: &mut PoseEstimator, opts: &BatchOptions, settin
             faults.sort();
             faults.dedup();
             r.faults = faults;
-            if let Err(e) = write_all(&a, &opts.config, &job.path, &dir, &mut |_, _| {}) {
+            let toml = opts.config.to_toml();
+            if let Err(e) = write_all(&a, opts.config.report_settings(&toml), &job.path, &dir, &mut |_, _| {}) {
                 r.status = Status::Error;
                 r.reason = e.to_string();
             }
@@ -301,7 +334,13 @@ fn process(job: &Job, estimator: &mut PoseEstimator, opts: &BatchOptions, settin
 }
 
 fn read_result(path: &Path) -> Option<VideoResult> {
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    read_result_checked(path).ok()
+}
+
+/// Reads a `result.json`, saying why it cannot.
+fn read_result_checked(path: &Path) -> Result<VideoResult, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("not a hinge result: {e}"))
 }
 
 /// Runs a batch over `jobs`.
@@ -312,13 +351,17 @@ pub fn run_batch(jobs: Vec<Job>, opts: &BatchOptions, progress: BatchProgress) -
     let settings = settings_hash(&opts.pose, &opts.config);
     let total = jobs.len();
     let mut outcome = BatchOutcome::default();
-    // finished before, same content and settings: skip
+    // finished before, same content and settings: skip (a failure that may have passed is tried again)
     let mut todo = Vec::new();
     for job in jobs {
         let (dir, _) = job_dir(&opts.out_dir, &job);
         let previous = (!opts.force).then(|| read_result(&dir.join("result.json"))).flatten();
         match previous {
-            Some(prev) if prev.settings_sha256 == settings && prev.input_sha256 == file_sha256(&job.path) => {
+            Some(prev)
+                if !prev.status.retried_on_resume()
+                    && prev.settings_sha256 == settings
+                    && prev.input_sha256 == file_sha256(&job.path) =>
+            {
                 outcome.skipped += 1;
                 progress(outcome.skipped + outcome.processed, total, &prev, true);
                 outcome.results.push(prev);
@@ -334,6 +377,8 @@ pub fn run_batch(jobs: Vec<Job>, opts: &BatchOptions, progress: BatchProgress) -
         for _ in 0..workers {
             estimators.push(PoseEstimator::new(&runtime, opts.pose.clone())?);
         }
+        let spine = SpineModel::load_bundled(&runtime, opts.pose.models_dir.as_deref())?;
+        let spine = &spine;
         let todo = Arc::new(todo);
         let next = Arc::new(AtomicUsize::new(0));
         let (tx, rx) = mpsc::channel::<VideoResult>();
@@ -343,7 +388,7 @@ pub fn run_batch(jobs: Vec<Job>, opts: &BatchOptions, progress: BatchProgress) -
                 scope.spawn(move || loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(job) = todo.get(i) else { break };
-                    let r = process(job, &mut est, opts, &settings);
+                    let r = process(job, &mut est, spine, opts, &settings);
                     let (dir, _) = job_dir(&opts.out_dir, job);
                     let json = serde_json::to_vec_pretty(&r).expect("result serialises");
                     let r = match std::fs::create_dir_all(&dir)
@@ -375,9 +420,23 @@ pub fn run_batch(jobs: Vec<Job>, opts: &BatchOptions, progress: BatchProgress) -
     Ok(outcome)
 }
 
-/// Reads every `videos/*/result.json` under the given batch directories.
-pub fn collect_results(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, VideoResult)>, BatchError> {
+/// A result read from a batch directory: (that directory, the result).
+pub type FoundResult = (PathBuf, VideoResult);
+
+/// A video folder whose result could not be used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadResult {
+    /// The `result.json` (missing or unreadable).
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// Reads every `videos/*/result.json` under the given batch directories;
+/// the folders whose result is missing (an unfinished video) or cannot be
+/// read come back as [`BadResult`]s.
+pub fn collect_results(dirs: &[PathBuf]) -> Result<(Vec<FoundResult>, Vec<BadResult>), BatchError> {
     let mut out = Vec::new();
+    let mut bad = Vec::new();
     for d in dirs {
         let videos = d.join("videos");
         if !videos.is_dir() {
@@ -390,19 +449,35 @@ pub fn collect_results(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, VideoResult)>, 
             .map_err(|e| BatchError::Input { path: videos.clone(), reason: e.to_string() })?;
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
-        for p in paths {
-            if let Some(r) = read_result(&p.join("result.json")) {
-                out.push((d.clone(), r));
+        for p in paths.into_iter().filter(|p| p.is_dir()) {
+            let file = p.join("result.json");
+            if !file.exists() {
+                bad.push(BadResult { path: file, reason: "missing: the video was not finished".into() });
+                continue;
+            }
+            match read_result_checked(&file) {
+                Ok(r) => out.push((d.clone(), r)),
+                Err(reason) => bad.push(BadResult { path: file, reason: format!("cannot read: {reason}") }),
             }
         }
     }
-    Ok(out)
+    Ok((out, bad))
+}
+
+/// What `hinge merge` combined.
+#[derive(Debug, Clone, Default)]
+pub struct MergeOutcome {
+    /// The videos in the merged tables.
+    pub results: Vec<VideoResult>,
+    /// Video folders left out of the tables: their result is missing or unreadable.
+    pub bad: Vec<BadResult>,
 }
 
 /// Combines the results of several batch (shard) directories into `out_dir`:
 /// copies each video's folder when it lives elsewhere and writes the tables.
-pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<Vec<VideoResult>, BatchError> {
-    let found = collect_results(dirs)?;
+/// Folders whose result cannot be used are left out and listed.
+pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<MergeOutcome, BatchError> {
+    let (found, bad) = collect_results(dirs)?;
     let mut by_path: BTreeMap<String, VideoResult> = BTreeMap::new();
     for (src, r) in found {
         let from = src.join(&r.output_dir);
@@ -414,7 +489,7 @@ pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<Vec<VideoResult>, Batch
     }
     let results: Vec<VideoResult> = by_path.into_values().collect();
     tables::write_tables(out_dir, &results, "")?;
-    Ok(results)
+    Ok(MergeOutcome { results, bad })
 }
 
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {

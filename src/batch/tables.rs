@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::{BatchError, RepRow, Status, VideoResult};
+use crate::faults::median;
+use crate::kinematics::metric::Metric;
 use crate::report::write_atomic;
 
 fn num(v: Option<f64>) -> String {
@@ -37,42 +39,29 @@ fn csv_bytes(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
     w.into_inner().expect("in-memory")
 }
 
-/// The rep figures both tables carry: per rep in reps.csv, the worst over the
-/// reps in summary.csv (the maximum, and the minimum for `min_pelvic_tilt_deg`).
-const FIGURE_COLUMNS: [&str; 6] = [
-    "max_trunk_deg",
-    "max_hip_angle_deg",
-    "max_knee_flexion_deg",
-    "max_lumbar_flexion_deg",
-    "min_pelvic_tilt_deg",
-    "max_pelvic_tilt_deg",
-];
-
-fn rep_figures(x: &RepRow) -> [Option<f64>; 6] {
-    [
-        x.max_trunk_deg,
-        x.max_hip_angle_deg,
-        x.max_knee_flexion_deg,
-        x.max_lumbar_flexion_deg,
-        x.pelvic_tilt_deg_range.map(|p| p[0]),
-        x.pelvic_tilt_deg_range.map(|p| p[1]),
-    ]
+/// The rep figures both tables carry (from the metrics registry): per rep in
+/// reps.csv, the value at depth; in summary.csv, the median over the reps.
+fn figure_columns() -> Vec<String> {
+    Metric::ALL.iter().map(|m| format!("{}_at_depth", m.name())).collect()
 }
 
-fn worst_figures(r: &VideoResult) -> [Option<f64>; 6] {
-    std::array::from_fn(|k| {
-        let values = r.reps.iter().filter_map(|x| rep_figures(x)[k]);
-        if FIGURE_COLUMNS[k].starts_with("min_") {
-            values.reduce(f64::min)
-        } else {
-            values.reduce(f64::max)
-        }
-    })
+fn rep_figures(x: &RepRow) -> Vec<Option<f64>> {
+    Metric::ALL.iter().map(|m| x.at_depth(*m)).collect()
+}
+
+fn typical_figures(r: &VideoResult) -> Vec<Option<f64>> {
+    Metric::ALL.iter().map(|m| median(r.reps.iter().filter_map(|x| x.at_depth(*m)).collect())).collect()
 }
 
 /// Header from fixed columns, the figures, more fixed columns and the manifest's columns.
 fn header(before: &[&str], after: &[&str], meta: &[String]) -> Vec<String> {
-    before.iter().chain(&FIGURE_COLUMNS).chain(after).map(|s| s.to_string()).chain(meta.iter().cloned()).collect()
+    before
+        .iter()
+        .map(|s| s.to_string())
+        .chain(figure_columns())
+        .chain(after.iter().map(|s| s.to_string()))
+        .chain(meta.iter().cloned())
+        .collect()
 }
 
 fn meta_cells<'a>(r: &'a VideoResult, meta: &'a [String]) -> impl Iterator<Item = String> + 'a {
@@ -99,7 +88,7 @@ pub fn summary_rows(results: &[VideoResult]) -> (Vec<String>, Vec<Vec<String>>) 
                 if ok { r.faulty_reps().to_string() } else { String::new() },
                 r.faults.join(";"),
             ];
-            row.extend(worst_figures(r).map(num));
+            row.extend(typical_figures(r).into_iter().map(num));
             row.extend([
                 r.frames.to_string(),
                 r.frames_with_person.to_string(),
@@ -131,7 +120,7 @@ pub fn reps_rows(results: &[VideoResult]) -> (Vec<String>, Vec<Vec<String>>) {
                 x.verdict.clone(),
                 x.faults.join(";"),
             ];
-            row.extend(rep_figures(x).map(num));
+            row.extend(rep_figures(x).into_iter().map(num));
             row.extend(meta_cells(r, &meta));
             rows.push(row);
         }
@@ -220,7 +209,7 @@ pub fn index_html(out_dir: &Path, results: &[VideoResult]) -> String {
                 s.reps.len(),
                 share,
                 esc(&s.faults.join(", ")),
-                num(s.worst(|x| x.max_lumbar_flexion_deg))
+                num(s.worst(|x| x.at_depth(Metric::LumbarFlexion)))
             );
         }
         h.push_str("</table>");

@@ -1,19 +1,34 @@
-//! Fault rules over the per-frame metrics, with thresholds from
-//! [`crate::config::FaultConfig`].
+//! Fault rules over the per-frame metrics, as a clinician judges a hinge:
+//! each rep on its deep part and against the person's own standing posture,
+//! and the clip as a whole for posture habits held while standing.
 //!
-//! A fault holds in a frame when its rule is true; it is reported for a rep
-//! when it holds for at least `min_fault_s` inside the rep, and for the clip
-//! as a whole when it also holds while standing (a posture habit).
+//! * Rounding is lumbar flexion at depth **beyond the person's standing
+//!   lumbar angle** (or beyond an absolute limit when no standing posture was
+//!   seen), so a body whose outline reads a few degrees off does not carry
+//!   that offset into every verdict.
+//! * A pelvic tilt is a fault at depth when the pelvis is tipped or tucked
+//!   beyond what a neutral hinge explains; a tilt held while standing is a
+//!   habit of the clip (`summary.json` → `faults`).
+//! * The rib cage is "not stacked" when its angle to the pelvis changes at
+//!   depth beyond the standing one and neither rounding nor a tilt explains it.
+//! * A squat is a movement done by the knees rather than the hips: a low
+//!   stoop–squat index at depth. Deep knees alone are no squat: a hinge that
+//!   lifts a bell or a child from the floor bends them 80–100°.
+//! * The load is far when the hands are more than `load_far_cm` in front of
+//!   the ankles at depth (NIOSH: H ≤ 25 cm is ideal).
+//!
+//! Thresholds live in [`FaultConfig`] (`[faults]`, rationale in docs/config.md).
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::config::FaultConfig;
+use crate::kinematics::metric::{Metric, MetricValues};
 use crate::kinematics::FrameMetrics;
 use crate::reps::{Phase, Rep};
 
-/// The faults hinge recognises (names as in frames.csv / summary.json).
+/// The faults hinge recognises (names as in frames.csv / summary.json): the
+/// registry every writer reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fault {
@@ -45,6 +60,107 @@ impl Fault {
             Fault::LoadFar => "load_far",
         }
     }
+
+    /// Parses a fault name.
+    pub fn from_name(name: &str) -> Option<Fault> {
+        Fault::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The metric that shows the fault (larger `severity` is worse).
+    pub fn metric(self) -> Metric {
+        match self {
+            Fault::RoundedLumbar => Metric::LumbarFlexion,
+            Fault::AnteriorTilt | Fault::PosteriorTilt => Metric::PelvicTilt,
+            Fault::RibsNotStacked => Metric::RibStack,
+            Fault::SquatPattern => Metric::Ssi,
+            Fault::LoadFar => Metric::LoadDistance,
+        }
+    }
+
+    /// How bad the fault is in a frame (larger is worse).
+    pub fn severity(self, m: &FrameMetrics) -> Option<f64> {
+        match self {
+            Fault::RoundedLumbar => m.lumbar_flexion_deg,
+            Fault::AnteriorTilt => m.pelvic_tilt_deg,
+            Fault::PosteriorTilt => m.pelvic_tilt_deg.map(|x| -x),
+            Fault::RibsNotStacked => m.rib_stack_deg.map(f64::abs),
+            Fault::SquatPattern => m.ssi.map(|s| -s),
+            Fault::LoadFar => m.load_distance_cm,
+        }
+    }
+}
+
+/// Fault thresholds (`[faults]` of the configuration file). Defaults and
+/// their rationale: docs/config.md.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultConfig {
+    /// Lumbar flexion at depth beyond the person's standing lumbar angle from
+    /// which the back counts as rounded, °.
+    pub rounded_lumbar_change_deg: f64,
+    /// Lumbar flexion at depth that counts as rounded whatever the standing
+    /// posture (and the rule when no standing posture was seen), °.
+    pub rounded_lumbar_deg: f64,
+    /// Pelvic tilt at depth from which the pelvis counts as tipped forward, °.
+    pub anterior_tilt_deg: f64,
+    /// Pelvic tilt at depth (negative) from which the pelvis counts as tucked, °.
+    pub posterior_tilt_deg: f64,
+    /// Pelvic tilt held while standing from which an anterior-tilt habit is reported, °.
+    pub anterior_habit_deg: f64,
+    /// Pelvic tilt held while standing (negative) from which a posterior-tilt habit is reported, °.
+    pub posterior_habit_deg: f64,
+    /// Change of the rib cage's angle to the pelvis at depth, against
+    /// standing, from which the ribs are not stacked (either sign), °.
+    pub ribs_not_stacked_deg: f64,
+    /// Stoop–squat index at depth below which the movement is a squat.
+    pub squat_ssi: f64,
+    /// Hands in front of the ankles at depth from which the load is far, cm.
+    pub load_far_cm: f64,
+    /// Share of a rep's hip-angle range, from its peak, that counts as "at depth".
+    pub depth_share: f64,
+    /// Shortest time a fault must hold, frame by frame, for its frame range to be reported, s.
+    pub min_fault_s: f64,
+    /// Shortest standing time with a reading from which a standing habit is judged, s.
+    pub min_standing_s: f64,
+}
+
+impl Default for FaultConfig {
+    fn default() -> Self {
+        Self {
+            rounded_lumbar_change_deg: 18.0,
+            rounded_lumbar_deg: 32.0,
+            anterior_tilt_deg: 10.0,
+            posterior_tilt_deg: -10.0,
+            anterior_habit_deg: 10.0,
+            posterior_habit_deg: -10.0,
+            ribs_not_stacked_deg: 14.0,
+            squat_ssi: 28.0,
+            load_far_cm: 29.0,
+            depth_share: 0.3,
+            min_fault_s: 0.15,
+            min_standing_s: 0.5,
+        }
+    }
+}
+
+impl FaultConfig {
+    /// Checks every value: finite, in range, signs as documented.
+    pub fn validate(&self) -> Result<(), String> {
+        use crate::validate::{positive, range};
+        range("faults.rounded_lumbar_change_deg", self.rounded_lumbar_change_deg, 1.0, 90.0)?;
+        range("faults.rounded_lumbar_deg", self.rounded_lumbar_deg, 1.0, 90.0)?;
+        range("faults.anterior_tilt_deg", self.anterior_tilt_deg, 0.5, 60.0)?;
+        range("faults.posterior_tilt_deg", self.posterior_tilt_deg, -60.0, -0.5)?;
+        range("faults.anterior_habit_deg", self.anterior_habit_deg, 0.5, 60.0)?;
+        range("faults.posterior_habit_deg", self.posterior_habit_deg, -60.0, -0.5)?;
+        range("faults.ribs_not_stacked_deg", self.ribs_not_stacked_deg, 1.0, 90.0)?;
+        range("faults.squat_ssi", self.squat_ssi, 0.0, 100.0)?;
+        range("faults.load_far_cm", self.load_far_cm, 1.0, 200.0)?;
+        range("faults.depth_share", self.depth_share, 0.01, 1.0)?;
+        positive("faults.min_fault_s", self.min_fault_s)?;
+        positive("faults.min_standing_s", self.min_standing_s)?;
+        Ok(())
+    }
 }
 
 /// Faults that hold in one frame, as a small set.
@@ -70,22 +186,51 @@ impl FaultSet {
     }
 }
 
-/// Which pelvis/spine fault (at most one) explains a frame's back posture.
-///
-/// The faults are ordered by root cause: a lumbar spine rounded beyond a
-/// flattened lordosis is `rounded_lumbar` (its pelvis is necessarily tucked);
-/// otherwise a tucked or tipped pelvis is `posterior_tilt` / `anterior_tilt`;
-/// only a rib cage off the pelvis that neither explains is `ribs_not_stacked`.
-pub fn back_fault(
-    lumbar_deg: Option<f64>,
-    tilt_deg: Option<f64>,
-    rib_deg: Option<f64>,
-    cfg: &FaultConfig,
-) -> Option<Fault> {
-    if lumbar_deg.is_some_and(|l| l >= cfg.rounded_lumbar_deg) {
-        return Some(Fault::RoundedLumbar);
+/// The readings one verdict is taken on (a frame, or a rep's medians at depth).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Posture {
+    pub lumbar_flexion_deg: Option<f64>,
+    pub pelvic_tilt_deg: Option<f64>,
+    pub rib_stack_deg: Option<f64>,
+    pub ssi: Option<f64>,
+    pub load_distance_cm: Option<f64>,
+}
+
+impl Posture {
+    pub fn of(m: &FrameMetrics) -> Posture {
+        Posture {
+            lumbar_flexion_deg: m.lumbar_flexion_deg,
+            pelvic_tilt_deg: m.pelvic_tilt_deg,
+            rib_stack_deg: m.rib_stack_deg,
+            ssi: m.ssi,
+            load_distance_cm: m.load_distance_cm,
+        }
     }
-    if let Some(t) = tilt_deg {
+
+    fn from_values(v: &MetricValues) -> Posture {
+        Posture {
+            lumbar_flexion_deg: v.get(Metric::LumbarFlexion),
+            pelvic_tilt_deg: v.get(Metric::PelvicTilt),
+            rib_stack_deg: v.get(Metric::RibStack),
+            ssi: v.get(Metric::Ssi),
+            load_distance_cm: v.get(Metric::LoadDistance),
+        }
+    }
+}
+
+/// Which spine/pelvis fault (at most one) explains a posture at depth,
+/// given the standing posture. Ordered by root cause: rounding first (a
+/// rounded lumbar spine tucks the pelvis and closes the ribs with it), then
+/// a tipped or tucked pelvis, then a rib cage off the pelvis that neither
+/// explains.
+pub fn back_fault(p: &Posture, standing: &Posture, cfg: &FaultConfig) -> Option<Fault> {
+    if let Some(l) = p.lumbar_flexion_deg {
+        let beyond_standing = standing.lumbar_flexion_deg.is_some_and(|s| l - s >= cfg.rounded_lumbar_change_deg);
+        if beyond_standing || l >= cfg.rounded_lumbar_deg {
+            return Some(Fault::RoundedLumbar);
+        }
+    }
+    if let Some(t) = p.pelvic_tilt_deg {
         if t <= cfg.posterior_tilt_deg {
             return Some(Fault::PosteriorTilt);
         }
@@ -93,32 +238,62 @@ pub fn back_fault(
             return Some(Fault::AnteriorTilt);
         }
     }
-    rib_deg.filter(|r| r.abs() >= cfg.ribs_not_stacked_deg).map(|_| Fault::RibsNotStacked)
+    let rib_change = match (p.rib_stack_deg, standing.rib_stack_deg) {
+        (Some(r), Some(s)) => Some(r - s),
+        (Some(r), None) => Some(r),
+        _ => None,
+    };
+    rib_change.filter(|r| r.abs() >= cfg.ribs_not_stacked_deg).map(|_| Fault::RibsNotStacked)
 }
 
-/// Is this a squat rather than a hinge? Knees bent far, or the movement
-/// mostly done by the knees (stoop–squat index low).
-pub fn is_squat(knee_flexion_deg: Option<f64>, ssi: Option<f64>, cfg: &FaultConfig) -> bool {
-    knee_flexion_deg.is_some_and(|k| k >= cfg.squat_knee_deg) || ssi.is_some_and(|s| s < cfg.squat_ssi)
+/// Is this a squat rather than a hinge? The movement mostly done by the
+/// knees: a stoop–squat index below `squat_ssi`.
+pub fn is_squat(p: &Posture, cfg: &FaultConfig) -> bool {
+    p.ssi.is_some_and(|s| s < cfg.squat_ssi)
 }
 
-/// Faults holding in one frame, given its metrics and phase. Only frames of
-/// a rep are judged: the spine and pelvis measures are not taken while
-/// standing (the arms cover the lower back, see docs/metrics.md), so a
-/// posture habit is found from the reps, where it persists.
-pub fn frame_faults(m: &FrameMetrics, phase: Option<Phase>, cfg: &FaultConfig) -> FaultSet {
+/// Faults of a posture at depth (a rep's medians, or one frame of a rep).
+pub fn posture_faults(p: &Posture, standing: &Posture, cfg: &FaultConfig) -> Vec<Fault> {
+    let mut out = Vec::new();
+    out.extend(back_fault(p, standing, cfg));
+    if is_squat(p, cfg) {
+        out.push(Fault::SquatPattern);
+    }
+    if p.load_distance_cm.is_some_and(|d| d >= cfg.load_far_cm) {
+        out.push(Fault::LoadFar);
+    }
+    out.sort();
+    out
+}
+
+/// Tilt habit of a standing posture, if any.
+pub fn standing_habit(tilt_deg: Option<f64>, cfg: &FaultConfig) -> Option<Fault> {
+    let t = tilt_deg?;
+    if t >= cfg.anterior_habit_deg {
+        Some(Fault::AnteriorTilt)
+    } else if t <= cfg.posterior_habit_deg {
+        Some(Fault::PosteriorTilt)
+    } else {
+        None
+    }
+}
+
+/// Faults holding in one frame given its phase and the standing posture:
+/// in a rep, the posture rules; while standing, a tilt habit.
+pub fn frame_faults(m: &FrameMetrics, phase: Option<Phase>, standing: &MetricValues, cfg: &FaultConfig) -> FaultSet {
     let mut set = FaultSet::default();
-    if !matches!(phase, Some(Phase::Descending | Phase::Bottom | Phase::Ascending)) {
-        return set;
-    }
-    if let Some(f) = back_fault(m.lumbar_flexion_deg, m.pelvic_tilt_deg, m.rib_stack_deg, cfg) {
-        set.insert(f);
-    }
-    if m.knee_flexion_deg.is_some_and(|k| k >= cfg.squat_knee_deg) {
-        set.insert(Fault::SquatPattern);
-    }
-    if m.load_offset_thigh_lengths.is_some_and(|d| d >= cfg.load_far_thigh_lengths) {
-        set.insert(Fault::LoadFar);
+    match phase {
+        Some(Phase::Descending | Phase::Bottom | Phase::Ascending) => {
+            for f in posture_faults(&Posture::of(m), &Posture::from_values(standing), cfg) {
+                set.insert(f);
+            }
+        }
+        Some(Phase::Standing) => {
+            if let Some(f) = standing_habit(m.pelvic_tilt_deg, cfg) {
+                set.insert(f);
+            }
+        }
+        None => {}
     }
     set
 }
@@ -129,20 +304,10 @@ pub struct RepFaults {
     pub faults: Vec<Fault>,
     /// First and last frame where each fault holds in the rep.
     pub fault_frames: BTreeMap<&'static str, [u64; 2]>,
-    /// The medians at depth the verdict was taken on.
-    pub at_depth: AtDepth,
-}
-
-/// Medians of a rep's metrics over its deep part (the verdict's evidence).
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
-pub struct AtDepth {
-    pub frames: usize,
-    pub lumbar_flexion_deg: Option<f64>,
-    pub pelvic_tilt_deg: Option<f64>,
-    pub rib_stack_deg: Option<f64>,
-    pub knee_flexion_deg: Option<f64>,
-    pub ssi: Option<f64>,
-    pub load_offset_thigh_lengths: Option<f64>,
+    /// The medians over the deep part the verdict was taken on.
+    pub at_depth: MetricValues,
+    /// Frames in the deep part.
+    pub depth_frames: usize,
 }
 
 /// One frame of a rep as the verdict sees it.
@@ -154,7 +319,8 @@ pub struct RepFrame {
     pub faults: FaultSet,
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
+/// Median of the finite values.
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
     v.retain(|x| x.is_finite());
     if v.is_empty() {
         return None;
@@ -164,43 +330,28 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 }
 
 /// Faults of a rep, judged on its deep part: the frames whose hip angle is
-/// within `(1 - depth_share)` of the rep's range from its peak. The medians
-/// of the spine, pelvis and knee measures over those frames go through the
-/// same rules as single frames ([`back_fault`], [`is_squat`]); each fault's
+/// within `depth_share` of the rep's range from its peak. The medians there
+/// go through [`posture_faults`] against the standing posture; each fault's
 /// frame range is where the single-frame rule holds in the rep (or the deep
-/// part when it never does frame by frame).
-pub fn rep_faults(rep: &Rep, frames: &[RepFrame], cfg: &FaultConfig) -> RepFaults {
-    let mut out = RepFaults { faults: Vec::new(), fault_frames: BTreeMap::new(), at_depth: AtDepth::default() };
+/// part when it never does frame by frame long enough).
+pub fn rep_faults(rep: &Rep, frames: &[RepFrame], standing: &MetricValues, cfg: &FaultConfig) -> RepFaults {
     let inside: Vec<&RepFrame> = frames.iter().filter(|f| rep.contains(f.index)).collect();
     let hips: Vec<f64> = inside.iter().filter_map(|f| f.metrics.hip_angle_deg).collect();
     let (Some(lo), Some(hi)) = (hips.iter().copied().reduce(f64::min), hips.iter().copied().reduce(f64::max)) else {
-        return out;
+        return RepFaults {
+            faults: Vec::new(),
+            fault_frames: BTreeMap::new(),
+            at_depth: MetricValues::default(),
+            depth_frames: 0,
+        };
     };
     let level = hi - cfg.depth_share * (hi - lo);
     let deep: Vec<&RepFrame> =
         inside.iter().copied().filter(|f| f.metrics.hip_angle_deg.is_some_and(|h| h >= level)).collect();
-    let med = |g: fn(&FrameMetrics) -> Option<f64>| median(deep.iter().filter_map(|f| g(&f.metrics)).collect());
-    let d = AtDepth {
-        frames: deep.len(),
-        lumbar_flexion_deg: med(|m| m.lumbar_flexion_deg),
-        pelvic_tilt_deg: med(|m| m.pelvic_tilt_deg),
-        rib_stack_deg: med(|m| m.rib_stack_deg),
-        knee_flexion_deg: med(|m| m.knee_flexion_deg),
-        ssi: med(|m| m.ssi),
-        load_offset_thigh_lengths: med(|m| m.load_offset_thigh_lengths),
-    };
-    out.at_depth = d;
-    let mut found = Vec::new();
-    if let Some(f) = back_fault(d.lumbar_flexion_deg, d.pelvic_tilt_deg, d.rib_stack_deg, cfg) {
-        found.push(f);
-    }
-    if is_squat(d.knee_flexion_deg, d.ssi, cfg) {
-        found.push(Fault::SquatPattern);
-    }
-    if d.load_offset_thigh_lengths.is_some_and(|x| x >= cfg.load_far_thigh_lengths) {
-        found.push(Fault::LoadFar);
-    }
+    let at_depth = MetricValues::from_fn(|m| median(deep.iter().filter_map(|f| m.of(&f.metrics)).collect()));
+    let found = posture_faults(&Posture::from_values(&at_depth), &Posture::from_values(standing), cfg);
     let dt = frame_period(frames);
+    let mut out = RepFaults { faults: Vec::new(), fault_frames: BTreeMap::new(), at_depth, depth_frames: deep.len() };
     for f in found {
         let hits: Vec<&&RepFrame> = inside.iter().filter(|x| x.faults.contains(f)).collect();
         let range = match (hits.first(), hits.last()) {
@@ -213,20 +364,20 @@ pub fn rep_faults(rep: &Rep, frames: &[RepFrame], cfg: &FaultConfig) -> RepFault
         out.faults.push(f);
         out.fault_frames.insert(f.name(), range);
     }
-    out.faults.sort();
     out
 }
 
-/// Faults that also hold while standing (posture habits), for the clip.
-pub fn standing_faults(frames: &[RepFrame], standing: impl Fn(u64) -> bool, cfg: &FaultConfig) -> Vec<Fault> {
+/// Posture habits of the clip: a tilt held while standing (outside the
+/// reps), judged on the median standing tilt when at least
+/// `min_standing_s` of standing frames have a reading.
+pub fn clip_faults(frames: &[RepFrame], standing: impl Fn(u64) -> bool, cfg: &FaultConfig) -> Vec<Fault> {
     let dt = frame_period(frames);
-    Fault::ALL
-        .into_iter()
-        .filter(|f| {
-            frames.iter().filter(|x| standing(x.index) && x.faults.contains(*f)).count() as f64 * dt
-                >= cfg.min_standing_fault_s
-        })
-        .collect()
+    let tilts: Vec<f64> =
+        frames.iter().filter(|x| standing(x.index)).filter_map(|x| x.metrics.pelvic_tilt_deg).collect();
+    if (tilts.len() as f64) * dt < cfg.min_standing_s {
+        return Vec::new();
+    }
+    standing_habit(median(tilts), cfg).into_iter().collect()
 }
 
 fn frame_period(frames: &[RepFrame]) -> f64 {
@@ -239,6 +390,15 @@ fn frame_period(frames: &[RepFrame]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn standing(lumbar: f64, tilt: f64, rib: f64) -> MetricValues {
+        let mut v = MetricValues::default();
+        v.set(Metric::LumbarFlexion, Some(lumbar));
+        v.set(Metric::PelvicTilt, Some(tilt));
+        v.set(Metric::RibStack, Some(rib));
+        v
+    }
 
     #[test]
     fn fault_set_round_trip_and_cell() {
@@ -248,52 +408,85 @@ mod tests {
         s.insert(Fault::RoundedLumbar);
         assert_eq!(s.to_cell(), "rounded_lumbar;squat_pattern");
         assert!(s.contains(Fault::SquatPattern) && !s.contains(Fault::LoadFar));
+        for f in Fault::ALL {
+            assert_eq!(Fault::from_name(f.name()), Some(f));
+        }
     }
 
     #[test]
-    fn squat_only_counts_while_moving() {
+    fn deep_knees_of_a_floor_hinge_are_no_squat() {
         let cfg = FaultConfig::default();
-        let m = FrameMetrics { knee_flexion_deg: Some(70.0), ..Default::default() };
-        assert!(frame_faults(&m, Some(Phase::Bottom), &cfg).contains(Fault::SquatPattern));
-        assert!(frame_faults(&m, Some(Phase::Standing), &cfg).is_empty());
-        assert!(frame_faults(&FrameMetrics::default(), Some(Phase::Bottom), &cfg).is_empty(), "no metrics, no fault");
+        let base = standing(0.0, 0.0, 0.0);
+        // kettlebell deadlift from the floor: knees ~90°, trunk ~55° forward → SSI ~40
+        let hinge =
+            FrameMetrics { knee_flexion_deg: Some(92.0), trunk_deg: Some(55.0), ssi: Some(40.0), ..Default::default() };
+        assert!(frame_faults(&hinge, Some(Phase::Bottom), &base, &cfg).is_empty());
+        // knee-dominant lift: knees ~130°, trunk ~22° → SSI ~15
+        let squat = FrameMetrics { ssi: Some(15.0), ..hinge };
+        assert!(frame_faults(&squat, Some(Phase::Bottom), &base, &cfg).contains(Fault::SquatPattern));
+        assert!(frame_faults(&squat, Some(Phase::Standing), &base, &cfg).is_empty(), "not judged standing");
+        let none = MetricValues::default();
+        assert!(frame_faults(&FrameMetrics::default(), Some(Phase::Bottom), &none, &cfg).is_empty());
     }
 
     #[test]
-    fn one_root_cause_per_frame() {
+    fn rounding_is_judged_against_the_standing_back() {
         let cfg = FaultConfig::default();
-        // rounded lumbar spine: the tucked pelvis and closed ribs are its consequences
-        let m = FrameMetrics {
-            lumbar_flexion_deg: Some(30.0),
-            pelvic_tilt_deg: Some(-27.0),
-            rib_stack_deg: Some(34.0),
+        let p = |l: f64| Posture { lumbar_flexion_deg: Some(l), ..Default::default() };
+        // a body whose standing back reads 12° flexed: 28° at depth is only 16° of rounding
+        assert_eq!(back_fault(&p(28.0), &Posture::from_values(&standing(12.0, 0.0, 0.0)), &cfg), None);
+        assert_eq!(
+            back_fault(&p(28.0), &Posture::from_values(&standing(-2.0, 0.0, 0.0)), &cfg),
+            Some(Fault::RoundedLumbar)
+        );
+        // far beyond the absolute limit whatever the standing reading; without one, the absolute limit alone
+        assert_eq!(
+            back_fault(&p(40.0), &Posture::from_values(&standing(25.0, 0.0, 0.0)), &cfg),
+            Some(Fault::RoundedLumbar)
+        );
+        assert_eq!(back_fault(&p(28.0), &Posture::default(), &cfg), None);
+    }
+
+    #[test]
+    fn one_root_cause_per_posture() {
+        let cfg = FaultConfig::default();
+        let s = Posture::from_values(&standing(0.0, 0.0, 0.0));
+        let p = |l: f64, t: f64, r: f64| Posture {
+            lumbar_flexion_deg: Some(l),
+            pelvic_tilt_deg: Some(t),
+            rib_stack_deg: Some(r),
             ..Default::default()
         };
-        let s = frame_faults(&m, Some(Phase::Bottom), &cfg);
-        assert_eq!(s.to_cell(), "rounded_lumbar");
-        // flat back with a tucked pelvis
-        let m = FrameMetrics { lumbar_flexion_deg: Some(14.0), pelvic_tilt_deg: Some(-13.0), ..m };
-        assert_eq!(frame_faults(&m, Some(Phase::Bottom), &cfg).to_cell(), "posterior_tilt");
-        // arched
-        let m = FrameMetrics {
-            lumbar_flexion_deg: Some(-30.0),
-            pelvic_tilt_deg: Some(27.0),
-            rib_stack_deg: Some(-34.0),
-            ..m
-        };
-        assert_eq!(frame_faults(&m, Some(Phase::Descending), &cfg).to_cell(), "anterior_tilt");
-        // ribs alone
-        let m = FrameMetrics {
-            lumbar_flexion_deg: Some(2.0),
-            pelvic_tilt_deg: Some(-2.0),
-            rib_stack_deg: Some(-18.0),
-            ..m
-        };
-        assert_eq!(frame_faults(&m, Some(Phase::Ascending), &cfg).to_cell(), "ribs_not_stacked");
-        assert!(frame_faults(&m, Some(Phase::Standing), &cfg).is_empty(), "not judged standing");
+        assert_eq!(back_fault(&p(35.0, -30.0, 40.0), &s, &cfg), Some(Fault::RoundedLumbar));
+        assert_eq!(back_fault(&p(16.0, -14.0, 16.0), &s, &cfg), Some(Fault::PosteriorTilt));
+        assert_eq!(back_fault(&p(-28.0, 16.0, -32.0), &s, &cfg), Some(Fault::AnteriorTilt));
+        assert_eq!(back_fault(&p(1.0, 0.0, -18.0), &s, &cfg), Some(Fault::RibsNotStacked));
+        assert_eq!(back_fault(&p(1.0, 0.0, 17.0), &s, &cfg), Some(Fault::RibsNotStacked));
+        assert_eq!(back_fault(&p(3.0, 2.0, 6.0), &s, &cfg), None);
+    }
+
+    #[test]
+    fn standing_habits_need_enough_standing() {
+        let cfg = FaultConfig::default();
+        let frames: Vec<RepFrame> = (0..60u64)
+            .map(|i| RepFrame {
+                index: i,
+                time_s: i as f64 / 30.0,
+                metrics: FrameMetrics { pelvic_tilt_deg: Some(13.0), ..Default::default() },
+                faults: FaultSet::default(),
+            })
+            .collect();
+        assert_eq!(clip_faults(&frames, |_| true, &cfg), vec![Fault::AnteriorTilt]);
+        assert!(clip_faults(&frames, |i| i < 5, &cfg).is_empty(), "0.17 s of standing is too little");
+        let tucked: Vec<RepFrame> = frames
+            .iter()
+            .map(|f| RepFrame { metrics: FrameMetrics { pelvic_tilt_deg: Some(-11.0), ..f.metrics }, ..*f })
+            .collect();
+        assert_eq!(clip_faults(&tucked, |_| true, &cfg), vec![Fault::PosteriorTilt]);
     }
 
     fn rep_frames(lumbar_at_depth: f64) -> (Rep, Vec<RepFrame>) {
+        let base = standing(0.0, 0.0, 0.0);
         let frames: Vec<RepFrame> = (0..60u64)
             .map(|i| {
                 let depth = 80.0 * (std::f64::consts::PI * i as f64 / 59.0).sin();
@@ -308,7 +501,7 @@ mod tests {
                     index: i,
                     time_s: i as f64 / 30.0,
                     metrics: m,
-                    faults: frame_faults(&m, Some(Phase::Bottom), &FaultConfig::default()),
+                    faults: frame_faults(&m, Some(Phase::Bottom), &base, &FaultConfig::default()),
                 }
             })
             .collect();
@@ -330,13 +523,44 @@ mod tests {
     #[test]
     fn rep_verdict_is_taken_at_depth_with_frame_ranges() {
         let cfg = FaultConfig::default();
+        let base = standing(0.0, 0.0, 0.0);
         let (rep, frames) = rep_frames(35.0);
-        let v = rep_faults(&rep, &frames, &cfg);
+        let v = rep_faults(&rep, &frames, &base, &cfg);
         assert_eq!(v.faults, vec![Fault::RoundedLumbar]);
+        assert!(v.at_depth.get(Metric::LumbarFlexion).unwrap() > 30.0);
         let [a, b] = v.fault_frames["rounded_lumbar"];
         assert!(a > 5 && b < 55 && a < 30 && b > 30, "range {a}..{b} around the bottom");
         let (rep, frames) = rep_frames(12.0);
-        assert!(rep_faults(&rep, &frames, &cfg).faults.is_empty(), "mild flexion is no fault");
-        assert!(rep_faults(&rep, &[], &cfg).faults.is_empty(), "no frames, no verdict");
+        assert!(rep_faults(&rep, &frames, &base, &cfg).faults.is_empty(), "mild flexion is no fault");
+        assert!(rep_faults(&rep, &[], &base, &cfg).faults.is_empty(), "no frames, no verdict");
+    }
+
+    #[test]
+    fn config_values_are_checked() {
+        assert!(FaultConfig::default().validate().is_ok());
+        for bad in [
+            FaultConfig { rounded_lumbar_change_deg: f64::NAN, ..Default::default() },
+            FaultConfig { posterior_tilt_deg: 5.0, ..Default::default() },
+            FaultConfig { anterior_habit_deg: f64::INFINITY, ..Default::default() },
+            FaultConfig { min_fault_s: -0.1, ..Default::default() },
+            FaultConfig { depth_share: 0.0, ..Default::default() },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+    }
+
+    proptest! {
+        /// Adding the same offset to the standing and the deep lumbar reading
+        /// (a body whose outline reads off by a constant) never changes the
+        /// baseline-relative verdict below the absolute limit.
+        #[test]
+        fn a_constant_lumbar_offset_does_not_change_the_verdict(l in -10f64..20.0, s in -5f64..5.0, off in -8f64..8.0) {
+            let cfg = FaultConfig::default();
+            let p = |x: f64| Posture { lumbar_flexion_deg: Some(x), ..Default::default() };
+            let a = back_fault(&p(l), &p(s), &cfg);
+            let b = back_fault(&p(l + off), &p(s + off), &cfg);
+            prop_assume!(l + off < cfg.rounded_lumbar_deg && l < cfg.rounded_lumbar_deg);
+            prop_assert_eq!(a, b);
+        }
     }
 }

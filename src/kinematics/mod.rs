@@ -1,166 +1,146 @@
 //! From landmarks to angles: trunk, hip and knee per frame, with the side of
-//! the body facing the camera and the walking direction detected, not assumed.
+//! the body facing the camera and the walking direction detected, not
+//! assumed; the spine model's lumbar, pelvis and rib-cage readings; and the
+//! clip-level series (smoothing, readings carried between mask frames, the
+//! stoop–squat index).
 //!
 //! All angles are in degrees. Definitions and signs follow `docs/metrics.md`.
+//! The submodules depend on one another without cycles: `body` and
+//! `geometry` are leaves, `outline` and `spine_input` read the mask,
+//! `sagittal` measures a frame, `spine_model` reads the spine, and this
+//! module puts a clip's series together.
 
-pub mod back;
+pub mod body;
 pub mod geometry;
+pub mod metric;
 pub mod outline;
 pub mod sagittal;
+pub mod spine_input;
+pub mod spine_model;
 
-use geometry::V2;
+pub use body::{facing_of, Facing, FacingVote, FrameMetrics, MIN_VISIBILITY};
+pub(crate) use body::{mid2, usable};
 use sagittal::FrameFeatures;
-
-use crate::pose::landmarks::{Landmark, LandmarkId as L, BODY_LANDMARKS};
-
-/// Which way the person faces in the image (where the toes point).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Facing {
-    Left,
-    Right,
-}
-
-impl Facing {
-    /// +1 for right, -1 for left (image x direction of "forward").
-    pub fn forward_x(self) -> f64 {
-        match self {
-            Facing::Left => -1.0,
-            Facing::Right => 1.0,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Facing::Left => "left",
-            Facing::Right => "right",
-        }
-    }
-}
-
-/// Metrics of one frame; `None` where it cannot be measured.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
-pub struct FrameMetrics {
-    /// Trunk inclination from vertical, + forward.
-    pub trunk_deg: Option<f64>,
-    /// 180° − shoulder–hip–knee angle; 0 standing straight.
-    pub hip_angle_deg: Option<f64>,
-    /// 180° − hip–knee–ankle angle; 0 straight.
-    pub knee_flexion_deg: Option<f64>,
-    /// Anatomical hip flexion (pelvis against thigh).
-    pub hip_flexion_deg: Option<f64>,
-    /// Lumbar flexion from the back contour; + rounding, − arching.
-    pub lumbar_flexion_deg: Option<f64>,
-    /// Pelvic tilt beyond a neutral hinge; + anterior, − posterior.
-    pub pelvic_tilt_deg: Option<f64>,
-    /// Rib cage against pelvis; + closed, − flared.
-    pub rib_stack_deg: Option<f64>,
-    /// Stoop-squat index 0–100.
-    pub ssi: Option<f64>,
-    /// Horizontal distance of the hands (the load) from the mid-foot, in thigh lengths.
-    pub load_offset_thigh_lengths: Option<f64>,
-}
-
 pub use sagittal::{measure, BodyFrame, ClipView, Side};
 
-/// Minimum visibility for a landmark to be used.
-pub const MIN_VISIBILITY: f32 = 0.3;
-
-pub(crate) fn usable(l: &Landmark) -> bool {
-    l.x_px.is_finite() && l.y_px.is_finite() && (l.visibility >= MIN_VISIBILITY || l.presence >= 0.5)
+/// The spine model's input for each frame (parallel to `bodies`): frames with
+/// a torso crop and the three segment angles, in the clip's view.
+pub fn spine_inputs(
+    bodies: &[Option<&BodyFrame>],
+    view: &ClipView,
+    features: &[FrameFeatures],
+) -> Vec<Option<spine_input::SpineInput>> {
+    bodies
+        .iter()
+        .zip(features)
+        .map(|(b, f)| {
+            let b = (*b)?;
+            spine_input::SpineInput::new(
+                b.crop.as_ref()?,
+                &b.landmarks,
+                view.facing,
+                view.signed_obliquity_deg(),
+                [f.trunk_lean_deg, f.thigh_deg, f.shank_deg],
+            )
+        })
+        .collect()
 }
 
-pub(crate) fn p2(l: &Landmark) -> V2 {
-    V2::new(l.x_px as f64, l.y_px as f64)
-}
+/// Running-median window applied to the spine model's readings, s: a few
+/// mask frames at the default 10 Hz, enough to drop a single bad mask.
+pub const SPINE_SMOOTH_WINDOW_S: f64 = 0.3;
 
-/// Midpoint of a left/right pair, or the usable one alone.
-pub(crate) fn mid2(lms: &[Landmark; BODY_LANDMARKS], left: L, right: L) -> Option<V2> {
-    let (a, b) = (&lms[left.index()], &lms[right.index()]);
-    match (usable(a), usable(b)) {
-        (true, true) => Some(p2(a).midpoint(p2(b))),
-        (true, false) => Some(p2(a)),
-        (false, true) => Some(p2(b)),
-        _ => None,
-    }
-}
+/// Farthest a frame may be from spine readings on both sides (or on one side
+/// at the ends of a track) to take a value interpolated from them, s.
+pub const SPINE_MAX_GAP_S: f64 = 0.25;
 
-/// Facing of one frame from the feet (toes ahead of heels), falling back to
-/// the head (nose ahead of the ears). `None` when ambiguous.
-pub fn facing_of(lms: &[Landmark; BODY_LANDMARKS]) -> Option<Facing> {
-    let mut votes = 0.0f64;
-    for (toe, heel) in [(L::LeftFootIndex, L::LeftHeel), (L::RightFootIndex, L::RightHeel)] {
-        let (t, h) = (&lms[toe.index()], &lms[heel.index()]);
-        if usable(t) && usable(h) {
-            votes += (t.x_px - h.x_px) as f64;
-        }
-    }
-    if votes.abs() < 2.0 {
-        let n = &lms[L::Nose.index()];
-        if let Some(ears) = mid2(lms, L::LeftEar, L::RightEar) {
-            if usable(n) {
-                votes = n.x_px as f64 - ears.x;
-            }
-        }
-    }
-    if votes.abs() < 2.0 {
-        None
-    } else if votes > 0.0 {
-        Some(Facing::Right)
-    } else {
-        Some(Facing::Left)
-    }
-}
-
-/// Streaming facing vote: the majority of per-frame estimates so far.
-#[derive(Debug, Clone, Default)]
-pub struct FacingVote {
-    left: u32,
-    right: u32,
-}
-
-impl FacingVote {
-    pub fn add(&mut self, f: Option<Facing>) {
-        match f {
-            Some(Facing::Left) => self.left += 1,
-            Some(Facing::Right) => self.right += 1,
-            None => {}
-        }
-    }
-
-    /// Current majority; right when there is no evidence yet.
-    pub fn facing(&self) -> Facing {
-        if self.left > self.right {
-            Facing::Left
-        } else {
-            Facing::Right
-        }
-    }
-
-    pub fn has_evidence(&self) -> bool {
-        self.left + self.right > 0
-    }
-}
-
-/// Completes a clip's per-frame metrics over time: the outline features are
-/// smoothed with a centred running median (`back::model::SMOOTH_WINDOW_S`),
-/// then the back model gives rib stack, lumbar flexion, pelvic tilt and hip
-/// flexion, and the stoop–squat index is derived. `times`, `metrics` and
-/// `features` are parallel (one entry per decoded frame).
-pub fn finish_series(times: &[f64], mut metrics: Vec<FrameMetrics>, features: &[FrameFeatures]) -> Vec<FrameMetrics> {
-    let sacral =
-        smooth_median(times, features.iter().map(|f| f.sacral_lean_deg).collect(), back::model::SMOOTH_WINDOW_S);
-    let low = smooth_median(times, features.iter().map(|f| f.low_bend_deg).collect(), back::model::SMOOTH_WINDOW_S);
+/// Completes a clip's per-frame metrics over time with the spine model's
+/// readings (`spine`, parallel to `times` and `metrics`; `None` on frames
+/// without a mask or where the model could not read the back). The readings
+/// are smoothed with a centred running median over
+/// [`SPINE_SMOOTH_WINDOW_S`], then carried to the frames between them by
+/// linear interpolation when both neighbours lie within [`SPINE_MAX_GAP_S`]
+/// (the mask is computed ten times a second by default). Frames without a
+/// person (`has_person` false) stay empty. The trunk is read by the model as
+/// well: the difference between its reading and the keypoint trunk line
+/// (which misses the joint centres by a body- and view-dependent offset) is
+/// carried over time the same way and added to every frame's keypoint trunk.
+pub fn finish_series(
+    times: &[f64],
+    mut metrics: Vec<FrameMetrics>,
+    has_person: &[bool],
+    spine: &[Option<spine_model::SpineEstimate>],
+) -> Vec<FrameMetrics> {
+    let channel = |raw: Vec<Option<f64>>| -> Vec<Option<f64>> {
+        let smoothed = smooth_median(times, raw, SPINE_SMOOTH_WINDOW_S);
+        fill_gaps(times, &smoothed, has_person, SPINE_MAX_GAP_S)
+    };
+    // the back only where the ensemble agrees; the trunk correction wherever there is a reading
+    let of = |f: fn(&spine_model::SpineEstimate) -> f64| {
+        spine.iter().map(|e| e.as_ref().filter(|e| e.back_is_read()).map(f)).collect()
+    };
+    let lumbar = channel(of(|e| e.lumbar_flexion_deg));
+    let tilt = channel(of(|e| e.pelvic_tilt_deg));
+    let rib = channel(of(|e| e.rib_stack_deg));
+    let hip = channel(of(|e| e.hip_flexion_deg));
+    // the trunk: the model's reading at mask frames as a correction of the
+    // keypoint trunk line, carried to every frame in between
+    let trunk_fix =
+        channel(spine.iter().zip(&metrics).map(|(e, m)| Some(e.as_ref()?.trunk_deg - m.trunk_deg?)).collect());
     for (i, m) in metrics.iter_mut().enumerate() {
-        let Some(trunk) = m.trunk_deg else { continue };
-        let (Some(s), Some(b)) = (sacral[i], low[i]) else { continue };
-        let e = back::model::estimate(trunk, s, b);
-        m.rib_stack_deg = Some(e.rib_stack_deg);
-        m.lumbar_flexion_deg = Some(e.lumbar_flexion_deg);
-        m.pelvic_tilt_deg = Some(e.pelvic_tilt_deg);
-        m.hip_flexion_deg = m.hip_angle_deg.map(|h| back::model::hip_flexion_deg(h, e.rib_stack_deg));
+        if !has_person.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        m.lumbar_flexion_deg = lumbar[i];
+        m.pelvic_tilt_deg = tilt[i];
+        m.rib_stack_deg = rib[i];
+        m.hip_flexion_deg = hip[i];
+        if let (Some(t), Some(fix)) = (m.trunk_deg, trunk_fix[i]) {
+            m.trunk_deg = Some(t + fix);
+        }
     }
     metrics
+}
+
+/// Values at the frames that have none (`wanted` true), interpolated
+/// linearly from the nearest values before and after within `max_gap_s`,
+/// or taken from the one neighbour within half of it at the ends of a run.
+pub fn fill_gaps(times: &[f64], values: &[Option<f64>], wanted: &[bool], max_gap_s: f64) -> Vec<Option<f64>> {
+    let n = values.len();
+    let mut prev: Vec<Option<usize>> = vec![None; n];
+    let mut last = None;
+    for i in 0..n {
+        if values[i].is_some() {
+            last = Some(i);
+        }
+        prev[i] = last;
+    }
+    let mut next: Vec<Option<usize>> = vec![None; n];
+    let mut last = None;
+    for i in (0..n).rev() {
+        if values[i].is_some() {
+            last = Some(i);
+        }
+        next[i] = last;
+    }
+    (0..n)
+        .map(|i| {
+            if values[i].is_some() || !wanted.get(i).copied().unwrap_or(false) {
+                return values[i];
+            }
+            let t = times[i];
+            let near = |j: Option<usize>, reach: f64| j.filter(|&j| (times[j] - t).abs() <= reach);
+            match (near(prev[i], max_gap_s), near(next[i], max_gap_s)) {
+                (Some(a), Some(b)) => {
+                    let (va, vb) = (values[a]?, values[b]?);
+                    let span = times[b] - times[a];
+                    let f = if span > 0.0 { (t - times[a]) / span } else { 0.0 };
+                    Some(va + (vb - va) * f)
+                }
+                _ => near(prev[i], max_gap_s / 2.0).or(near(next[i], max_gap_s / 2.0)).and_then(|j| values[j]),
+            }
+        })
+        .collect()
 }
 
 /// Stoop–squat index (after Schmid et al. 2022), 0–100: the share of the
@@ -195,7 +175,13 @@ pub fn smooth_median(times: &[f64], values: Vec<Option<f64>>, window_s: f64) -> 
         buf.clear();
         buf.extend(values[lo..=hi].iter().flatten().filter(|v| v.is_finite()));
         buf.sort_by(f64::total_cmp);
-        out.push(buf.get(buf.len() / 2).copied());
+        // the middle value, or the mean of the two middle ones
+        let m = buf.len() / 2;
+        out.push(match buf.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(buf[m]),
+            _ => Some(0.5 * (buf[m - 1] + buf[m])),
+        });
     }
     out
 }
@@ -228,12 +214,91 @@ mod tests {
     }
 
     #[test]
-    fn series_without_outline_keeps_landmark_angles_only() {
+    fn series_without_spine_readings_keeps_landmark_angles_only() {
         let m = FrameMetrics { trunk_deg: Some(70.0), hip_angle_deg: Some(85.0), ..Default::default() };
-        let out =
-            finish_series(&[0.0, 0.033], vec![m, FrameMetrics::default()], &[Default::default(), Default::default()]);
+        let out = finish_series(&[0.0, 0.033], vec![m, FrameMetrics::default()], &[true, false], &[None, None]);
         assert_eq!(out[0].trunk_deg, Some(70.0));
         assert!(out[0].lumbar_flexion_deg.is_none() && out[0].hip_flexion_deg.is_none());
         assert_eq!(out[1], FrameMetrics::default());
+    }
+
+    #[test]
+    fn spine_readings_are_carried_between_mask_frames() {
+        let e = |v: f64| spine_model::SpineEstimate {
+            lumbar_flexion_deg: v,
+            pelvic_tilt_deg: -v,
+            rib_stack_deg: v,
+            hip_flexion_deg: 2.0 * v,
+            trunk_deg: 40.0,
+            back_spread_deg: 1.0,
+        };
+        let times: Vec<f64> = (0..10).map(|i| i as f64 / 30.0).collect();
+        // readings at frames 0, 3, 6 and 9 (10 Hz) rising steadily, one outlier at 6;
+        // a person everywhere but frame 5
+        let spine: Vec<Option<spine_model::SpineEstimate>> = (0..10)
+            .map(|i| match i {
+                0 | 3 | 9 => Some(e(i as f64 * 10.0 / 3.0)),
+                6 => Some(e(90.0)),
+                _ => None,
+            })
+            .collect();
+        let mut has = [true; 10];
+        has[5] = false;
+        let out = finish_series(&times, vec![FrameMetrics::default(); 10], &has, &spine);
+        let l: Vec<Option<f64>> = out.iter().map(|m| m.lumbar_flexion_deg).collect();
+        // the 0.3 s median drops the outlier: frame 6 lies between its neighbours
+        assert!(l[6].is_some_and(|v| (10.0..=30.0).contains(&v)), "{l:?}");
+        // frames between readings are interpolated
+        assert!(l[4].is_some_and(|v| v > l[3].unwrap() && v < l[6].unwrap()), "{l:?}");
+        assert_eq!(l[5], None, "no person, no value");
+        assert_eq!(out[3].pelvic_tilt_deg.map(|v| -v), l[3]);
+        // the keypoint trunk (none here) stays empty; with one, the model's correction is carried
+        assert!(out.iter().all(|m| m.trunk_deg.is_none()));
+        let keypoint: Vec<FrameMetrics> =
+            (0..10).map(|i| FrameMetrics { trunk_deg: Some(30.0 + i as f64), ..Default::default() }).collect();
+        let out = finish_series(&times, keypoint, &has, &spine);
+        // the model reads 40° where the keypoint line reads 30°, 33°, 36°, 39°: corrections +10, +7, +4, +1
+        // (smoothed over 0.3 s), so the trunk reads about 40° throughout
+        for (i, m) in out.iter().enumerate().filter(|(i, _)| *i != 5) {
+            let t = m.trunk_deg.unwrap();
+            assert!((37.0..=41.5).contains(&t), "frame {i}: {t}");
+        }
+    }
+
+    #[test]
+    fn back_readings_the_ensemble_disagrees_on_are_left_empty() {
+        let e = |spread: f64| {
+            Some(spine_model::SpineEstimate {
+                lumbar_flexion_deg: 20.0,
+                pelvic_tilt_deg: -5.0,
+                rib_stack_deg: 22.0,
+                hip_flexion_deg: 60.0,
+                trunk_deg: 50.0,
+                back_spread_deg: spread,
+            })
+        };
+        let times = [0.0, 1.0];
+        let keypoint = vec![FrameMetrics { trunk_deg: Some(45.0), ..Default::default() }; 2];
+        let out = finish_series(&times, keypoint, &[true, true], &[e(1.0), e(spine_model::MAX_BACK_SPREAD_DEG + 5.0)]);
+        assert_eq!(out[0].lumbar_flexion_deg, Some(20.0));
+        assert_eq!(out[1].lumbar_flexion_deg, None, "members disagree: the back is not read");
+        assert_eq!(out[1].pelvic_tilt_deg, None);
+        assert_eq!(out[1].trunk_deg, Some(50.0), "the trunk still is");
+    }
+
+    #[test]
+    fn gaps_are_filled_only_within_reach() {
+        let times: Vec<f64> = (0..20).map(|i| i as f64 / 30.0).collect();
+        let mut v = vec![None; 20];
+        v[0] = Some(0.0);
+        v[4] = Some(4.0);
+        v[19] = Some(19.0);
+        let out = fill_gaps(&times, &v, &[true; 20], 0.25);
+        assert!((out[2].unwrap() - 2.0).abs() < 1e-9, "interpolated");
+        assert!(out[10].is_none(), "too far from both sides");
+        assert_eq!(out[17], Some(19.0), "end of a run: the near neighbour");
+        assert_eq!(out[14], None, "beyond half the reach at an end");
+        let not_wanted = fill_gaps(&times, &v, &[false; 20], 0.25);
+        assert_eq!(not_wanted[2], None);
     }
 }

@@ -82,6 +82,18 @@ impl TorsoOutline {
 }
 
 impl TorsoOutline {
+    /// The back's contour for drawing: the edge points on the dorsal side
+    /// (`dorsal_sign` = +1 for `plus`, −1 for `minus`) as (station, point),
+    /// each point relative to mid-hip in hip–shoulder lengths and passed
+    /// through `to_sagittal` (image vector → the person's sagittal plane).
+    pub fn dorsal_contour(&self, dorsal_sign: f64, to_sagittal: impl Fn(V2) -> V2) -> Vec<(f64, V2)> {
+        let l = self.length_px();
+        self.side_points_px(dorsal_sign)
+            .into_iter()
+            .map(|(t, p)| (t, to_sagittal(p.sub(self.hip_px)).scale(1.0 / l)))
+            .collect()
+    }
+
     /// The outline of a frame whose mask was not computed, from the outlines
     /// of the frames before and after it: the edge distances (relative to the
     /// hip→shoulder axis, so independent of where the body is in the image)
@@ -210,6 +222,18 @@ mod tests {
         assert!(TorsoOutline::interpolated(&a, &b, 0.5, hip, hip).is_none(), "degenerate axis");
         let nan = TorsoOutline::interpolated(&a, &b, f64::NAN, hip, sh).unwrap();
         assert_eq!(nan.plus, a.plus, "a NaN fraction falls back to the frame before");
+    }
+
+    #[test]
+    fn the_dorsal_contour_lies_on_the_back() {
+        // a torso bent forward to horizontal facing right (hips at x=100, shoulders at x=300),
+        // 80 px thick around y=300: its back (image up, the side of -n) is 40 px = 0.2 lengths away
+        let field = |p: V2| if (10.0..=330.0).contains(&p.x) && (260.0..=340.0).contains(&p.y) { 1.0 } else { 0.0 };
+        let o = extract_with(field, V2::new(100.0, 300.0), V2::new(300.0, 300.0)).unwrap();
+        // sagittal: forward = image x, up = -image y
+        let c = o.dorsal_contour(-1.0, |v| V2::new(v.x, -v.y));
+        assert!(!c.is_empty());
+        assert!(c.iter().all(|(_, p)| (p.y - 0.2).abs() < 0.02), "{c:?}");
     }
 
     #[test]

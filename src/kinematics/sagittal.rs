@@ -9,10 +9,10 @@
 //! of the shoulders against the camera axis) and undone by stretching
 //! the forward component by 1/cos θ before any angle is taken.
 
-use super::back::BackShape;
+use super::body::{facing_of, mid2, Facing, FacingVote, FrameMetrics};
 use super::geometry::{wrap_deg, V2};
 use super::outline::{self, TorsoOutline};
-use super::{facing_of, mid2, Facing, FacingVote, FrameMetrics};
+use super::spine_input::TorsoCrop;
 use crate::pose::landmarks::{Landmark, LandmarkId as L, BODY_LANDMARKS};
 use crate::pose::Pose;
 use std::ops::Sub;
@@ -33,6 +33,8 @@ pub struct BodyFrame {
     /// World landmarks, metres, hip-centred, image-aligned axes (z away from camera).
     pub world_m: [[f32; 3]; BODY_LANDMARKS],
     pub outline: Option<TorsoOutline>,
+    /// The mask around the torso, the spine model's input (frames with a mask only).
+    pub crop: Option<TorsoCrop>,
 }
 
 impl BodyFrame {
@@ -44,7 +46,8 @@ impl BodyFrame {
             let shoulder = mid2(&pose.landmarks, L::LeftShoulder, L::RightShoulder)?;
             outline::extract(mask, hip, shoulder)
         });
-        Self { landmarks: pose.landmarks, world_m: pose.world_m, outline }
+        let crop = pose.segmentation.as_ref().and_then(|mask| TorsoCrop::extract(mask, &pose.landmarks));
+        Self { landmarks: pose.landmarks, world_m: pose.world_m, outline, crop }
     }
 
     pub fn landmark(&self, id: L) -> &Landmark {
@@ -69,6 +72,59 @@ impl BodyFrame {
         a.is_finite().then_some(a)
     }
 
+    /// Signed angle of the person's forward direction against the image
+    /// plane, degrees: + when the chest is turned toward the camera
+    /// (front-oblique), − when the back is (back-oblique). The forward
+    /// direction is the world shoulder axis turned about the vertical; its
+    /// left–right labels are checked against `facing` (BlazePose swaps them
+    /// now and then in side views).
+    pub fn signed_obliquity_deg(&self, facing: Facing) -> Option<f64> {
+        let (ls, rs) = (self.world(L::LeftShoulder), self.world(L::RightShoulder));
+        let (lat_x, lat_z) = (ls[0] - rs[0], ls[2] - rs[2]);
+        // forward = lateral × up with up = (0, −1, 0) (world y points down)
+        let (mut fx, mut fz) = (lat_z, -lat_x);
+        if fx * facing.forward_x() < 0.0 {
+            fx = -fx;
+            fz = -fz;
+        }
+        let a = (-fz).atan2(fx.abs()).to_degrees();
+        a.is_finite().then_some(a)
+    }
+
+    /// Horizontal distance of the hands (mid-wrists) in front of the ankles'
+    /// midpoint along the person's forward direction, in metres of BlazePose's
+    /// world landmarks (the NIOSH lifting equation's H, taken at the wrists);
+    /// negative behind the ankles. `None` when the hands or ankles are not usable.
+    pub fn hands_ahead_of_ankles_m(&self, facing: Facing) -> Option<f64> {
+        let usable2 = |a: L, b: L| super::usable(self.landmark(a)) || super::usable(self.landmark(b));
+        if !usable2(L::LeftWrist, L::RightWrist) || !usable2(L::LeftAnkle, L::RightAnkle) {
+            return None;
+        }
+        let mid = |a: L, b: L| {
+            let (p, q) = (self.world(a), self.world(b));
+            [(p[0] + q[0]) / 2.0, (p[2] + q[2]) / 2.0]
+        };
+        // lateral axis from shoulders and hips together, forward = lateral × up
+        let lat = |a: L, b: L| {
+            let (p, q) = (self.world(a), self.world(b));
+            [p[0] - q[0], p[2] - q[2]]
+        };
+        let (ls, lh) = (lat(L::LeftShoulder, L::RightShoulder), lat(L::LeftHip, L::RightHip));
+        let (lx, lz) = (ls[0] + lh[0], ls[1] + lh[1]);
+        let (mut fx, mut fz) = (lz, -lx);
+        let norm = fx.hypot(fz);
+        if !(norm > 1e-6) {
+            return None;
+        }
+        if fx * facing.forward_x() < 0.0 {
+            fx = -fx;
+            fz = -fz;
+        }
+        let (h, a) = (mid(L::LeftWrist, L::RightWrist), mid(L::LeftAnkle, L::RightAnkle));
+        let d = ((h[0] - a[0]) * fx + (h[1] - a[1]) * fz) / norm;
+        d.is_finite().then_some(d)
+    }
+
     /// Side nearer the camera in this frame (smaller world z of hip + shoulder).
     pub fn near_side(&self) -> Option<Side> {
         let l = self.world(L::LeftHip)[2] + self.world(L::LeftShoulder)[2];
@@ -91,7 +147,13 @@ pub struct ClipView {
     pub near_side: Option<Side>,
     /// Estimated angle between the camera axis and the person's left–right axis, degrees.
     pub obliquity_deg: f64,
+    /// Whether the chest (true) or the back (false) is turned toward the
+    /// camera; `None` near a true side view or without an estimate.
+    pub front_oblique: Option<bool>,
 }
+
+/// Smallest clip obliquity whose sign (front or back turned to the camera) is reported, °.
+pub const SIGN_MIN_OBLIQUITY_DEG: f64 = 5.0;
 
 /// Largest obliquity that is corrected; beyond it the correction would blow up noise.
 pub const MAX_CORRECTED_OBLIQUITY_DEG: f64 = 55.0;
@@ -104,8 +166,10 @@ impl ClipView {
         let (mut left, mut right) = (0u32, 0u32);
         let mut obl = Vec::new();
         let mut any = false;
+        let mut seen: Vec<&BodyFrame> = Vec::new();
         for f in frames {
             any = true;
+            seen.push(f);
             vote.add(facing_of(&f.landmarks));
             match f.near_side() {
                 Some(Side::Left) => left += 1,
@@ -119,12 +183,25 @@ impl ClipView {
         }
         obl.sort_by(f64::total_cmp);
         let obliquity_deg = obl.get(obl.len() / 2).copied().unwrap_or(0.0);
+        let facing = vote.facing();
+        let mut signed: Vec<f64> = seen.iter().filter_map(|f| f.signed_obliquity_deg(facing)).collect();
+        signed.sort_by(f64::total_cmp);
+        let front_oblique =
+            signed.get(signed.len() / 2).filter(|a| a.abs() >= SIGN_MIN_OBLIQUITY_DEG).map(|a| *a > 0.0);
         let near_side = match left.cmp(&right) {
             std::cmp::Ordering::Greater => Some(Side::Left),
             std::cmp::Ordering::Less => Some(Side::Right),
             std::cmp::Ordering::Equal => None,
         };
-        Some(ClipView { facing: vote.facing(), near_side, obliquity_deg })
+        Some(ClipView { facing, near_side, obliquity_deg, front_oblique })
+    }
+
+    /// Obliquity with its sign: + front-oblique, − back-oblique, degrees.
+    pub fn signed_obliquity_deg(&self) -> f64 {
+        match self.front_oblique {
+            Some(false) => -self.obliquity_deg,
+            _ => self.obliquity_deg,
+        }
     }
 
     /// An image vector in sagittal coordinates: (forward, up), with the
@@ -168,16 +245,12 @@ pub mod keypoint_offsets {
 /// Intermediate quantities of one frame, before smoothing over time.
 #[derive(Debug, Clone, Default)]
 pub struct FrameFeatures {
+    /// Keypoint trunk inclination (mid-hip → mid-shoulder) from vertical, + forward, ° (no offset).
+    pub trunk_lean_deg: Option<f64>,
     /// Thigh inclination from vertical down, + knee forward, °.
     pub thigh_deg: Option<f64>,
     /// Shank inclination from vertical down, + knee forward of the ankle, °.
     pub shank_deg: Option<f64>,
-    /// Lean of the lumbosacral outline line (around hip level) from vertical, + forward, °.
-    pub sacral_lean_deg: Option<f64>,
-    /// Lean of the upper-back (thoracic) outline line, + forward, °.
-    pub thorax_lean_deg: Option<f64>,
-    /// Bending of the lower-back outline, + convex (rounded), − concave (arched), °.
-    pub low_bend_deg: Option<f64>,
     /// Dorsal outline points in sagittal coordinates relative to mid-hip, in
     /// hip–shoulder lengths: (station, forward, up).
     pub dorsal: Vec<(f64, f64, f64)>,
@@ -215,26 +288,18 @@ pub fn measure(frame: &BodyFrame, view: &ClipView) -> (FrameMetrics, FrameFeatur
         (Some(t), Some(s)) => Some(wrap_deg(t - s) + keypoint_offsets::KNEE_FLEXION_DEG),
         _ => None,
     };
-    let wrist = mid2(lms, L::LeftWrist, L::RightWrist);
-    let foot = match (ankle, mid2(lms, L::LeftFootIndex, L::RightFootIndex)) {
-        (Some(a), Some(t)) => Some(a.midpoint(t)),
-        (a, _) => a,
+    let load_distance_cm = frame.hands_ahead_of_ankles_m(view.facing).map(|d| 100.0 * d);
+    let mut features = FrameFeatures {
+        trunk_lean_deg: trunk_lean,
+        thigh_deg: thigh_lean,
+        shank_deg: shank_lean,
+        ..Default::default()
     };
-    let load_offset_thigh_lengths = match (sag(foot, wrist), thigh) {
-        (Some(w), Some(t)) if t.norm() > 1e-6 => Some(w.x.abs() / t.norm()),
-        _ => None,
-    };
-    let mut features = FrameFeatures { thigh_deg: thigh_lean, shank_deg: shank_lean, ..Default::default() };
-    if let Some(shape) = BackShape::of(frame, view) {
-        features.sacral_lean_deg = shape.sacral.map(|f| f.lean_deg());
-        features.thorax_lean_deg = shape.thorax.map(|f| f.lean_deg());
-        features.low_bend_deg = shape.low_bend_deg.map(|b| b.clamp(-90.0, 90.0));
-        features.dorsal = shape.points.iter().map(|(t, p)| (*t, p.x, p.y)).collect();
+    if let Some(o) = &frame.outline {
+        let contour = o.dorsal_contour(-view.facing.forward_x(), |v| view.to_sagittal(v));
+        features.dorsal = contour.iter().map(|(t, p)| (*t, p.x, p.y)).collect();
     }
-    (
-        FrameMetrics { trunk_deg, hip_angle_deg, knee_flexion_deg, load_offset_thigh_lengths, ..Default::default() },
-        features,
-    )
+    (FrameMetrics { trunk_deg, hip_angle_deg, knee_flexion_deg, load_distance_cm, ..Default::default() }, features)
 }
 
 #[cfg(test)]
@@ -278,11 +343,11 @@ mod tests {
             put(l, s, 20.0);
             put(r, s, -20.0);
         }
-        BodyFrame { landmarks: lms, world_m: [[0.0; 3]; BODY_LANDMARKS], outline: None }
+        BodyFrame { landmarks: lms, world_m: [[0.0; 3]; BODY_LANDMARKS], outline: None, crop: None }
     }
 
     fn view(facing: Facing, obliquity_deg: f64) -> ClipView {
-        ClipView { facing, near_side: None, obliquity_deg }
+        ClipView { facing, near_side: None, obliquity_deg, front_oblique: None }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::video::{Frame, VideoSource};
+use crate::video::{Frame, VideoError, VideoSource};
 
 /// A frame with the moment it was captured.
 pub struct Captured {
@@ -57,7 +57,8 @@ impl FrameSlot {
     }
 
     fn end(&self, why: CaptureEnd) {
-        let mut s = self.slot.lock().expect("slot lock");
+        // also from a crashing capture thread: a poisoned lock still holds the slot
+        let mut s = self.slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         s.ended.get_or_insert(why);
         self.ready.notify_all();
     }
@@ -99,15 +100,36 @@ impl FrameSlot {
     }
 }
 
+/// Ends capture as lost if the capture thread unwinds (a crash of the
+/// decoder), so that the processing side does not wait for frames forever.
+struct EndOnPanic(Arc<FrameSlot>);
+
+impl Drop for EndOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.end(CaptureEnd::Lost("the capture thread crashed".into()));
+        }
+    }
+}
+
 /// Starts the capture thread. With `realtime`, a file is paced at its own
 /// frame rate (as a camera would deliver it).
 pub fn start(mut source: VideoSource, realtime: bool) -> (Arc<FrameSlot>, JoinHandle<()>) {
+    let is_file = matches!(source.info().kind, crate::video::SourceKind::File(_));
+    start_reading(move |f| source.read(f), is_file, realtime)
+}
+
+fn start_reading(
+    mut read: impl FnMut(&mut Frame) -> Result<bool, VideoError> + Send + 'static,
+    is_file: bool,
+    realtime: bool,
+) -> (Arc<FrameSlot>, JoinHandle<()>) {
     let slot = FrameSlot::new();
     let shared = Arc::clone(&slot);
-    let is_file = matches!(source.info().kind, crate::video::SourceKind::File(_));
     let handle = std::thread::Builder::new()
         .name("hinge-capture".into())
         .spawn(move || {
+            let _end_on_panic = EndOnPanic(Arc::clone(&shared));
             let started = Instant::now();
             let mut first_time: Option<f64> = None;
             loop {
@@ -116,7 +138,7 @@ pub fn start(mut source: VideoSource, realtime: bool) -> (Arc<FrameSlot>, JoinHa
                     return;
                 }
                 let mut frame = Frame::default();
-                match source.read(&mut frame) {
+                match read(&mut frame) {
                     Ok(true) => {}
                     Ok(false) => {
                         shared.end(if is_file {
@@ -165,5 +187,28 @@ mod tests {
         assert!(slot.take(Duration::from_millis(10)).is_none(), "nothing new");
         slot.end(CaptureEnd::EndOfStream);
         assert!(slot.take(Duration::from_secs(10)).is_none(), "ended: returns at once");
+    }
+
+    #[test]
+    fn a_crash_of_the_capture_thread_ends_capture_as_lost() {
+        let mut n = 0;
+        let (slot, handle) = start_reading(
+            move |f| {
+                n += 1;
+                if n > 3 {
+                    panic!("scripted decoder failure");
+                }
+                f.index = n;
+                Ok(true)
+            },
+            true,
+            false,
+        );
+        assert!(handle.join().is_err(), "the thread crashed");
+        let (captured, _, ended) = slot.stats();
+        assert_eq!(captured, 3);
+        assert_eq!(ended, Some(CaptureEnd::Lost("the capture thread crashed".into())));
+        assert!(slot.take(Duration::from_millis(10)).is_some(), "the newest frame is still there");
+        assert!(slot.take(Duration::from_secs(10)).is_none(), "then capture has ended, no wait");
     }
 }

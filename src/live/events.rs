@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::kinematics::metric::MetricValues;
+
 use crate::analyze::{Baseline, RepSummary};
 
 /// Latency percentiles in milliseconds.
@@ -76,11 +78,8 @@ pub struct RepEvent {
     pub end_s: f64,
     pub verdict: &'static str,
     pub faults: Vec<&'static str>,
-    pub max_trunk_deg: Option<f64>,
-    pub max_hip_angle_deg: Option<f64>,
-    pub max_knee_flexion_deg: Option<f64>,
-    pub max_lumbar_flexion_deg: Option<f64>,
-    pub pelvic_tilt_deg_range: Option<[f64; 2]>,
+    /// Medians of every metric over the rep's deep part (what the verdict was taken on).
+    pub at_depth: MetricValues,
 }
 
 impl RepEvent {
@@ -91,11 +90,7 @@ impl RepEvent {
             end_s: r.end_s,
             verdict: r.verdict,
             faults: r.faults.iter().map(|f| f.name()).collect(),
-            max_trunk_deg: r.max_trunk_deg,
-            max_hip_angle_deg: r.max_hip_angle_deg,
-            max_knee_flexion_deg: r.max_knee_flexion_deg,
-            max_lumbar_flexion_deg: r.max_lumbar_flexion_deg,
-            pelvic_tilt_deg_range: r.pelvic_tilt_deg_range,
+            at_depth: r.at_depth,
         }
     }
 }

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use crate::analyze::{interpret, Analysis, Observed};
 use crate::config::Config;
 use crate::faults::Fault;
+use crate::kinematics::spine_model::{CachedReader, SpineModel};
 use crate::kinematics::BodyFrame;
 use crate::pose::{PoseError, PoseEstimator};
 use crate::video::{VideoError, VideoInfo, VideoSource};
@@ -36,6 +37,9 @@ pub enum LiveError {
     /// Models could not be loaded or inference failed.
     #[error(transparent)]
     Pose(#[from] PoseError),
+    /// The spine model failed.
+    #[error(transparent)]
+    Analyze(#[from] crate::analyze::AnalyzeError),
     /// The events file could not be written.
     #[error("{}: cannot write events: {reason}", .path.display())]
     Events { path: PathBuf, reason: String },
@@ -117,6 +121,7 @@ pub fn cue_text(f: Fault) -> &'static str {
 pub fn run(
     source: VideoSource,
     estimator: &mut PoseEstimator,
+    spine: &SpineModel,
     config: &Config,
     options: &LiveOptions,
     sink: &mut dyn LiveSink,
@@ -126,6 +131,7 @@ pub fn run(
     let name = info.name();
     let model = estimator.files().label.clone();
     estimator.reset();
+    let spine = CachedReader::new(spine);
     let (slot, capture_thread) = capture::start(source, options.realtime);
     let mut latency = LatencyHistogram::default();
     let mut latency_last_s = LatencyHistogram::default();
@@ -180,7 +186,11 @@ pub fn run(
         }
         // interpret calibration + the recent window, with the same code as the file path
         let window: Vec<Observed> = calibration.iter().chain(recent.iter()).cloned().collect();
-        let analysis = interpret(&name, info.clone(), model.clone(), &window, config);
+        let analysis = interpret(&name, info.clone(), model.clone(), &window, &spine, config.rules())?;
+        // forget the readings of frames that left the window (the calibration frames stay)
+        let last_calibration = calibration.last().map(|o| o.index);
+        let first_recent = recent.front().map(|o| o.index);
+        spine.retain(|f| last_calibration.is_some_and(|c| f <= c) || first_recent.is_some_and(|r| f >= r));
         let now_s = frame.time_s;
         if !state.calibrated && !calibrating && analysis.baseline.frames > 0 {
             state.calibrated = true;
@@ -271,7 +281,10 @@ pub fn run(
     slot.stop();
     let _ = capture_thread.join();
     let (_, dropped, _) = slot.stats();
-    let analysis = options.keep_all.then(|| interpret(&name, info.clone(), model.clone(), &all, config));
+    let analysis = match options.keep_all {
+        true => Some(interpret(&name, info.clone(), model.clone(), &all, &spine, config.rules())?),
+        false => None,
+    };
     let outcome = LiveOutcome {
         reps: emitted_reps,
         frames_processed: processed,

@@ -208,21 +208,82 @@ pub struct PeopleCount {
 }
 
 /// Checks that a session has the input and outputs we read.
-fn check_interface(session: &Session, path: &std::path::Path, outputs: &[&str]) -> Result<(), PoseError> {
-    let bad = |reason: String| PoseError::ModelInterface { path: path.to_path_buf(), reason };
+/// An output of a model: its name, what it holds, and how many values.
+type OutputSpec = (&'static str, &'static str, usize);
+
+/// Outputs of the detector.
+const DETECTOR_OUTPUTS: [OutputSpec; 2] = [
+    ("Identity", "box regressors", detector::NUM_ANCHORS * detector::REGRESSORS_PER_ANCHOR),
+    ("Identity_1", "box scores", detector::NUM_ANCHORS),
+];
+
+/// Outputs of the landmark model.
+const LANDMARK_OUTPUTS: [OutputSpec; 5] = [
+    ("Identity", "landmarks", landmarks::MODEL_LANDMARKS * landmarks::VALUES_PER_LANDMARK),
+    ("Identity_1", "pose presence", 1),
+    ("Identity_2", "segmentation mask", (LANDMARK_INPUT_PX * LANDMARK_INPUT_PX) as usize),
+    ("Identity_3", "heatmap", landmarks::HEATMAP_PX * landmarks::HEATMAP_PX * landmarks::MODEL_LANDMARKS),
+    ("Identity_4", "world landmarks", landmarks::MODEL_LANDMARKS * 3),
+];
+
+fn interface_error(path: &std::path::Path, reason: String) -> PoseError {
+    PoseError::ModelInterface { path: path.to_path_buf(), reason }
+}
+
+/// Checks the model's input and outputs: names, float tensors, and sizes
+/// where the model declares them (dynamic ones are checked on every run).
+fn check_interface(session: &Session, path: &std::path::Path, outputs: &[OutputSpec]) -> Result<(), PoseError> {
     if !session.inputs().iter().any(|i| i.name() == "input_1") {
-        return Err(bad("no input named `input_1`".into()));
+        return Err(interface_error(path, "no input named `input_1`".into()));
     }
-    for name in outputs {
-        if !session.outputs().iter().any(|o| o.name() == *name) {
-            return Err(bad(format!("no output named `{name}`")));
+    for &(name, what, values) in outputs {
+        let Some(o) = session.outputs().iter().find(|o| o.name() == name) else {
+            return Err(interface_error(path, format!("no output named `{name}` ({what})")));
+        };
+        match o.dtype() {
+            ort::value::ValueType::Tensor { ty: ort::value::TensorElementType::Float32, shape, .. } => {
+                let dims: &[i64] = shape;
+                if dims.iter().all(|&d| d >= 0) && dims.iter().product::<i64>() != values as i64 {
+                    return Err(interface_error(
+                        path,
+                        format!("output `{name}` ({what}) has shape {dims:?}, expected {values} values"),
+                    ));
+                }
+            }
+            other => {
+                return Err(interface_error(
+                    path,
+                    format!("output `{name}` ({what}) is {other}, expected a float tensor"),
+                ))
+            }
         }
     }
     Ok(())
 }
 
+/// The values of output `spec`, checked against the size hinge reads.
+fn output_values<'a>(
+    outputs: &'a ort::session::SessionOutputs<'_>,
+    spec: &OutputSpec,
+    path: &std::path::Path,
+    model: &'static str,
+) -> Result<&'a [f32], PoseError> {
+    let (name, what, values) = *spec;
+    let (shape, data) =
+        outputs[name].try_extract_tensor::<f32>().map_err(|e| PoseError::Inference { model, reason: e.to_string() })?;
+    if data.len() != values {
+        let dims: &[i64] = shape;
+        return Err(interface_error(
+            path,
+            format!("output `{name}` ({what}) has shape {dims:?} ({} values), expected {values}", data.len()),
+        ));
+    }
+    Ok(data)
+}
+
 /// Outputs of the landmark model without the segmentation mask.
-const LANDMARK_OUTPUTS_WITHOUT_MASK: [&str; 4] = ["Identity", "Identity_1", "Identity_3", "Identity_4"];
+const LANDMARK_OUTPUTS_WITHOUT_MASK: [&str; 4] =
+    [LANDMARK_OUTPUTS[0].0, LANDMARK_OUTPUTS[1].0, LANDMARK_OUTPUTS[3].0, LANDMARK_OUTPUTS[4].0];
 
 /// Video-mode pose estimator for one person.
 pub struct PoseEstimator {
@@ -266,13 +327,9 @@ impl PoseEstimator {
         let det_bytes = read_model(&files.detector, files.detector_sha256)?;
         let lmk_bytes = read_model(&files.landmark, files.landmark_sha256)?;
         let detector = build_session(runtime, &files.detector, &det_bytes, config.session)?;
-        check_interface(&detector, &files.detector, &["Identity", "Identity_1"])?;
+        check_interface(&detector, &files.detector, &DETECTOR_OUTPUTS)?;
         let landmark = build_session(runtime, &files.landmark, &lmk_bytes, config.session)?;
-        check_interface(
-            &landmark,
-            &files.landmark,
-            &["Identity", "Identity_1", "Identity_2", "Identity_3", "Identity_4"],
-        )?;
+        check_interface(&landmark, &files.landmark, &LANDMARK_OUTPUTS)?;
         // the graph without the mask branch is an optimisation: without it, the full graph runs every
         // frame; it is not built when a mask is wanted on every frame anyway
         let needs_pruned = !config.keep_segmentation || config.segmentation_interval_s.is_some();
@@ -371,8 +428,9 @@ impl PoseEstimator {
         let outputs = self.detector.run(ort::inputs!["input_1" => input]).map_err(infer)?;
         let t2 = Instant::now();
         times.detector += t2 - t1;
-        let (_, regressors) = outputs["Identity"].try_extract_tensor::<f32>().map_err(infer)?;
-        let (_, logits) = outputs["Identity_1"].try_extract_tensor::<f32>().map_err(infer)?;
+        let path = &self.files.detector;
+        let regressors = output_values(&outputs, &DETECTOR_OUTPUTS[0], path, "detector")?;
+        let logits = output_values(&outputs, &DETECTOR_OUTPUTS[1], path, "detector")?;
         let mut detections = weighted_nms(self.decoder.decode(regressors, logits), NMS_IOU);
         remove_letterbox(&mut detections, Letterbox::for_frame(w, h));
         times.postprocess += t2.elapsed();
@@ -471,21 +529,22 @@ impl PoseEstimator {
         let t2 = Instant::now();
         times.landmark_model += t2 - t1;
 
-        let (_, flag) = outputs["Identity_1"].try_extract_tensor::<f32>().map_err(infer)?;
+        let path = &self.files.landmark;
+        let flag = output_values(&outputs, &LANDMARK_OUTPUTS[1], path, "landmark")?;
         let score = flag.first().copied().unwrap_or(0.0);
         if !(score >= self.config.min_presence) {
             times.postprocess += t2.elapsed();
             return Ok(None);
         }
-        let (_, raw) = outputs["Identity"].try_extract_tensor::<f32>().map_err(infer)?;
-        let (_, heatmap) = outputs["Identity_3"].try_extract_tensor::<f32>().map_err(infer)?;
-        let (_, world_raw) = outputs["Identity_4"].try_extract_tensor::<f32>().map_err(infer)?;
+        let raw = output_values(&outputs, &LANDMARK_OUTPUTS[0], path, "landmark")?;
+        let heatmap = output_values(&outputs, &LANDMARK_OUTPUTS[3], path, "landmark")?;
+        let world_raw = output_values(&outputs, &LANDMARK_OUTPUTS[4], path, "landmark")?;
         let mut crop = decode_crop_landmarks(raw);
         refine_with_heatmap(&mut crop, heatmap);
         let all = project_to_frame(&crop, &roi);
         let mut world_m = world_landmarks(world_raw, &roi);
         let segmentation = if self.config.keep_segmentation && !without_mask {
-            let (_, seg) = outputs["Identity_2"].try_extract_tensor::<f32>().map_err(infer)?;
+            let seg = output_values(&outputs, &LANDMARK_OUTPUTS[2], path, "landmark")?;
             Some(SegmentationMask::new(seg.to_vec(), roi))
         } else {
             None

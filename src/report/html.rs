@@ -14,8 +14,8 @@ use plotters::prelude::*;
 
 use super::style::{rgb, ReportStyle};
 use crate::analyze::{Analysis, FrameRecord};
-use crate::config::Config;
 use crate::faults::Fault;
+use crate::kinematics::metric::Metric;
 use crate::kinematics::FrameMetrics;
 
 /// One key frame shown in the report.
@@ -28,25 +28,13 @@ pub struct KeyFrame {
     pub what: String,
 }
 
-/// The metric that shows how bad a fault is in a frame (larger is worse).
-fn severity(f: Fault, m: &FrameMetrics) -> Option<f64> {
-    match f {
-        Fault::RoundedLumbar => m.lumbar_flexion_deg,
-        Fault::AnteriorTilt => m.pelvic_tilt_deg,
-        Fault::PosteriorTilt => m.pelvic_tilt_deg.map(|x| -x),
-        Fault::RibsNotStacked => m.rib_stack_deg.map(f64::abs),
-        Fault::SquatPattern => m.knee_flexion_deg,
-        Fault::LoadFar => m.load_offset_thigh_lengths,
-    }
-}
-
 /// The frame of `frames` (restricted to `lo..=hi`) where fault `f` is worst:
 /// frames where it holds first, then the largest severity.
 fn worst_frame(frames: &[FrameRecord], f: Fault, lo: u64, hi: u64) -> Option<u64> {
     let cand = frames.iter().filter(|r| r.index >= lo && r.index <= hi && r.landmarks.is_some());
     cand.max_by(|a, b| {
-        let ka = (a.faults.contains(f), severity(f, &a.metrics).unwrap_or(f64::NEG_INFINITY));
-        let kb = (b.faults.contains(f), severity(f, &b.metrics).unwrap_or(f64::NEG_INFINITY));
+        let ka = (a.faults.contains(f), f.severity(&a.metrics).unwrap_or(f64::NEG_INFINITY));
+        let kb = (b.faults.contains(f), f.severity(&b.metrics).unwrap_or(f64::NEG_INFINITY));
         ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1))
     })
     .map(|r| r.index)
@@ -94,24 +82,11 @@ pub fn esc(s: &str) -> String {
     o
 }
 
-fn deg(v: Option<f64>) -> String {
+/// A metric's value as shown to people: rounded, with its unit; – when missing.
+fn value_text(m: Metric, v: Option<f64>) -> String {
     match v {
-        Some(x) if x.is_finite() => format!("{x:.0}°"),
+        Some(x) if x.is_finite() => format!("{x:.0}{}", m.unit()),
         _ => "–".to_string(),
-    }
-}
-
-fn num(v: Option<f64>, decimals: usize) -> String {
-    match v {
-        Some(x) if x.is_finite() => format!("{x:.decimals$}"),
-        _ => "–".to_string(),
-    }
-}
-
-fn range(v: Option<[f64; 2]>) -> String {
-    match v {
-        Some([a, b]) => format!("{a:.0}° … {b:.0}°"),
-        None => "–".to_string(),
     }
 }
 
@@ -252,7 +227,12 @@ footer{color:#888;font-size:.8em;margin-top:24px}
 
 /// The report page. `key_jpegs` holds the key frames' JPEG bytes (from the
 /// drawing pass); key frames without bytes are listed without an image.
-pub fn report_html(a: &Analysis, config: &Config, style: &ReportStyle, key_jpegs: &BTreeMap<u64, Vec<u8>>) -> String {
+pub fn report_html(
+    a: &Analysis,
+    settings: &super::Settings,
+    style: &ReportStyle,
+    key_jpegs: &BTreeMap<u64, Vec<u8>>,
+) -> String {
     let c = &style.colors;
     let mut h = String::with_capacity(64 * 1024);
     let video_name =
@@ -354,27 +334,19 @@ pub fn report_html(a: &Analysis, config: &Config, style: &ReportStyle, key_jpegs
         h.push_str("</div>\n");
     }
     if !a.reps.is_empty() {
-        h.push_str(
-            "<div class=\"scroll\"><table><tr><th>rep</th><th>trunk max</th><th>hip angle max</th><th>knee max</th><th>hip flexion max</th>\
-             <th>lumbar flexion max</th><th>pelvic tilt</th><th>rib stack</th><th>SSI</th><th>verdict</th></tr>\n",
-        );
-        for r in &a.reps {
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                r.index,
-                deg(r.max_trunk_deg),
-                deg(r.max_hip_angle_deg),
-                deg(r.max_knee_flexion_deg),
-                deg(r.max_hip_flexion_deg),
-                deg(r.max_lumbar_flexion_deg),
-                range(r.pelvic_tilt_deg_range),
-                range(r.rib_stack_deg_range),
-                num(r.ssi, 0),
-                esc(r.verdict)
-            );
+        h.push_str("<div class=\"scroll\"><table><tr><th>rep</th>");
+        for m in Metric::ALL {
+            let _ = write!(h, "<th>{}</th>", esc(m.label()));
         }
-        h.push_str("</table></div>\n");
+        h.push_str("<th>verdict</th></tr>\n");
+        for r in &a.reps {
+            let _ = write!(h, "<tr><td>{}</td>", r.index);
+            for m in Metric::ALL {
+                let _ = write!(h, "<td>{}</td>", esc(&value_text(m, r.at_depth.get(m))));
+            }
+            let _ = write!(h, "<td>{}</td></tr>\n", esc(r.verdict));
+        }
+        h.push_str("</table><p class=\"note\">Medians over each rep's deep part (the verdict's evidence).</p></div>\n");
     }
 
     // key frames
@@ -410,7 +382,7 @@ pub fn report_html(a: &Analysis, config: &Config, style: &ReportStyle, key_jpegs
 
     // plots
     h.push_str("<h2>Angles over time</h2>\n");
-    let f = &config.faults;
+    let f = settings.faults;
     h.push_str(&plot(
         a,
         style,
@@ -421,8 +393,17 @@ pub fn report_html(a: &Analysis, config: &Config, style: &ReportStyle, key_jpegs
             Line { label: "hip flexion", colour: &c.hip_flexion, value: |m| m.hip_flexion_deg },
             Line { label: "knee flexion", colour: &c.knee, value: |m| m.knee_flexion_deg },
         ],
-        &[(f.squat_knee_deg, format!("squat: knee > {:.0}°", f.squat_knee_deg))],
+        &[],
     ));
+    let mut back_thresholds = vec![
+        (f.anterior_tilt_deg, format!("anterior tilt > {:.0}°", f.anterior_tilt_deg)),
+        (f.posterior_tilt_deg, format!("posterior tilt < {:.0}°", f.posterior_tilt_deg)),
+    ];
+    let rounded = match a.baseline.get(Metric::LumbarFlexion) {
+        Some(b) => (b + f.rounded_lumbar_change_deg).min(f.rounded_lumbar_deg),
+        None => f.rounded_lumbar_deg,
+    };
+    back_thresholds.push((rounded, format!("rounded > {rounded:.0}°")));
     h.push_str(&plot(
         a,
         style,
@@ -432,29 +413,28 @@ pub fn report_html(a: &Analysis, config: &Config, style: &ReportStyle, key_jpegs
             Line { label: "pelvic tilt (+ anterior)", colour: &c.pelvis, value: |m| m.pelvic_tilt_deg },
             Line { label: "rib stack (+ closed)", colour: &c.ribs, value: |m| m.rib_stack_deg },
         ],
-        &[
-            (f.rounded_lumbar_deg, format!("rounded > {:.0}°", f.rounded_lumbar_deg)),
-            (f.anterior_tilt_deg, format!("anterior tilt > {:.0}°", f.anterior_tilt_deg)),
-            (f.posterior_tilt_deg, format!("posterior tilt < {:.0}°", f.posterior_tilt_deg)),
-        ],
+        &back_thresholds,
     ));
-    h.push_str("<p class=\"sub\">Shaded: repetitions. Dashed: fault thresholds of the settings below.</p>\n");
+    h.push_str(&plot(
+        a,
+        style,
+        "Stoop–squat index (100: all trunk, 0: all knees)",
+        &[Line { label: "SSI", colour: &c.hip, value: |m| m.ssi }],
+        &[(f.squat_ssi, format!("squat < {:.0}", f.squat_ssi))],
+    ));
+    h.push_str("<p class=\"sub\">Shaded: repetitions. Dashed: fault thresholds of the settings below (rounding is judged against the standing lumbar angle).</p>\n");
 
     // baseline
     let b = &a.baseline;
-    let _ = write!(
-        h,
-        "<h2>Standing baseline</h2>\n<div class=\"scroll\"><table><tr><th>trunk</th><th>hip angle</th><th>knee</th><th>lumbar flexion</th>\
-         <th>pelvic tilt</th><th>rib stack</th><th>frames</th></tr>\n<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-         <td>{}</td><td>{}</td><td>{}</td></tr></table></div>\n",
-        deg(b.trunk_deg),
-        deg(b.hip_angle_deg),
-        deg(b.knee_flexion_deg),
-        deg(b.lumbar_flexion_deg),
-        deg(b.pelvic_tilt_deg),
-        deg(b.rib_stack_deg),
-        b.frames
-    );
+    h.push_str("<h2>Standing baseline</h2>\n<div class=\"scroll\"><table><tr>");
+    for m in Metric::ALL {
+        let _ = write!(h, "<th>{}</th>", esc(m.label()));
+    }
+    h.push_str("<th>frames</th></tr>\n<tr>");
+    for m in Metric::ALL {
+        let _ = write!(h, "<td>{}</td>", esc(&value_text(m, b.get(m))));
+    }
+    let _ = write!(h, "<td>{}</td></tr></table></div>\n", b.frames);
 
     // settings
     let facing = a.facing.map(|f| f.name()).unwrap_or("unknown");
@@ -477,8 +457,7 @@ pub fn report_html(a: &Analysis, config: &Config, style: &ReportStyle, key_jpegs
         esc(&a.model),
         env!("CARGO_PKG_VERSION")
     );
-    let settings = toml::to_string(config).unwrap_or_else(|e| format!("(cannot print settings: {e})"));
-    let _ = write!(h, "<p>Thresholds used:</p><pre>{}</pre>\n", esc(&settings));
+    let _ = write!(h, "<p>Thresholds used:</p><pre>{}</pre>\n", esc(settings.toml));
     h.push_str(
         "<footer>Made by hinge from the video alone. Angles are estimates from a 2D video; \
          they support, not replace, a clinician's judgement.</footer>\n</main></body></html>\n",

@@ -15,10 +15,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::analyze::{Analysis, Baseline, RepSummary, ViewCheck};
+use crate::kinematics::metric::Metric;
 use crate::pose::landmarks::LANDMARK_NAMES;
 
 /// Schema identifier of summary.json.
-pub const SUMMARY_SCHEMA: &str = "hinge.summary/1";
+pub const SUMMARY_SCHEMA: &str = "hinge.summary/2";
 
 /// Errors writing reports.
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +79,11 @@ pub struct Summary<'a> {
     pub width: u32,
     pub height: u32,
     pub rotation_deg: i32,
+    /// The display matrix mirrors the picture (front cameras); applied like the rotation.
+    pub mirrored: bool,
     pub facing: Option<&'static str>,
+    /// Stretches with no decodable frame, `[start, end)` in seconds (a damaged file).
+    pub missing_ranges_s: &'a [[f64; 2]],
     pub view: &'a ViewCheck,
     pub baseline: &'a Baseline,
     pub reps: &'a [RepSummary],
@@ -106,7 +111,9 @@ impl<'a> Summary<'a> {
             width: a.info.width,
             height: a.info.height,
             rotation_deg: a.info.rotation_deg,
+            mirrored: a.info.mirrored,
             facing: a.facing.map(|f| f.name()),
+            missing_ranges_s: &a.missing_ranges_s,
             view: &a.view,
             baseline: &a.baseline,
             reps: &a.reps,
@@ -132,24 +139,12 @@ pub fn frames_csv_header() -> Vec<String> {
         h.push(format!("{n}_y"));
         h.push(format!("{n}_vis"));
     }
-    for m in METRIC_COLUMNS {
-        h.push(m.to_string());
+    for m in Metric::ALL {
+        h.push(m.name().to_string());
     }
     h.extend(["phase", "rep", "faults"].iter().map(|s| s.to_string()));
     h
 }
-
-/// The metric columns of frames.csv.
-pub const METRIC_COLUMNS: [&str; 8] = [
-    "trunk_deg",
-    "hip_angle_deg",
-    "knee_flexion_deg",
-    "hip_flexion_deg",
-    "lumbar_flexion_deg",
-    "pelvic_tilt_deg",
-    "rib_stack_deg",
-    "ssi",
-];
 
 fn cell(v: Option<f64>, decimals: usize) -> String {
     match v {
@@ -178,18 +173,8 @@ pub fn frames_csv(a: &Analysis) -> Vec<u8> {
             }
             None => row.extend(std::iter::repeat_n(String::new(), 3 * LANDMARK_NAMES.len())),
         }
-        let m = &f.metrics;
-        for v in [
-            m.trunk_deg,
-            m.hip_angle_deg,
-            m.knee_flexion_deg,
-            m.hip_flexion_deg,
-            m.lumbar_flexion_deg,
-            m.pelvic_tilt_deg,
-            m.rib_stack_deg,
-            m.ssi,
-        ] {
-            row.push(cell(v, 2));
+        for m in Metric::ALL {
+            row.push(cell(m.of(&f.metrics), m.decimals()));
         }
         row.push(f.phase.map(|p| p.name().to_string()).unwrap_or_default());
         row.push(f.rep.map(|r| r.to_string()).unwrap_or_default());
@@ -211,45 +196,33 @@ pub fn write_outputs(a: &Analysis, dir: &Path) -> Result<Vec<PathBuf>, ReportErr
     Ok(vec![frames, summary])
 }
 
-/// Column names of reps.csv, in order (docs/report.md).
-pub const REPS_CSV_HEADER: [&str; 22] = [
-    "rep",
-    "start_s",
-    "bottom_s",
-    "end_s",
-    "start_frame",
-    "bottom_frame",
-    "end_frame",
-    "max_trunk_deg",
-    "max_hip_angle_deg",
-    "max_knee_flexion_deg",
-    "max_hip_flexion_deg",
-    "max_lumbar_flexion_deg",
-    "min_lumbar_flexion_deg",
-    "min_pelvic_tilt_deg",
-    "max_pelvic_tilt_deg",
-    "min_rib_stack_deg",
-    "max_rib_stack_deg",
-    "ssi",
-    "verdict",
-    "faults",
-    "fault_frames",
-    "cues",
-];
+/// Column names of reps.csv, in order (docs/report.md): the rep's times and
+/// frames, then for every metric of the registry its median at depth and its
+/// range over the rep, then the verdict.
+pub fn reps_csv_header() -> Vec<String> {
+    let mut h: Vec<String> = ["rep", "start_s", "bottom_s", "end_s", "start_frame", "bottom_frame", "end_frame"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for m in Metric::ALL {
+        h.push(format!("{}_at_depth", m.name()));
+        h.push(format!("{}_min", m.name()));
+        h.push(format!("{}_max", m.name()));
+    }
+    h.extend(["verdict", "faults", "fault_frames", "cues"].iter().map(|s| s.to_string()));
+    h
+}
 
 /// reps.csv as bytes: one row per rep, the figures of summary.json's `reps`.
 /// `cues` are the style's cues of the rep's faults, `|`-separated.
 pub fn reps_csv(a: &Analysis, style: &style::ReportStyle) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::with_capacity(256 * (a.reps.len() + 1)));
-    w.write_record(REPS_CSV_HEADER).expect("in-memory write");
+    w.write_record(reps_csv_header()).expect("in-memory write");
     for r in &a.reps {
-        let lo_hi = |v: Option<[f64; 2]>| (cell(v.map(|x| x[0]), 2), cell(v.map(|x| x[1]), 2));
-        let (p_lo, p_hi) = lo_hi(r.pelvic_tilt_deg_range);
-        let (r_lo, r_hi) = lo_hi(r.rib_stack_deg_range);
         let faults: Vec<&str> = r.faults.iter().map(|f| f.name()).collect();
         let fault_frames: Vec<String> = r.fault_frames.iter().map(|(n, [a, b])| format!("{n}:{a}-{b}")).collect();
         let cues: Vec<&str> = faults.iter().map(|n| style.cue(n)).collect();
-        let row = [
+        let mut row = vec![
             r.index.to_string(),
             format!("{:.4}", r.start_s),
             format!("{:.4}", r.bottom_s),
@@ -257,22 +230,14 @@ pub fn reps_csv(a: &Analysis, style: &style::ReportStyle) -> Vec<u8> {
             r.start_frame.to_string(),
             r.bottom_frame.to_string(),
             r.end_frame.to_string(),
-            cell(r.max_trunk_deg, 2),
-            cell(r.max_hip_angle_deg, 2),
-            cell(r.max_knee_flexion_deg, 2),
-            cell(r.max_hip_flexion_deg, 2),
-            cell(r.max_lumbar_flexion_deg, 2),
-            cell(r.min_lumbar_flexion_deg, 2),
-            p_lo,
-            p_hi,
-            r_lo,
-            r_hi,
-            cell(r.ssi, 1),
-            r.verdict.to_string(),
-            faults.join(";"),
-            fault_frames.join(";"),
-            cues.join("|"),
         ];
+        for m in Metric::ALL {
+            let range = r.range.get(m);
+            row.push(cell(r.at_depth.get(m), m.decimals()));
+            row.push(cell(range.map(|x| x[0]), m.decimals()));
+            row.push(cell(range.map(|x| x[1]), m.decimals()));
+        }
+        row.extend([r.verdict.to_string(), faults.join(";"), fault_frames.join(";"), cues.join("|")]);
         w.write_record(&row).expect("in-memory write");
     }
     w.into_inner().expect("in-memory flush")
@@ -293,18 +258,29 @@ impl Default for ExtraOutputs {
     }
 }
 
+/// What the report shows of the settings an analysis ran with.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    /// The fault thresholds (drawn on the plots).
+    pub faults: &'a crate::faults::FaultConfig,
+    /// The whole configuration as TOML (printed at the end of the report).
+    pub toml: &'a str,
+    /// Wording and colours.
+    pub style: &'a style::ReportStyle,
+}
+
 /// Everything `hinge analyze --out DIR` writes by default: frames.csv,
-/// summary.json, reps.csv, annotated.mp4 and report.html (style from `config.report`).
+/// summary.json, reps.csv, annotated.mp4 and report.html.
 pub fn write_all(
     a: &Analysis,
-    config: &crate::config::Config,
+    settings: Settings,
     video: &Path,
     dir: &Path,
     progress: &mut dyn FnMut(u64, Option<u64>),
 ) -> Result<Vec<PathBuf>, ReportError> {
     let mut written = write_outputs(a, dir)?;
-    let opts = ExtraOutputs { style: config.report.clone(), ..ExtraOutputs::default() };
-    written.extend(write_extras(a, config, video, dir, &opts, progress)?);
+    let opts = ExtraOutputs { style: settings.style.clone(), ..ExtraOutputs::default() };
+    written.extend(write_extras(a, settings, video, dir, &opts, progress)?);
     Ok(written)
 }
 
@@ -313,7 +289,7 @@ pub fn write_all(
 /// frames). Returns the paths written.
 pub fn write_extras(
     a: &Analysis,
-    config: &crate::config::Config,
+    settings: Settings,
     video: &Path,
     dir: &Path,
     opts: &ExtraOutputs,
@@ -345,7 +321,7 @@ pub fn write_extras(
     if opts.html {
         let started = std::time::Instant::now();
         let p = dir.join("report.html");
-        write_atomic(&p, html::report_html(a, config, &opts.style, &rendered.key_frames).as_bytes())?;
+        write_atomic(&p, html::report_html(a, &settings, &opts.style, &rendered.key_frames).as_bytes())?;
         tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "report.html");
         written.push(p);
     }

@@ -207,6 +207,20 @@ impl ReportStyle {
     }
 
     pub(crate) fn validate(&self) -> Result<(), StyleError> {
+        // a misspelt key in a map would silently keep the default: refuse it
+        for (table, map) in [("fault_labels", &self.fault_labels), ("cues", &self.cues)] {
+            if let Some(k) = map.keys().find(|k| Fault::from_name(k).is_none()) {
+                let known: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+                return Err(StyleError::Parse(format!(
+                    "report.{table}.{k} is not a fault (known: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+        let phases = ["standing", "descending", "bottom", "ascending"];
+        if let Some(k) = self.phases.keys().find(|k| !phases.contains(&k.as_str())) {
+            return Err(StyleError::Parse(format!("report.phases.{k} is not a phase (known: {})", phases.join(", "))));
+        }
         let c = &self.colors;
         for (name, v) in [
             ("good", &c.good),
@@ -306,6 +320,11 @@ mod tests {
     fn bad_colour_and_unknown_key_are_errors() {
         assert!(ReportStyle::from_toml_str("[report.colors]\nfault = \"red\"\n").is_err());
         assert!(ReportStyle::from_toml_str("[report]\ntitel = \"x\"\n").is_err());
+        // a misspelt fault or phase in a map is named, not silently ignored
+        let e = ReportStyle::from_toml_str("[report.cues]\nrounded_lumbr = \"x\"\n").unwrap_err().to_string();
+        assert!(e.contains("report.cues.rounded_lumbr"), "{e}");
+        assert!(ReportStyle::from_toml_str("[report.fault_labels]\nsquat = \"x\"\n").is_err());
+        assert!(ReportStyle::from_toml_str("[report.phases]\nlowering = \"x\"\n").is_err());
         assert_eq!(ReportStyle::from_toml_str("").unwrap(), ReportStyle::default());
     }
 }

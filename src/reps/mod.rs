@@ -9,8 +9,6 @@
 
 use serde::Serialize;
 
-use crate::config::RepConfig;
-
 /// Phase of the movement in one frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -69,6 +67,77 @@ impl Rep {
     }
 }
 
+/// Repetition segmentation settings (`[reps]` of the configuration file).
+///
+/// A rep is found on the movement depth, the hip angle above the standing
+/// baseline: it starts when the depth has risen `start_rise_deg` above the
+/// lowest point since the last rep (and is at least `start_deg`), and it is
+/// over once the person has come `return_share` of the way back from its
+/// deepest point toward where it started (or below `end_deg`). Judging the
+/// return against each rep's own range, not one absolute level, keeps quick
+/// sets apart where the person never stands fully up between reps.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RepConfig {
+    /// Depth (hip angle above standing) a rep must reach to start, °. Above
+    /// normal sway (~5°) so that standing jitter never starts a rep.
+    pub start_deg: f64,
+    /// Rise above the lowest depth since the last rep that starts a rep, °.
+    pub start_rise_deg: f64,
+    /// Depth below which a rep is always over (back to standing), °.
+    pub end_deg: f64,
+    /// Share of the way back from the deepest point to the rep's starting
+    /// depth after which the rep is over (0.7: 70 % of the way up).
+    pub return_share: f64,
+    /// Smallest depth range (deepest point above the starting depth) that
+    /// counts as a repetition, °. A hinge to mid-shin flexes the hip 40–90°;
+    /// 30° excludes bows, reaching and shifting the weight.
+    pub min_depth_deg: f64,
+    /// Shortest repetition, s (faster is jitter or a stumble).
+    pub min_duration_s: f64,
+    /// Share of the peak depth above which the person is "at the bottom".
+    pub bottom_fraction: f64,
+    /// Seconds of standing used for the baseline at the start.
+    pub baseline_window_s: f64,
+}
+
+impl Default for RepConfig {
+    fn default() -> Self {
+        Self {
+            start_deg: 15.0,
+            start_rise_deg: 15.0,
+            end_deg: 8.0,
+            return_share: 0.7,
+            min_depth_deg: 30.0,
+            min_duration_s: 0.6,
+            bottom_fraction: 0.9,
+            baseline_window_s: 0.5,
+        }
+    }
+}
+
+impl RepConfig {
+    /// Checks every value: finite, in range and consistent.
+    pub fn validate(&self) -> Result<(), String> {
+        use crate::validate::{positive, range};
+        range("reps.start_deg", self.start_deg, 1.0, 90.0)?;
+        range("reps.start_rise_deg", self.start_rise_deg, 1.0, 90.0)?;
+        range("reps.end_deg", self.end_deg, 0.0, 90.0)?;
+        range("reps.return_share", self.return_share, 0.05, 1.0)?;
+        range("reps.min_depth_deg", self.min_depth_deg, 1.0, 180.0)?;
+        positive("reps.min_duration_s", self.min_duration_s)?;
+        range("reps.bottom_fraction", self.bottom_fraction, 0.01, 0.99)?;
+        positive("reps.baseline_window_s", self.baseline_window_s)?;
+        if !(self.end_deg < self.start_deg && self.start_deg <= self.min_depth_deg) {
+            return Err(format!(
+                "reps: need end_deg < start_deg <= min_depth_deg (got {}, {}, {})",
+                self.end_deg, self.start_deg, self.min_depth_deg
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Sample {
     frame: u64,
@@ -80,8 +149,8 @@ struct Sample {
 #[derive(Debug, Clone)]
 pub struct RepSegmenter {
     config: RepConfig,
-    /// Last frame seen at standing depth.
-    last_low: Option<Sample>,
+    /// Samples since the lowest point after the last rep (the lowest first).
+    since_low: Vec<Sample>,
     /// Samples of the rep in progress (from its start).
     current: Vec<Sample>,
     count: usize,
@@ -89,7 +158,7 @@ pub struct RepSegmenter {
 
 impl RepSegmenter {
     pub fn new(config: RepConfig) -> Self {
-        Self { config, last_low: None, current: Vec::new(), count: 0 }
+        Self { config, since_low: Vec::new(), current: Vec::new(), count: 0 }
     }
 
     /// True while a repetition is in progress.
@@ -108,21 +177,27 @@ impl RepSegmenter {
         let depth_deg = depth_deg.filter(|d| d.is_finite())?;
         let s = Sample { frame, time_s, depth_deg };
         if self.current.is_empty() {
-            if depth_deg < self.config.end_deg {
-                self.last_low = Some(s);
-            } else if depth_deg >= self.config.start_deg {
-                // the rep began when the person left standing depth
-                let start = self.last_low.unwrap_or(s);
-                self.current.push(start);
-                if start.frame != s.frame {
-                    self.current.push(s);
+            // the lowest point since the last rep (the latest of equal ones)
+            match self.since_low.first() {
+                Some(low) if depth_deg > low.depth_deg => self.since_low.push(s),
+                _ => {
+                    self.since_low.clear();
+                    self.since_low.push(s);
                 }
+            }
+            let low = self.since_low[0].depth_deg;
+            if depth_deg >= self.config.start_deg && depth_deg - low >= self.config.start_rise_deg {
+                // the rep began when the person left the lowest point
+                self.current = std::mem::take(&mut self.since_low);
             }
             return None;
         }
         self.current.push(s);
-        if depth_deg < self.config.end_deg {
-            self.last_low = Some(s);
+        let base = self.current[0].depth_deg;
+        let peak = self.current.iter().map(|x| x.depth_deg).fold(f64::NEG_INFINITY, f64::max);
+        let back = base + (peak - base) * (1.0 - self.config.return_share);
+        if depth_deg < self.config.end_deg || (peak - base >= self.config.min_depth_deg && depth_deg <= back) {
+            self.since_low = vec![s];
             return self.close();
         }
         None
@@ -131,9 +206,10 @@ impl RepSegmenter {
     /// Ends the stream: a rep still in progress counts if it reached depth
     /// and came at least half-way back up.
     pub fn finish(&mut self) -> Option<Rep> {
+        let base = self.current.first()?.depth_deg;
         let peak = self.current.iter().map(|s| s.depth_deg).fold(f64::NEG_INFINITY, f64::max);
         let last = self.current.last()?.depth_deg;
-        if last <= peak * 0.5 {
+        if last <= base + (peak - base) * 0.5 {
             self.close()
         } else {
             self.current.clear();
@@ -145,10 +221,11 @@ impl RepSegmenter {
         let samples = std::mem::take(&mut self.current);
         let (first, last) = (samples.first()?, samples.last()?);
         let (peak_i, peak) = samples.iter().enumerate().max_by(|a, b| a.1.depth_deg.total_cmp(&b.1.depth_deg))?;
-        if peak.depth_deg < self.config.min_depth_deg || last.time_s - first.time_s < self.config.min_duration_s {
+        let range = peak.depth_deg - first.depth_deg;
+        if range < self.config.min_depth_deg || last.time_s - first.time_s < self.config.min_duration_s {
             return None;
         }
-        let level = self.config.bottom_fraction * peak.depth_deg;
+        let level = first.depth_deg + self.config.bottom_fraction * range;
         let mut b0 = peak_i;
         while b0 > 0 && samples[b0 - 1].depth_deg >= level {
             b0 -= 1;
@@ -238,6 +315,57 @@ mod tests {
             x.2 = None;
         }
         assert_eq!(segment(&RepConfig::default(), s).len(), 1);
+    }
+
+    /// Reps of `depth` that come back only to `valley` between them (a quick set).
+    fn quick_set(reps: usize, depth: f64, valley: f64) -> Vec<(u64, f64, Option<f64>)> {
+        let mut out = Vec::new();
+        let mut f = 0u64;
+        for _ in 0..20 {
+            out.push((f, f as f64 / 60.0, Some(0.0)));
+            f += 1;
+        }
+        for r in 0..reps {
+            let floor = if r == 0 { 0.0 } else { valley };
+            for i in 0..100 {
+                let x = (std::f64::consts::PI * i as f64 / 100.0).sin();
+                let lo = if i < 50 { floor } else { valley };
+                out.push((f, f as f64 / 60.0, Some(lo + (depth - lo) * x)));
+                f += 1;
+            }
+        }
+        // the last one goes back to standing, then the load is put down and the clip ends at the bottom
+        for i in 0..40 {
+            out.push((f, f as f64 / 60.0, Some(valley * (1.0 - i as f64 / 40.0))));
+            f += 1;
+        }
+        for i in 0..60 {
+            out.push((f, f as f64 / 60.0, Some(depth * i as f64 / 60.0)));
+            f += 1;
+        }
+        out
+    }
+
+    #[test]
+    fn quick_sets_that_never_stand_fully_up_count_every_rep() {
+        let reps = segment(&RepConfig::default(), quick_set(10, 110.0, 18.0));
+        assert_eq!(reps.len(), 10, "{reps:?}");
+        assert!(reps.windows(2).all(|w| w[0].end_frame < w[1].start_frame + 1));
+        // the final descent without a way back up is not a rep
+        assert!(reps.last().unwrap().end_s < 17.5);
+    }
+
+    #[test]
+    fn config_values_are_checked() {
+        assert!(RepConfig::default().validate().is_ok());
+        for bad in [
+            RepConfig { start_deg: f64::NAN, ..Default::default() },
+            RepConfig { return_share: 1.5, ..Default::default() },
+            RepConfig { min_duration_s: -1.0, ..Default::default() },
+            RepConfig { end_deg: 20.0, ..Default::default() },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
     }
 
     proptest! {

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 pub mod mp4;
+pub mod orientation;
 mod prefetch;
+
+pub use orientation::Orientation;
 
 use opencv::core::{self as cvcore, Mat};
 use opencv::prelude::*;
@@ -62,8 +65,12 @@ pub struct VideoInfo {
     pub fps: f64,
     /// Frame count announced by the container (may be approximate).
     pub frame_count_hint: Option<u64>,
-    /// Rotation tag of the container in degrees (already applied to frames).
+    /// Clockwise display rotation of the container in degrees (already
+    /// applied to frames): of the decoded picture, or of its mirror image when
+    /// `mirrored`.
     pub rotation_deg: i32,
+    /// The container's display matrix mirrors the picture (applied to frames).
+    pub mirrored: bool,
 }
 
 impl VideoInfo {
@@ -86,6 +93,9 @@ pub struct Frame {
     pub time_s: f64,
     /// Upright BGR image (`CV_8UC3`).
     pub image: Mat,
+    /// Reads that decoded nothing just before this frame (a damaged stretch
+    /// of a file that decoding resumed after); 0 normally.
+    pub failed_reads_before: u32,
 }
 
 /// The decoder behind a [`VideoSource`]: reads and rotates frames in order.
@@ -96,13 +106,18 @@ struct Decoder {
     last_time_s: Option<f64>,
     /// A frame read ahead while opening (to validate the source).
     pending: Option<Mat>,
-    /// Clockwise rotation applied to every decoded frame.
-    rotate_cw_deg: i32,
-    /// Decode buffer when frames are rotated.
+    /// Display orientation applied to every decoded frame.
+    orientation: Orientation,
+    /// Decode buffer when frames are re-oriented.
     raw: Mat,
 }
 
 const FALLBACK_FPS: f64 = 30.0;
+
+/// Reads in a row that may decode nothing before a file counts as ended: FFmpeg
+/// skips a damaged stretch one packet per read and then decodes on (the end of
+/// a file answers each read at once, so waiting costs nothing there).
+const MAX_FAILED_READS: u32 = 300;
 
 /// A source of frames, read in order: decoded on the caller's thread, or
 /// ahead of it on a decode thread ([`VideoSource::prefetch`]).
@@ -185,10 +200,16 @@ impl Decoder {
         if !capture.is_opened().unwrap_or(false) {
             return Err(not_video());
         }
-        // rotate ourselves where the container says how (OpenCV 4.6 turns the wrong way)
-        let rotate_cw_deg = mp4::display_rotation_cw_deg(path);
-        let _ = capture.set(videoio::CAP_PROP_ORIENTATION_AUTO, if rotate_cw_deg.is_some() { 0.0 } else { 1.0 });
-        Self::finish_open(capture, SourceKind::File(path.to_path_buf()), rotate_cw_deg.unwrap_or(0))?
+        // orient frames ourselves, from the track matrix where the walker reads one
+        // (OpenCV 4.6 turns the wrong way and no version mirrors); never also by OpenCV
+        let orientation = match mp4::display_orientation(path) {
+            Some(o) => {
+                disable_auto_orientation(&mut capture);
+                o
+            }
+            None => opencv_orientation(&mut capture),
+        };
+        Self::finish_open(capture, SourceKind::File(path.to_path_buf()), orientation)?
             .ok_or(VideoError::NoFrames { path: path.to_path_buf() })
     }
 
@@ -200,42 +221,38 @@ impl Decoder {
         if !capture.is_opened().unwrap_or(false) {
             return Err(unavailable("no such camera, or it is busy / not permitted".into()));
         }
-        Self::finish_open(capture, SourceKind::Camera(index), 0)?
+        Self::finish_open(capture, SourceKind::Camera(index), Orientation::UPRIGHT)?
             .ok_or_else(|| unavailable("camera delivered no frame".into()))
     }
 
     /// Opens a network stream or any URL FFmpeg understands (RTSP, HTTP ...).
     fn open_stream(url: &str) -> Result<Self, VideoError> {
         let unavailable = |reason: String| VideoError::SourceUnavailable { source_name: url.to_string(), reason };
-        let capture = VideoCapture::from_file(url, videoio::CAP_FFMPEG).map_err(|e| unavailable(e.to_string()))?;
+        let mut capture = VideoCapture::from_file(url, videoio::CAP_FFMPEG).map_err(|e| unavailable(e.to_string()))?;
         if !capture.is_opened().unwrap_or(false) {
             return Err(unavailable("FFmpeg could not open it".into()));
         }
-        Self::finish_open(capture, SourceKind::Stream(url.to_string()), 0)?
+        let orientation = opencv_orientation(&mut capture);
+        Self::finish_open(capture, SourceKind::Stream(url.to_string()), orientation)?
             .ok_or_else(|| unavailable("stream delivered no frame".into()))
     }
 
     fn finish_open(
         mut capture: VideoCapture,
         kind: SourceKind,
-        rotate_cw_deg: i32,
+        orientation: Orientation,
     ) -> Result<Option<Self>, VideoError> {
         let fps = capture.get(videoio::CAP_PROP_FPS).unwrap_or(0.0);
         let fps = if fps.is_finite() && fps > 0.5 && fps < 1000.0 { fps } else { FALLBACK_FPS };
         let count = capture.get(videoio::CAP_PROP_FRAME_COUNT).unwrap_or(0.0);
         let frame_count_hint = (count.is_finite() && count >= 1.0).then_some(count as u64);
-        let rotation_deg = if rotate_cw_deg != 0 {
-            rotate_cw_deg
-        } else {
-            capture.get(videoio::CAP_PROP_ORIENTATION_META).unwrap_or(0.0) as i32
-        };
         let mut raw = Mat::default();
         let got = capture.read(&mut raw).unwrap_or(false);
         if !got || raw.empty() {
             return Ok(None);
         }
         let mut first = Mat::default();
-        if rotate(&raw, &mut first, rotate_cw_deg).is_err() {
+        if orientation.apply(&raw, &mut first).is_err() {
             return Ok(None);
         }
         let info = VideoInfo {
@@ -244,14 +261,16 @@ impl Decoder {
             height: first.rows() as u32,
             fps,
             frame_count_hint,
-            rotation_deg,
+            rotation_deg: orientation.rotation_cw_deg(),
+            mirrored: orientation.mirrored(),
         };
-        Ok(Some(Self { capture, info, next_index: 0, last_time_s: None, pending: Some(first), rotate_cw_deg, raw }))
+        Ok(Some(Self { capture, info, next_index: 0, last_time_s: None, pending: Some(first), orientation, raw }))
     }
 
     /// Reads the next frame into `frame` (reusing its buffer). Returns false
     /// at the end of the video.
     fn read(&mut self, frame: &mut Frame) -> Result<bool, VideoError> {
+        frame.failed_reads_before = 0;
         if let Some(first) = self.pending.take() {
             frame.image = first;
         } else {
@@ -260,14 +279,22 @@ impl Decoder {
                 frame: index,
                 reason: e.to_string(),
             };
-            let target = if self.rotate_cw_deg == 0 { &mut frame.image } else { &mut self.raw };
-            let ok = self.capture.read(target).map_err(|e| decode_error(e, self.next_index))?;
-            if !ok || target.empty() {
-                return Ok(false);
+            let upright = self.orientation == Orientation::UPRIGHT;
+            // a file may have a damaged stretch to read past; a camera or stream that fails has ended
+            let retries = if matches!(self.info.kind, SourceKind::File(_)) { MAX_FAILED_READS } else { 0 };
+            let target = if upright { &mut frame.image } else { &mut self.raw };
+            loop {
+                let ok = self.capture.read(target).map_err(|e| decode_error(e, self.next_index))?;
+                if ok && !target.empty() {
+                    break;
+                }
+                if frame.failed_reads_before >= retries {
+                    return Ok(false);
+                }
+                frame.failed_reads_before += 1;
             }
-            if self.rotate_cw_deg != 0 {
-                rotate(&self.raw, &mut frame.image, self.rotate_cw_deg)
-                    .map_err(|e| decode_error(e, self.next_index))?;
+            if !upright {
+                self.orientation.apply(&self.raw, &mut frame.image).map_err(|e| decode_error(e, self.next_index))?;
             }
         }
         let container_s = self.capture.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(f64::NAN) / 1000.0;
@@ -287,12 +314,137 @@ impl Decoder {
     }
 }
 
-/// Rotates `src` clockwise by a multiple of 90° into `dst` (a copy when 0).
-fn rotate(src: &Mat, dst: &mut Mat, cw_deg: i32) -> opencv::Result<()> {
-    match cw_deg.rem_euclid(360) {
-        90 => cvcore::rotate(src, dst, cvcore::ROTATE_90_CLOCKWISE),
-        180 => cvcore::rotate(src, dst, cvcore::ROTATE_180),
-        270 => cvcore::rotate(src, dst, cvcore::ROTATE_90_COUNTERCLOCKWISE),
-        _ => src.copy_to(dst),
+/// The stretches of a video with no decoded frame, as `[start, end)` in
+/// seconds: `start` is when the first missing frame was due, `end` the time of
+/// the next decoded frame. From the decoded frames' times and whether reads
+/// failed just before each. A hole counts when at least two frames are
+/// missing in a row (more than 2.5 of the clip's usual intervals) or reads
+/// failed there; a single late frame counts only within 0.5 s of such a hole
+/// (so that a variable frame rate is not reported as damage); holes less than
+/// 0.5 s apart are reported as one.
+pub fn missing_ranges(times_s: &[f64], failed_before: &[bool]) -> Vec<[f64; 2]> {
+    const NEAR_S: f64 = 0.5;
+    let n = times_s.len().min(failed_before.len());
+    let mut steps: Vec<f64> = times_s[..n].windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0.0).collect();
+    if steps.is_empty() {
+        return Vec::new();
+    }
+    steps.sort_by(f64::total_cmp);
+    let step = steps[steps.len() / 2];
+    // (start, end, significant); a failure without a time gap marks a place but holds no time
+    let holes: Vec<(f64, f64, bool)> = (1..n)
+        .filter_map(|i| {
+            let gap = times_s[i] - times_s[i - 1];
+            let late = gap > 1.5 * step;
+            let significant = gap > 2.5 * step || failed_before[i];
+            (late || failed_before[i]).then_some((times_s[i - 1] + step, times_s[i], significant))
+        })
+        .collect();
+    let near_significant =
+        |h: &(f64, f64, bool)| holes.iter().any(|s| s.2 && s.0 - NEAR_S <= h.1 && h.0 <= s.1 + NEAR_S);
+    let mut out: Vec<[f64; 2]> = Vec::new();
+    // a hole holds at least half a frame's time (a failure without a gap holds none)
+    for h in holes.iter().filter(|h| h.1 - h.0 > 0.5 * step && (h.2 || near_significant(h))) {
+        match out.last_mut() {
+            Some(last) if h.0 - last[1] < NEAR_S => last[1] = h.1,
+            _ => out.push([h.0, h.1]),
+        }
+    }
+    let ms = |t: f64| (t * 1000.0).round() / 1000.0;
+    out.into_iter().map(|[a, b]| [ms(a), ms(b)]).collect()
+}
+
+/// Turns OpenCV's own orientation off, so that a frame is oriented once, by hinge.
+fn disable_auto_orientation(capture: &mut VideoCapture) {
+    let _ = capture.set(videoio::CAP_PROP_ORIENTATION_AUTO, 0.0);
+}
+
+/// The orientation OpenCV reads from the container (rotations only), for
+/// sources the MP4 walker cannot read; OpenCV's auto-orientation is turned
+/// off and the rotation applied by hinge instead.
+fn opencv_orientation(capture: &mut VideoCapture) -> Orientation {
+    disable_auto_orientation(capture);
+    let meta = capture.get(videoio::CAP_PROP_ORIENTATION_META).unwrap_or(0.0);
+    if !meta.is_finite() {
+        return Orientation::UPRIGHT;
+    }
+    let version = (cvcore::get_version_major(), cvcore::get_version_minor());
+    Orientation::rotation_cw(meta_to_cw_deg(meta.round() as i32, version))
+}
+
+/// Clockwise degrees from `CAP_PROP_ORIENTATION_META`: OpenCV 4.6 reports
+/// the counter-clockwise angle (opencv/opencv#22088), the others the clockwise one.
+fn meta_to_cw_deg(meta: i32, (major, minor): (i32, i32)) -> i32 {
+    if (major, minor) == (4, 6) {
+        (-meta).rem_euclid(360)
+    } else {
+        meta.rem_euclid(360)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at_30fps(frames: &[u32]) -> Vec<f64> {
+        frames.iter().map(|&k| k as f64 / 30.0).collect()
+    }
+
+    #[test]
+    fn a_damaged_stretch_is_one_range_from_its_first_missing_frame() {
+        // as FFmpeg decodes a clip with 4 kB of garbage after frame 27: reads fail before frame 28,
+        // then 29, 31..38 and 42 are missing
+        let mut frames: Vec<u32> = (0..=28).collect();
+        frames.extend([30]);
+        frames.extend(39..=41);
+        frames.extend(43..133);
+        let times = at_30fps(&frames);
+        let mut failed = vec![false; times.len()];
+        failed[28] = true;
+        let got = missing_ranges(&times, &failed);
+        assert_eq!(got, vec![[0.967, 1.433]]);
+    }
+
+    #[test]
+    fn regular_and_variable_frame_rates_have_no_missing_ranges() {
+        let none = |t: &[f64]| missing_ranges(t, &vec![false; t.len()]);
+        assert!(none(&at_30fps(&(0..100).collect::<Vec<_>>())).is_empty());
+        // a phone lowering its rate to 15 fps in the dark: every other frame late, nothing lost
+        let vfr: Vec<u32> = (0..60).chain((60..120).step_by(2)).chain(120..180).collect();
+        assert!(none(&at_30fps(&vfr)).is_empty());
+        // an isolated late frame is not damage
+        let one: Vec<u32> = (0..50).chain(51..100).collect();
+        assert!(none(&at_30fps(&one)).is_empty());
+        assert!(none(&[]).is_empty() && none(&[0.0]).is_empty());
+    }
+
+    #[test]
+    fn separate_holes_are_separate_ranges() {
+        let frames: Vec<u32> = (0..30).chain(40..100).chain(110..130).collect();
+        let times = at_30fps(&frames);
+        assert_eq!(missing_ranges(&times, &vec![false; times.len()]), vec![[1.0, 1.333], [3.333, 3.667]]);
+    }
+
+    #[test]
+    fn opencv_4_6_reports_the_other_way_round() {
+        assert_eq!(meta_to_cw_deg(270, (4, 6)), 90);
+        assert_eq!(meta_to_cw_deg(90, (4, 6)), 270);
+        assert_eq!(meta_to_cw_deg(180, (4, 6)), 180);
+        assert_eq!(meta_to_cw_deg(90, (4, 8)), 90);
+        assert_eq!(meta_to_cw_deg(-90, (4, 5)), 270);
+        assert_eq!(meta_to_cw_deg(0, (4, 6)), 0);
+    }
+
+    /// The walker and OpenCV agree on the rotation of the phone sample, once
+    /// OpenCV's reading is put the right way round for its version.
+    #[test]
+    fn opencv_fallback_agrees_with_the_track_matrix() {
+        let clip =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/dev_sessions/devs_02_phone_rotated.mp4");
+        let mut capture = VideoCapture::from_file(&clip, videoio::CAP_FFMPEG).unwrap();
+        assert_eq!(opencv_orientation(&mut capture), Orientation::rotation_cw(90));
+        let mut raw = Mat::default();
+        assert!(capture.read(&mut raw).unwrap());
+        assert_eq!((raw.cols(), raw.rows()), (1280, 720), "OpenCV left the frame as stored");
     }
 }

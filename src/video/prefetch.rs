@@ -8,17 +8,35 @@ use opencv::core::Mat;
 
 use super::{Decoder, Frame, VideoError, VideoInfo};
 
+/// What the decode thread reads frames from.
+pub(super) trait ReadFrames: Send + 'static {
+    /// Reads the next frame; false at the end.
+    fn read(&mut self, frame: &mut Frame) -> Result<bool, VideoError>;
+}
+
+impl ReadFrames for Box<Decoder> {
+    fn read(&mut self, frame: &mut Frame) -> Result<bool, VideoError> {
+        Decoder::read(self, frame)
+    }
+}
+
 pub(super) struct Prefetch {
     info: VideoInfo,
     frames: Receiver<Result<Frame, VideoError>>,
     recycle: SyncSender<Mat>,
     thread: Option<JoinHandle<()>>,
+    /// Frames handed to the reader so far.
+    delivered: u64,
     done: bool,
 }
 
 impl Prefetch {
-    pub(super) fn start(mut decoder: Box<Decoder>, depth: usize) -> Self {
+    pub(super) fn start(decoder: Box<Decoder>, depth: usize) -> Self {
         let info = decoder.info.clone();
+        Self::start_with(decoder, info, depth)
+    }
+
+    fn start_with(mut decoder: impl ReadFrames, info: VideoInfo, depth: usize) -> Self {
         let (tx, frames) = mpsc::sync_channel::<Result<Frame, VideoError>>(depth);
         let (recycle, reuse) = mpsc::sync_channel::<Mat>(depth + 2);
         let thread = std::thread::Builder::new()
@@ -39,7 +57,7 @@ impl Prefetch {
                 }
             })
             .expect("spawn decode thread");
-        Self { info, frames, recycle, thread: Some(thread), done: false }
+        Self { info, frames, recycle, thread: Some(thread), delivered: 0, done: false }
     }
 
     pub(super) fn info(&self) -> &VideoInfo {
@@ -54,6 +72,7 @@ impl Prefetch {
             Ok(Ok(next)) => {
                 let old = std::mem::replace(frame, next);
                 let _ = self.recycle.try_send(old.image);
+                self.delivered += 1;
                 Ok(true)
             }
             Ok(Err(e)) => {
@@ -61,10 +80,26 @@ impl Prefetch {
                 Err(e)
             }
             Err(_) => {
+                // the decoder hung up: the end of the video, unless its thread crashed
                 self.done = true;
-                Ok(false)
+                match self.thread.take().map(JoinHandle::join) {
+                    Some(Err(panic)) => Err(VideoError::Decode {
+                        source_name: self.info.name(),
+                        frame: self.delivered,
+                        reason: format!("the decoder crashed: {}", panic_message(panic.as_ref())),
+                    }),
+                    _ => Ok(false),
+                }
             }
         }
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
+        (Some(s), _) => s.to_string(),
+        (_, Some(s)) => s.clone(),
+        _ => "panic".to_string(),
     }
 }
 
@@ -81,7 +116,59 @@ impl Drop for Prefetch {
 
 #[cfg(test)]
 mod tests {
-    use crate::video::{Frame, VideoSource};
+    use super::{Prefetch, ReadFrames};
+    use crate::video::{Frame, SourceKind, VideoError, VideoInfo, VideoSource};
+
+    /// Gives `frames` frames, then panics (or ends when `crash` is false).
+    struct Scripted {
+        frames: u64,
+        given: u64,
+        crash: bool,
+    }
+
+    impl ReadFrames for Scripted {
+        fn read(&mut self, frame: &mut Frame) -> Result<bool, VideoError> {
+            if self.given < self.frames {
+                frame.index = self.given;
+                self.given += 1;
+                return Ok(true);
+            }
+            if self.crash {
+                panic!("scripted decoder failure");
+            }
+            Ok(false)
+        }
+    }
+
+    fn info() -> VideoInfo {
+        VideoInfo {
+            kind: SourceKind::Stream("scripted".into()),
+            width: 2,
+            height: 2,
+            fps: 30.0,
+            frame_count_hint: None,
+            rotation_deg: 0,
+            mirrored: false,
+        }
+    }
+
+    #[test]
+    fn a_crash_of_the_decode_thread_is_an_error_not_the_end() {
+        let mut p = Prefetch::start_with(Scripted { frames: 3, given: 0, crash: true }, info(), 2);
+        let mut f = Frame::default();
+        for i in 0..3 {
+            assert!(p.read(&mut f).unwrap());
+            assert_eq!(f.index, i);
+        }
+        let err = p.read(&mut f).expect_err("a crashed decoder is an error, not the end of the video");
+        let msg = err.to_string();
+        assert_eq!(msg, "scripted: decoding failed at frame 3: the decoder crashed: scripted decoder failure");
+        assert!(!p.read(&mut f).unwrap(), "then the source is finished");
+        // a decoder that ends normally still ends
+        let mut q = Prefetch::start_with(Scripted { frames: 1, given: 0, crash: false }, info(), 2);
+        assert!(q.read(&mut f).unwrap());
+        assert!(!q.read(&mut f).unwrap());
+    }
 
     #[test]
     fn prefetched_frames_match_direct_decoding() {

@@ -1,0 +1,307 @@
+//! The spine model: lumbar flexion, pelvic tilt, rib stack and hip flexion
+//! of a frame from its [`SpineInput`] (the torso's mask crop and the
+//! landmarks around it).
+//!
+//! A small convolutional network trained on rendered bodies with exact spine
+//! and pelvis truth (`tools/spine/train.py`, model card in
+//! `docs/spine_model.md`), run by ONNX Runtime. It is shipped in `models/`
+//! and checked against its SHA-256 before use, like the pose models. One
+//! model serves every thread: inference is batched over a clip and takes a
+//! fraction of a millisecond per frame.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ort::session::Session;
+use ort::value::TensorRef;
+
+use super::spine_input::{SpineInput, CROP_COLS, CROP_ROWS, PROFILE_STATIONS, SCALAR_COUNT};
+use crate::pose::model::{build_session, model_search_dirs, read_model, Runtime, SessionOptions};
+use crate::pose::PoseError;
+
+/// File name of the bundled spine model.
+pub const SPINE_MODEL_FILE: &str = "spine_back.onnx";
+/// SHA-256 of the bundled spine model (see `models/SHA256SUMS`).
+pub const SPINE_MODEL_SHA256: &str = "50deceacacc45badcf0a0d444eabd26f5656e312052f6e9b43e2ca61d4c59b08";
+
+/// Outputs of the model, in order (degrees; each an ensemble's mean, followed
+/// in the same order by the members' spread): the first five are read (the
+/// trunk as a correction of the keypoint trunk line), the rest only helped training.
+pub const OUTPUTS: [&str; 7] = [
+    "lumbar_flexion_deg",
+    "pelvic_tilt_deg",
+    "rib_stack_deg",
+    "hip_flexion_deg",
+    "trunk_deg",
+    "pelvis_pitch_deg",
+    "thorax_pitch_deg",
+];
+
+/// The model returns each output's mean over its members, then their spread.
+const COLUMNS: usize = 2 * OUTPUTS.len();
+
+/// Spread of the ensemble's lumbar, pelvis and rib readings (the largest of
+/// the three, degrees) above which a frame's back is not read: the members
+/// disagree where a frame is unlike the footage they learnt from (clothes
+/// that hide the back's outline, an arm across it, a view they never saw).
+/// About the 97th percentile of the spread on held-out rendered bodies
+/// (docs/spine_model.md).
+pub const MAX_BACK_SPREAD_DEG: f64 = 6.0;
+
+/// Frames per inference call.
+const BATCH: usize = 256;
+
+/// Errors of the spine model.
+#[derive(Debug, thiserror::Error)]
+pub enum SpineModelError {
+    /// The model file is missing, corrupted or cannot be loaded.
+    #[error(transparent)]
+    Load(#[from] PoseError),
+    /// Inference failed or the model's output has an unexpected shape.
+    #[error("spine model {}: {reason}", .path.display())]
+    Inference { path: PathBuf, reason: String },
+}
+
+/// The model's reading of one frame, degrees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpineEstimate {
+    pub lumbar_flexion_deg: f64,
+    pub pelvic_tilt_deg: f64,
+    pub rib_stack_deg: f64,
+    pub hip_flexion_deg: f64,
+    /// Trunk inclination of the joint centres (hip and shoulder), which the
+    /// keypoint trunk line misses by a body- and view-dependent offset.
+    pub trunk_deg: f64,
+    /// How much the ensemble's members disagree on the back (the largest
+    /// spread of lumbar, pelvis and rib readings), degrees.
+    pub back_spread_deg: f64,
+}
+
+impl SpineEstimate {
+    /// Whether the back readings (lumbar, pelvis, rib cage, hip flexion) are
+    /// trusted: the members agree within [`MAX_BACK_SPREAD_DEG`].
+    pub fn back_is_read(&self) -> bool {
+        self.back_spread_deg <= MAX_BACK_SPREAD_DEG
+    }
+}
+
+/// Anything that reads the spine angles of a clip's frames: the model, or
+/// readings made elsewhere (`hinge eval --spine-readings`, for scoring the
+/// cross-validated predictions of bodies the model never saw).
+pub trait SpineReader: Sync {
+    /// Readings for the frames `frames` (video frame indices) whose inputs are
+    /// `inputs` (parallel); `None` where there is none.
+    fn read(&self, frames: &[u64], inputs: &[&SpineInput]) -> Result<Vec<Option<SpineEstimate>>, SpineModelError>;
+}
+
+impl SpineReader for SpineModel {
+    fn read(&self, _frames: &[u64], inputs: &[&SpineInput]) -> Result<Vec<Option<SpineEstimate>>, SpineModelError> {
+        Ok(self.estimate(inputs)?.into_iter().map(Some).collect())
+    }
+}
+
+/// Readings made elsewhere, by frame index.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FixedReadings(pub std::collections::BTreeMap<u64, SpineEstimate>);
+
+impl SpineReader for FixedReadings {
+    fn read(&self, frames: &[u64], _inputs: &[&SpineInput]) -> Result<Vec<Option<SpineEstimate>>, SpineModelError> {
+        Ok(frames.iter().map(|f| self.0.get(f).copied()).collect())
+    }
+}
+
+impl FixedReadings {
+    /// Reads `frame,lumbar_flexion_deg,pelvic_tilt_deg,rib_stack_deg,hip_flexion_deg,trunk_deg[,back_spread_deg]` rows.
+    pub fn from_csv(path: &Path) -> Result<FixedReadings, String> {
+        let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut out = std::collections::BTreeMap::new();
+        for rec in r.records() {
+            let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
+            let v: Vec<f64> = rec
+                .iter()
+                .map(|x| x.trim().parse::<f64>())
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            if v.len() < 6 || v.iter().any(|x| !x.is_finite()) {
+                return Err(format!("{}: a row needs 6 finite numbers", path.display()));
+            }
+            out.insert(
+                v[0] as u64,
+                SpineEstimate {
+                    lumbar_flexion_deg: v[1],
+                    pelvic_tilt_deg: v[2],
+                    rib_stack_deg: v[3],
+                    hip_flexion_deg: v[4],
+                    trunk_deg: v[5],
+                    back_spread_deg: v.get(6).copied().unwrap_or(0.0),
+                },
+            );
+        }
+        Ok(FixedReadings(out))
+    }
+}
+
+/// A spine model with a memory of the frames it has read, for callers that
+/// interpret overlapping windows again and again (`hinge live`): each frame
+/// is run through the model once. A reading is keyed by the frame and its
+/// input's scalars, so a frame whose input changes (the clip's facing
+/// flipped) is read again.
+#[derive(Debug)]
+pub struct CachedReader<'a> {
+    model: &'a SpineModel,
+    cache: Mutex<std::collections::HashMap<(u64, u64), Option<SpineEstimate>>>,
+}
+
+impl<'a> CachedReader<'a> {
+    pub fn new(model: &'a SpineModel) -> Self {
+        Self { model, cache: Mutex::new(std::collections::HashMap::new()) }
+    }
+
+    /// Keeps the readings of the frames `keep` accepts (those still in the window).
+    pub fn retain(&self, keep: impl Fn(u64) -> bool) {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).retain(|(f, _), _| keep(*f));
+    }
+
+    /// The frame and its edge profiles (which side is the back: they change
+    /// only with the clip's facing). A frame is read once, in the view known
+    /// when it is first read, and again only if the facing flips: the
+    /// camera's obliquity is a median over the sliding window and moves a
+    /// little from one frame to the next, and with it the keypoint leans of
+    /// every frame (measured in the view it defines); keying on their exact
+    /// values would read the whole window again at every frame (~270 frames
+    /// through the ensemble, ~60 ms), while a reading changes by far less
+    /// than its error over such a step.
+    fn key(frame: u64, input: &SpineInput) -> (u64, u64) {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for x in &input.profile {
+            x.to_bits().hash(&mut h);
+        }
+        (frame, h.finish())
+    }
+}
+
+impl SpineReader for CachedReader<'_> {
+    fn read(&self, frames: &[u64], inputs: &[&SpineInput]) -> Result<Vec<Option<SpineEstimate>>, SpineModelError> {
+        let keys: Vec<(u64, u64)> = frames.iter().zip(inputs).map(|(f, x)| Self::key(*f, x)).collect();
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let missing: Vec<usize> = (0..keys.len()).filter(|&i| !cache.contains_key(&keys[i])).collect();
+        if !missing.is_empty() {
+            let batch: Vec<&SpineInput> = missing.iter().map(|&i| inputs[i]).collect();
+            for (i, e) in missing.iter().zip(self.model.estimate(&batch)?) {
+                cache.insert(keys[*i], Some(e));
+            }
+        }
+        Ok(keys.iter().map(|k| cache.get(k).copied().flatten()).collect())
+    }
+}
+
+/// A loaded spine model.
+#[derive(Debug)]
+pub struct SpineModel {
+    session: Mutex<Session>,
+    path: PathBuf,
+}
+
+impl SpineModel {
+    /// Loads the bundled model from the model search directories (see
+    /// [`model_search_dirs`]), checking its SHA-256.
+    pub fn load_bundled(runtime: &Runtime, models_dir: Option<&Path>) -> Result<SpineModel, SpineModelError> {
+        let dirs = model_search_dirs(models_dir);
+        let path = dirs
+            .iter()
+            .map(|d| d.join(SPINE_MODEL_FILE))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| dirs.first().cloned().unwrap_or_default().join(SPINE_MODEL_FILE));
+        Self::load(runtime, &path, Some(SPINE_MODEL_SHA256))
+    }
+
+    /// Loads a model file (a hash is checked when given).
+    pub fn load(runtime: &Runtime, path: &Path, sha256: Option<&str>) -> Result<SpineModel, SpineModelError> {
+        let bytes = read_model(path, sha256)?;
+        let session = build_session(runtime, path, &bytes, SessionOptions::default())?;
+        Ok(SpineModel { session: Mutex::new(session), path: path.to_path_buf() })
+    }
+
+    /// The model file in use.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Readings for a batch of inputs, in order.
+    pub fn estimate(&self, inputs: &[&SpineInput]) -> Result<Vec<SpineEstimate>, SpineModelError> {
+        let fail = |reason: String| SpineModelError::Inference { path: self.path.clone(), reason };
+        let mut out = Vec::with_capacity(inputs.len());
+        let mut crops: Vec<f32> = Vec::with_capacity(BATCH.min(inputs.len()) * CROP_ROWS * CROP_COLS);
+        let mut scalars: Vec<f32> = Vec::with_capacity(BATCH.min(inputs.len()) * SCALAR_COUNT);
+        let mut profiles: Vec<f32> = Vec::with_capacity(BATCH.min(inputs.len()) * 4 * PROFILE_STATIONS);
+        // a poisoned lock only means another thread panicked mid-run; the session itself is intact
+        let mut session = self.session.lock().unwrap_or_else(|e| e.into_inner());
+        for chunk in inputs.chunks(BATCH) {
+            crops.clear();
+            scalars.clear();
+            profiles.clear();
+            for x in chunk {
+                crops.extend_from_slice(&x.crop);
+                scalars.extend_from_slice(&x.scalars);
+                profiles.extend_from_slice(&x.profile);
+            }
+            let n = chunk.len();
+            let crop_t = TensorRef::from_array_view(([n, 1, CROP_ROWS, CROP_COLS], crops.as_slice()))
+                .map_err(|e| fail(e.to_string()))?;
+            let scalar_t =
+                TensorRef::from_array_view(([n, SCALAR_COUNT], scalars.as_slice())).map_err(|e| fail(e.to_string()))?;
+            let profile_t = TensorRef::from_array_view(([n, 4, PROFILE_STATIONS], profiles.as_slice()))
+                .map_err(|e| fail(e.to_string()))?;
+            let outputs = session
+                .run(ort::inputs!["crop" => crop_t, "scalars" => scalar_t, "profile" => profile_t])
+                .map_err(|e| fail(e.to_string()))?;
+            let (shape, values) = outputs["angles"].try_extract_tensor::<f32>().map_err(|e| fail(e.to_string()))?;
+            let dims: Vec<i64> = shape.iter().copied().collect();
+            if dims != [n as i64, COLUMNS as i64] {
+                return Err(fail(format!("output shape {dims:?}, expected [{n}, {COLUMNS}]")));
+            }
+            let spread = OUTPUTS.len();
+            for row in values.chunks(COLUMNS) {
+                out.push(SpineEstimate {
+                    lumbar_flexion_deg: row[0] as f64,
+                    pelvic_tilt_deg: row[1] as f64,
+                    rib_stack_deg: row[2] as f64,
+                    hip_flexion_deg: row[3] as f64,
+                    trunk_deg: row[4] as f64,
+                    back_spread_deg: row[spread..spread + 3].iter().fold(0.0f32, |a, b| a.max(*b)) as f64,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinematics::spine_input::{OBLIQUITY_SCALAR, SCALAR_COUNT};
+
+    fn input(back: f32, obliquity_deg: f32, trunk_lean: f32) -> SpineInput {
+        let mut scalars = [0.0; SCALAR_COUNT];
+        scalars[0] = trunk_lean / 90.0;
+        scalars[OBLIQUITY_SCALAR] = obliquity_deg / 90.0;
+        let mut profile = vec![back; PROFILE_STATIONS];
+        profile.extend(vec![0.5 - back; PROFILE_STATIONS]);
+        profile.extend(vec![1.0; 2 * PROFILE_STATIONS]);
+        SpineInput { crop: vec![0.0; CROP_ROWS * CROP_COLS], scalars, profile }
+    }
+
+    /// A frame already read keeps its reading when the window's view moves
+    /// (obliquity, and with it the leans), and is read again when the
+    /// facing flips (its profiles swap sides).
+    #[test]
+    fn cache_key_follows_the_facing_not_the_drifting_view() {
+        let a = input(0.2, 20.0, 40.0);
+        let drifted = input(0.2, 21.3, 40.8);
+        let flipped = input(0.3, 20.0, 40.0);
+        assert_eq!(CachedReader::key(7, &a), CachedReader::key(7, &drifted));
+        assert_ne!(CachedReader::key(7, &a), CachedReader::key(7, &flipped));
+        assert_ne!(CachedReader::key(7, &a), CachedReader::key(8, &a));
+    }
+}
