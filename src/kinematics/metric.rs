@@ -35,17 +35,6 @@ impl Metric {
         Metric::LoadDistance,
     ];
 
-    /// The angles scored against rendered truth by `hinge eval`.
-    pub const SCORED: [Metric; 7] = [
-        Metric::Trunk,
-        Metric::HipAngle,
-        Metric::KneeFlexion,
-        Metric::HipFlexion,
-        Metric::LumbarFlexion,
-        Metric::PelvicTilt,
-        Metric::RibStack,
-    ];
-
     /// Column / key name (with its unit).
     pub fn name(self) -> &'static str {
         match self {
@@ -202,7 +191,6 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), Metric::ALL.len());
-        assert!(Metric::SCORED.iter().all(|m| Metric::ALL.contains(m)));
     }
 
     #[test]

@@ -256,7 +256,8 @@ def train_model(inp, y, w, epochs, seed, width=16, log_every=10, use_crop=True, 
     return net
 
 
-def predict(net, inp):
+def predict(net, inp, columns=len(TARGETS)):
+    """Runs a model (one member or the ensemble) over inputs in batches of 512."""
     out = []
     n = len(inp["crop"])
     with torch.no_grad():
@@ -264,7 +265,7 @@ def predict(net, inp):
             out.append(net(torch.from_numpy(inp["crop"][i:i + 512]).unsqueeze(1),
                            torch.from_numpy(inp["scalars"][i:i + 512]),
                            torch.from_numpy(inp["profile"][i:i + 512])).numpy())
-    return np.concatenate(out) if out else np.zeros((0, len(TARGETS)), np.float32)
+    return np.concatenate(out) if out else np.zeros((0, columns), np.float32)
 
 
 def figures(y, p):
@@ -299,17 +300,6 @@ class Ensemble(nn.Module):
         mean = out.mean(0)
         spread = out.std(0, unbiased=False) if len(self.nets) > 1 else torch.zeros_like(mean)
         return torch.cat([mean, spread], 1)
-
-
-def predict_ensemble(ens, inp):
-    out = []
-    n = len(inp["crop"])
-    with torch.no_grad():
-        for i in range(0, n, 512):
-            out.append(ens(torch.from_numpy(inp["crop"][i:i + 512]).unsqueeze(1),
-                           torch.from_numpy(inp["scalars"][i:i + 512]),
-                           torch.from_numpy(inp["profile"][i:i + 512])).numpy())
-    return np.concatenate(out) if out else np.zeros((0, 2 * len(TARGETS)), np.float32)
 
 
 def export_onnx(net, path):
@@ -406,7 +396,7 @@ def main():
     ens = Ensemble(fold_nets).eval()
     if test_clips:
         inp, y, _ = stack(test_clips)
-        pe = predict_ensemble(ens, inp)
+        pe = predict(ens, inp, 2 * len(TARGETS))
         fig = figures(y, pe[:, :len(TARGETS)])
         print_figures("held-out bodies (%d clips, %d bodies), ensemble of %d" % (
             len(test_clips), len({c["body"] for c in test_clips}), len(fold_nets)), fig)
