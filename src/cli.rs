@@ -770,9 +770,11 @@ mod live_cli {
     }
 
     pub fn cmd_live(g: &GlobalArgs, l: &LiveArgs) -> Result<(), Failure> {
-        let mut s = settings(g)?;
-        // live has no future frames to interpolate from: a mask on every frame
-        s.pose.segmentation_interval_s = None;
+        let s = settings(g)?;
+        // the spine model reads the back at the mask frames (ten times a second by
+        // default, `--mask-interval`) and its readings are carried to the frames in
+        // between; the frames without a mask run the landmark graph without its
+        // segmentation branch (about half the cost), which is most of live's latency
         let source = open_source(l)?;
         let mut est = estimator(&s)?;
         let spine = spine_model(&s)?;
