@@ -223,7 +223,7 @@ fn classify(e: &AnalyzeError) -> (Status, String) {
     let status = match e {
         AnalyzeError::Video(VideoError::NotFound { .. }) => Status::NotFound,
         AnalyzeError::Video(VideoError::Unreadable { .. }) => Status::Unreadable,
-        AnalyzeError::Video(VideoError::NotAVideo { .. }) => Status::NotAVideo,
+        AnalyzeError::Video(VideoError::NotAVideo { .. } | VideoError::NoVideoTrack { .. }) => Status::NotAVideo,
         AnalyzeError::Video(VideoError::NoFrames { .. }) => Status::NoFrames,
         _ => Status::Error,
     };
