@@ -122,6 +122,6 @@ fn batch_gives_not_upright_a_row_status() {
     assert!(t.get(0, "reason").starts_with(WARNING), "{}", t.get(0, "reason"));
     assert!(["", "0"].contains(&t.get(0, "reps")), "reps: {}", t.get(0, "reps"));
     assert_eq!(t.get(0, "faults"), "");
-    assert_eq!(t.get(0, "max_trunk_deg"), "", "no metric");
+    assert_eq!(t.get(0, "trunk_deg_at_depth"), "", "no metric");
     assert_eq!(Table::read(&out.join("reps.csv")).rows.len(), 0);
 }
