@@ -88,6 +88,8 @@ fn rotated_sideways_or_upside_down_is_not_measured() {
         assert_not_measured(name, &s, &t);
         let html = std::fs::read_to_string(out.join("report.html")).unwrap();
         assert!(html.contains(WARNING), "{name}: the report says why");
+        assert!(html.contains("Nothing measured: the person is not upright"), "{name}: the report's verdict");
+        assert!(!html.contains("No repetition found"), "{name}: not a clip without reps");
     }
 }
 
