@@ -111,6 +111,11 @@ impl Baseline {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ViewCheck {
     pub side_on: bool,
+    /// Whether the person stands upright in the picture ([`upright_share`]):
+    /// `false` for a person lying down, upside down or on its side (a phone
+    /// held the wrong way with no rotation tag), and then nothing is measured;
+    /// `None` with no person.
+    pub upright: Option<bool>,
     /// Estimated angle of the camera off a true side view, ° (0 = side-on).
     pub obliquity_deg: Option<f64>,
     /// Body side nearer the camera.
@@ -458,7 +463,12 @@ pub fn interpret(
     spine: &dyn SpineReader,
     rules: Rules,
 ) -> Result<Analysis, AnalyzeError> {
-    let clip_view = ClipView::estimate(bodies.iter().filter_map(|o| o.body.as_ref()));
+    let upright = upright_share(bodies).map(|share| share >= MIN_UPRIGHT_SHARE);
+    // not upright: nothing is measured (no view, so no metrics, reps or faults)
+    let clip_view = match upright {
+        Some(false) => None,
+        _ => ClipView::estimate(bodies.iter().filter_map(|o| o.body.as_ref())),
+    };
     let measured: Vec<(FrameMetrics, FrameFeatures)> = bodies
         .iter()
         .map(|o| match (&o.body, &clip_view) {
@@ -481,8 +491,13 @@ pub fn interpret(
     // the reported baseline: every standing frame, before and between reps
     let standing: Vec<usize> =
         (0..bodies.len()).filter(|&i| has_person[i] && !reps.iter().any(|r| r.contains(bodies[i].index))).collect();
-    let baseline =
-        if standing.len() >= start_baseline.frames { baseline_of(&standing, &metrics) } else { start_baseline };
+    let baseline = if upright == Some(false) {
+        Baseline::default()
+    } else if standing.len() >= start_baseline.frames {
+        baseline_of(&standing, &metrics)
+    } else {
+        start_baseline
+    };
     for m in &mut metrics {
         if let (Some(t), Some(k), Some(bt), Some(bk)) =
             (m.trunk_deg, m.knee_flexion_deg, baseline.get(Metric::Trunk), baseline.get(Metric::KneeFlexion))
@@ -495,7 +510,11 @@ pub fn interpret(
         .zip(metrics.iter().zip(measured))
         .map(|(o, (m, (_, features)))| {
             let rep = reps.iter().find(|r| r.contains(o.index));
-            let phase = o.body.as_ref().map(|_| rep.and_then(|r| r.phase_of(o.index)).unwrap_or(Phase::Standing));
+            let phase = o
+                .body
+                .as_ref()
+                .filter(|_| upright != Some(false))
+                .map(|_| rep.and_then(|r| r.phase_of(o.index)).unwrap_or(Phase::Standing));
             FrameRecord {
                 index: o.index,
                 time_s: o.time_s,
@@ -525,7 +544,13 @@ pub fn interpret(
             |i| frames.binary_search_by_key(&i, |f| f.index).is_ok_and(|k| frames[k].phase == Some(Phase::Standing)),
             rules.faults,
         );
-    let view = view_check(&info, bodies, clip_view.as_ref());
+    let mut view = view_check(&info, bodies, clip_view.as_ref());
+    view.upright = upright;
+    if upright == Some(false) {
+        // the other checks read the picture as upright: only this one holds
+        view.side_on = false;
+        view.warnings = vec![NOT_UPRIGHT_WARNING.to_string()];
+    }
     Ok(Analysis {
         video: name.to_string(),
         info,
@@ -601,6 +626,45 @@ fn summarize_rep(
         faults: rf.faults,
         fault_frames: rf.fault_frames,
     }
+}
+
+/// The view warning (and batch reason) for a person who is not upright.
+pub const NOT_UPRIGHT_WARNING: &str = "the person is not upright in the frame (lying down, upside down or on \
+     its side): nothing is measured — rotate the video";
+
+/// Smallest share of the frames with a person that must show them upright
+/// for the clip to be measured (see [`upright_share`]).
+pub const MIN_UPRIGHT_SHARE: f64 = 0.5;
+
+/// Share of the frames with a person in which the person stands upright in
+/// the picture, `None` with no person. A frame counts as upright when, in
+/// image coordinates (y down), the legs point down — the mid-hip → mid-ankle
+/// vector lies within 45° of straight down — and the trunk does not — the
+/// mid-hip → mid-shoulder vector does not lie within 45° of straight down.
+/// A hinge keeps both at every depth: at the bottom of a deep hinge the trunk
+/// is near horizontal but the hips are still above the ankles, and a deep
+/// squat keeps the ankles below the hips. A person lying down or on its side
+/// (a phone turned 90° with no rotation tag) has the legs sideways, one
+/// upside down has them up.
+pub fn upright_share(bodies: &[Observed]) -> Option<f64> {
+    use crate::pose::landmarks::LandmarkId as L;
+    let mid = |b: &BodyFrame, a: L, c: L| {
+        let (p, q) = (b.landmark(a), b.landmark(c));
+        ((p.x_px + q.x_px) as f64 / 2.0, (p.y_px + q.y_px) as f64 / 2.0)
+    };
+    let votes: Vec<bool> = bodies
+        .iter()
+        .filter_map(|o| o.body.as_ref())
+        .map(|b| {
+            let (sx, sy) = mid(b, L::LeftShoulder, L::RightShoulder);
+            let (hx, hy) = mid(b, L::LeftHip, L::RightHip);
+            let (ax, ay) = mid(b, L::LeftAnkle, L::RightAnkle);
+            let legs_down = ay - hy > (ax - hx).abs();
+            let trunk_down = sy - hy > (sx - hx).abs();
+            legs_down && !trunk_down
+        })
+        .collect();
+    (!votes.is_empty()).then(|| votes.iter().filter(|&&v| v).count() as f64 / votes.len() as f64)
 }
 
 /// Largest camera obliquity that still counts as side-on, °.
@@ -686,6 +750,7 @@ fn view_check(info: &VideoInfo, bodies: &[Observed], clip_view: Option<&ClipView
     }
     ViewCheck {
         side_on,
+        upright: None,
         obliquity_deg: obliquity_deg.map(|o| (o * 10.0).round() / 10.0),
         near_side: clip_view.and_then(|v| v.near_side),
         warnings,
@@ -756,5 +821,90 @@ mod tests {
         fill_skipped_outlines(&mut empty, &[true]);
         assert!(empty[0].body.is_none());
         fill_skipped_outlines(&mut [], &[]);
+    }
+
+    /// A body with mid-shoulders, mid-hips and mid-ankles at the given pixels.
+    fn posed(shoulder: (f32, f32), hip: (f32, f32), ankle: (f32, f32)) -> Observed {
+        let mut lms = [Landmark { visibility: 1.0, presence: 1.0, ..Default::default() }; BODY_LANDMARKS];
+        for (ids, (x, y)) in [
+            ([L::LeftShoulder, L::RightShoulder], shoulder),
+            ([L::LeftHip, L::RightHip], hip),
+            ([L::LeftAnkle, L::RightAnkle], ankle),
+        ] {
+            for id in ids {
+                lms[id.index()].x_px = x;
+                lms[id.index()].y_px = y;
+            }
+        }
+        Observed {
+            index: 0,
+            time_s: 0.0,
+            body: Some(BodyFrame { landmarks: lms, world_m: [[0.0; 3]; BODY_LANDMARKS], outline: None, crop: None }),
+        }
+    }
+
+    #[test]
+    fn upright_holds_through_a_deep_hinge_and_not_on_a_side() {
+        let standing = posed((100.0, 100.0), (100.0, 300.0), (100.0, 500.0));
+        // bottom of a deep hinge: trunk horizontal (even a little below), hips back of the ankles
+        let bottom = posed((300.0, 310.0), (100.0, 300.0), (160.0, 500.0));
+        // deep squat: hips low and far back, still above the ankles
+        let squat = posed((250.0, 250.0), (100.0, 400.0), (230.0, 560.0));
+        for b in [&standing, &bottom, &squat] {
+            assert_eq!(upright_share(std::slice::from_ref(b)), Some(1.0));
+        }
+        // turned 90° either way (legs sideways), upside down (legs up), lying down
+        let cw = posed((500.0, 100.0), (300.0, 100.0), (100.0, 100.0));
+        let ccw = posed((100.0, 100.0), (300.0, 100.0), (500.0, 100.0));
+        let upside_down = posed((100.0, 500.0), (100.0, 300.0), (100.0, 100.0));
+        let lying = posed((100.0, 400.0), (300.0, 410.0), (500.0, 420.0));
+        for b in [&cw, &ccw, &upside_down, &lying] {
+            assert_eq!(upright_share(std::slice::from_ref(b)), Some(0.0));
+        }
+        // a clip: the share of frames with a person; none without one
+        let none = Observed { index: 0, time_s: 0.0, body: None };
+        let clip = [standing.clone(), bottom, cw.clone(), none.clone()];
+        assert_eq!(upright_share(&clip), Some(2.0 / 3.0));
+        assert_eq!(upright_share(&[none]), None);
+        assert_eq!(upright_share(&[]), None);
+    }
+
+    #[test]
+    fn a_clip_not_upright_is_not_measured() {
+        let info = VideoInfo {
+            kind: crate::video::SourceKind::File("x.mp4".into()),
+            width: 640,
+            height: 480,
+            fps: 30.0,
+            frame_count_hint: Some(60),
+            rotation_deg: 0,
+            mirrored: false,
+        };
+        let spine = crate::kinematics::spine_model::FixedReadings::default();
+        let sideways: Vec<Observed> = (0..60)
+            .map(|k| {
+                let mut o = posed((500.0, 100.0), (300.0, 100.0), (100.0, 100.0));
+                o.index = k;
+                o.time_s = k as f64 / 30.0;
+                o
+            })
+            .collect();
+        let a = interpret("x", info.clone(), "full".into(), &sideways, &spine, Rules::default()).unwrap();
+        assert_eq!(a.view.upright, Some(false));
+        assert_eq!(a.view.warnings, vec![NOT_UPRIGHT_WARNING.to_string()]);
+        assert!(a.reps.is_empty() && a.clip_faults.is_empty() && a.clip_view.is_none());
+        assert!(a.frames.iter().all(|f| f.metrics == FrameMetrics::default() && f.phase.is_none()));
+        assert_eq!(a.baseline.frames, 0);
+        let upright: Vec<Observed> = (0..60)
+            .map(|k| {
+                let mut o = posed((100.0, 100.0), (100.0, 300.0), (100.0, 500.0));
+                o.index = k;
+                o.time_s = k as f64 / 30.0;
+                o
+            })
+            .collect();
+        let a = interpret("x", info, "full".into(), &upright, &spine, Rules::default()).unwrap();
+        assert_eq!(a.view.upright, Some(true));
+        assert!(a.frames.iter().all(|f| f.phase == Some(Phase::Standing)));
     }
 }

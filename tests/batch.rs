@@ -117,8 +117,12 @@ fn corpus_of_good_bad_and_real_videos() {
             turned.to_str().unwrap(),
             "-c",
             "copy",
+            // the phone's matrix (ffprobe rotation -90: display turned 90° clockwise, as
+            // samples/dev_sessions/devs_02 has it); FFmpeg 5 writes it from the legacy tag
+            // `rotate=270` (its `rotate=90` turns the other way: the clip would be upside down,
+            // which hinge now refuses to measure)
             "-metadata:s:v:0",
-            "rotate=90",
+            "rotate=270",
             input.join("phone.mp4").to_str().unwrap(),
         ]);
     }
@@ -156,6 +160,8 @@ fn corpus_of_good_bad_and_real_videos() {
             (Some(640), Some(480)),
             "phone clip upright"
         );
+        assert_eq!(summary["rotation_deg"].as_u64(), Some(90), "turned 90° clockwise");
+        assert_eq!(summary["view"]["upright"], serde_json::json!(true), "the person stands upright");
     }
     assert_eq!(r["good.mp4"].2, "2", "reps of the good clip");
     // per-video outputs exist and stay inside the output directory

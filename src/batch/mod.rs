@@ -57,6 +57,8 @@ pub enum Status {
     TooShort,
     Truncated,
     NoPerson,
+    /// The person is lying down, upside down or on its side in the picture.
+    NotUpright,
     SubjectLost,
     MultiplePeople,
     Error,
@@ -73,6 +75,7 @@ impl Status {
             Status::TooShort => "too_short",
             Status::Truncated => "truncated",
             Status::NoPerson => "no_person",
+            Status::NotUpright => "not_upright",
             Status::SubjectLost => "subject_lost",
             Status::MultiplePeople => "multiple_people",
             Status::Error => "error",
@@ -91,6 +94,7 @@ impl Status {
             | Status::TooShort
             | Status::Truncated
             | Status::NoPerson
+            | Status::NotUpright
             | Status::SubjectLost
             | Status::MultiplePeople => false,
         }
@@ -219,7 +223,7 @@ fn classify(e: &AnalyzeError) -> (Status, String) {
     let status = match e {
         AnalyzeError::Video(VideoError::NotFound { .. }) => Status::NotFound,
         AnalyzeError::Video(VideoError::Unreadable { .. }) => Status::Unreadable,
-        AnalyzeError::Video(VideoError::NotAVideo { .. }) => Status::NotAVideo,
+        AnalyzeError::Video(VideoError::NotAVideo { .. } | VideoError::NoVideoTrack { .. }) => Status::NotAVideo,
         AnalyzeError::Video(VideoError::NoFrames { .. }) => Status::NoFrames,
         _ => Status::Error,
     };
@@ -243,6 +247,9 @@ fn judge(a: &Analysis) -> (Status, String) {
     }
     if seen == 0 {
         return (Status::NoPerson, "no person found in any frame: film the whole body from the side".into());
+    }
+    if a.view.upright == Some(false) {
+        return (Status::NotUpright, crate::analyze::NOT_UPRIGHT_WARNING.to_string());
     }
     let share = seen as f64 / n as f64;
     if share < 0.8 {

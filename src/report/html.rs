@@ -250,7 +250,9 @@ pub fn report_html(
 
     // overall verdict
     let faulty = a.reps.iter().filter(|r| !r.faults.is_empty()).count();
-    let (text, bg) = if a.reps.is_empty() {
+    let (text, bg) = if a.view.upright == Some(false) {
+        ("Nothing measured: the person is not upright in the frame — rotate the video.".to_string(), &c.warning)
+    } else if a.reps.is_empty() {
         ("No repetition found.".to_string(), &c.warning)
     } else if faulty == 0 && a.clip_faults.is_empty() {
         (format!("{} rep(s), all good.", a.reps.len()), &c.good)
@@ -292,7 +294,9 @@ pub fn report_html(
 
     // reps
     h.push_str("<h2>Repetitions</h2>\n");
-    if a.reps.is_empty() {
+    if a.view.upright == Some(false) {
+        h.push_str("<p>Not measured: the person is not upright in the frame.</p>\n");
+    } else if a.reps.is_empty() {
         h.push_str("<p>No hinge repetition was found in this video.</p>\n");
     }
     for r in &a.reps {

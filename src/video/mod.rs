@@ -25,6 +25,9 @@ pub enum VideoError {
     /// FFmpeg cannot open the file as a video.
     #[error("{}: not a video file FFmpeg can open{}", .path.display(), hint_for(.path))]
     NotAVideo { path: PathBuf },
+    /// The file holds tracks but none of them is video (a sound recording).
+    #[error("{}: no video track (the file holds audio only)", .path.display())]
+    NoVideoTrack { path: PathBuf },
     /// The container opened but no frame could be decoded.
     #[error("{}: no decodable video frames (empty, truncated or unsupported codec)", .path.display())]
     NoFrames { path: PathBuf },
@@ -195,7 +198,10 @@ impl Decoder {
             return Err(VideoError::NoFrames { path: path.to_path_buf() });
         }
         let name = path.to_string_lossy().to_string();
-        let not_video = || VideoError::NotAVideo { path: path.to_path_buf() };
+        let not_video = || match mp4::has_video_track(path) {
+            Some(false) => VideoError::NoVideoTrack { path: path.to_path_buf() },
+            _ => VideoError::NotAVideo { path: path.to_path_buf() },
+        };
         let mut capture = VideoCapture::from_file(&name, videoio::CAP_FFMPEG).map_err(|_| not_video())?;
         if !capture.is_opened().unwrap_or(false) {
             return Err(not_video());

@@ -43,6 +43,34 @@ pub fn display_orientation_in<R: Read + Seek>(r: &mut R, len: u64) -> Option<Ori
     None
 }
 
+/// Whether an MP4/MOV file has a video track: `Some(false)` for one whose
+/// tracks are all something else (an audio recording saved as `.mp4`),
+/// `None` when the walker cannot tell (not an MP4/MOV, damaged, no track).
+pub fn has_video_track(path: &Path) -> Option<bool> {
+    let mut f = std::fs::File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    has_video_track_in(&mut std::io::BufReader::new(&mut f), len)
+}
+
+/// [`has_video_track`] of the first `len` bytes of `r`.
+pub fn has_video_track_in<R: Read + Seek>(r: &mut R, len: u64) -> Option<bool> {
+    let mut w = Walker { r, budget: MAX_BOXES };
+    let moov = w.find(0, len, b"moov", true)?;
+    let mut pos = moov.start;
+    let mut tracks = 0;
+    while pos < moov.end {
+        let b = w.header(pos, moov.end, false)?;
+        if &b.kind == b"trak" {
+            if w.is_video_trak(&b) {
+                return Some(true);
+            }
+            tracks += 1;
+        }
+        pos = b.end;
+    }
+    (tracks > 0).then_some(false)
+}
+
 /// A box: its payload [start, end) and type.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct BoxAt {
@@ -215,6 +243,17 @@ mod tests {
             assert_eq!(walk(&file(&moov)), Some(o));
         }
         assert_eq!(walk(&file(&trak(b"soun", (0, 1, -1, 0)))), None, "no video track");
+    }
+
+    #[test]
+    fn tells_an_audio_only_file_from_a_video() {
+        let has = |b: Vec<u8>| has_video_track_in(&mut Cursor::new(&b), b.len() as u64);
+        assert_eq!(has(file(&trak(b"soun", (1, 0, 0, 1)))), Some(false), "audio only");
+        let mut both = trak(b"soun", (1, 0, 0, 1));
+        both.extend(trak(b"vide", (1, 0, 0, 1)));
+        assert_eq!(has(file(&both)), Some(true));
+        assert_eq!(has(file(&[])), None, "no track: cannot tell");
+        assert_eq!(has(b"patient notes, not a video".to_vec()), None);
     }
 
     #[test]
