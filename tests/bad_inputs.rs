@@ -111,15 +111,22 @@ fn expected(name: &str) -> Option<Expect> {
     })
 }
 
-#[test]
-fn every_bad_input_is_analysed_or_refused_in_one_line() {
+/// The corpus made in a fresh temporary directory (kept while the `TempDir`
+/// lives), or `None`, with a printed reason, when ffmpeg is missing.
+fn corpus() -> Option<(tempfile::TempDir, std::path::PathBuf)> {
     if !ffmpeg_available() {
         eprintln!("SKIPPED: ffmpeg is not installed; the bad-input corpus cannot be made");
-        return;
+        return None;
     }
     let tmp = tempfile::tempdir().unwrap();
     let corpus = tmp.path().join("corpus");
     make_corpus(&corpus);
+    Some((tmp, corpus))
+}
+
+#[test]
+fn every_bad_input_is_analysed_or_refused_in_one_line() {
+    let Some((tmp, corpus)) = corpus() else { return };
     let entries = corpus_entries(&corpus);
     assert!(entries.len() >= 24, "corpus too small: {entries:?}");
     let mut failures = Vec::new();
@@ -179,13 +186,7 @@ fn every_bad_input_is_analysed_or_refused_in_one_line() {
 
 #[test]
 fn batch_over_the_corpus_gives_every_failure_a_reason() {
-    if !ffmpeg_available() {
-        eprintln!("SKIPPED: ffmpeg is not installed; the bad-input corpus cannot be made");
-        return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let corpus = tmp.path().join("corpus");
-    make_corpus(&corpus);
+    let Some((tmp, corpus)) = corpus() else { return };
     let out = tmp.path().join("batch");
     let mut c = hinge();
     // the whole directory, plus a still image and the dangling link named on their own
