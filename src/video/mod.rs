@@ -2,6 +2,8 @@
 //! upright), cameras and network streams, all read through OpenCV/FFmpeg.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 pub mod mp4;
 pub mod orientation;
@@ -37,6 +39,9 @@ pub enum VideoError {
     /// OpenCV failed while decoding.
     #[error("{source_name}: decoding failed at frame {frame}: {reason}")]
     Decode { source_name: String, frame: u64, reason: String },
+    /// Reading was stopped from outside (a time limit) before the end.
+    #[error("{source_name}: stopped before its end")]
+    Stopped { source_name: String },
 }
 
 fn hint_for(path: &Path) -> &'static str {
@@ -126,6 +131,15 @@ const MAX_FAILED_READS: u32 = 300;
 /// ahead of it on a decode thread ([`VideoSource::prefetch`]).
 pub struct VideoSource {
     inner: Inner,
+    /// Set from outside to end reading early ([`VideoSource::stop_when`]).
+    stop: Option<Arc<AtomicBool>>,
+}
+
+/// Whether `path` is a stream rather than a file: a named pipe (FIFO), a
+/// device or a socket. A stream can be read only once, and only by one
+/// reader: it is opened by FFmpeg alone, never hashed or walked.
+pub fn is_stream_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 enum Inner {
@@ -151,16 +165,33 @@ impl VideoSource {
     }
 
     fn direct(d: Decoder) -> Self {
-        Self { inner: Inner::Direct(Box::new(d)) }
+        Self { inner: Inner::Direct(Box::new(d)), stop: None }
     }
 
     /// Moves decoding to its own thread, `depth` frames ahead of the reader,
     /// so that decoding overlaps with the work done on each frame.
     pub fn prefetch(self, depth: usize) -> Self {
-        match self.inner {
-            Inner::Direct(d) => Self { inner: Inner::Prefetched(prefetch::Prefetch::start(d, depth.max(1))) },
-            p => Self { inner: p },
+        let inner = match self.inner {
+            Inner::Direct(d) => {
+                let mut p = prefetch::Prefetch::start(d, depth.max(1));
+                p.stop_when(self.stop.clone());
+                Inner::Prefetched(p)
+            }
+            p => p,
+        };
+        Self { inner, stop: self.stop }
+    }
+
+    /// Ends reading early once `stop` is set: the next [`read`](Self::read)
+    /// fails with [`VideoError::Stopped`], also while it waits for a decode
+    /// thread stuck on a source that delivers nothing (a stalled pipe or
+    /// network share); such a thread is then left behind rather than waited for.
+    pub fn stop_when(mut self, stop: Arc<AtomicBool>) -> Self {
+        if let Inner::Prefetched(p) = &mut self.inner {
+            p.stop_when(Some(Arc::clone(&stop)));
         }
+        self.stop = Some(stop);
+        self
     }
 
     pub fn info(&self) -> &VideoInfo {
@@ -173,6 +204,9 @@ impl VideoSource {
     /// Reads the next frame into `frame` (reusing its buffer where it can).
     /// Returns false at the end of the video.
     pub fn read(&mut self, frame: &mut Frame) -> Result<bool, VideoError> {
+        if self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst)) {
+            return Err(VideoError::Stopped { source_name: self.info().name() });
+        }
         match &mut self.inner {
             Inner::Direct(d) => d.read(frame),
             Inner::Prefetched(p) => p.read(frame),
@@ -191,14 +225,19 @@ impl Decoder {
         if meta.is_dir() {
             return Err(VideoError::Unreadable { path: path.to_path_buf(), reason: "is a directory".into() });
         }
-        if let Err(e) = std::fs::File::open(path) {
-            return Err(VideoError::Unreadable { path: path.to_path_buf(), reason: e.to_string() });
-        }
-        if meta.len() == 0 {
-            return Err(VideoError::NoFrames { path: path.to_path_buf() });
+        // a named pipe (or device) is opened by FFmpeg alone: a look of our own would
+        // take bytes from the stream, and closing it would end the writer's stream
+        let stream = !meta.is_file();
+        if !stream {
+            if let Err(e) = std::fs::File::open(path) {
+                return Err(VideoError::Unreadable { path: path.to_path_buf(), reason: e.to_string() });
+            }
+            if meta.len() == 0 {
+                return Err(VideoError::NoFrames { path: path.to_path_buf() });
+            }
         }
         let name = path.to_string_lossy().to_string();
-        let not_video = || match mp4::has_video_track(path) {
+        let not_video = || match (!stream).then(|| mp4::has_video_track(path)).flatten() {
             Some(false) => VideoError::NoVideoTrack { path: path.to_path_buf() },
             _ => VideoError::NotAVideo { path: path.to_path_buf() },
         };
@@ -208,7 +247,7 @@ impl Decoder {
         }
         // orient frames ourselves, from the track matrix where the walker reads one
         // (OpenCV 4.6 turns the wrong way and no version mirrors); never also by OpenCV
-        let orientation = match mp4::display_orientation(path) {
+        let orientation = match (!stream).then(|| mp4::display_orientation(path)).flatten() {
             Some(o) => {
                 disable_auto_orientation(&mut capture);
                 o
