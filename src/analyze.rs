@@ -253,7 +253,7 @@ pub fn analyze_file_until(
     stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 ) -> Result<Analysis, AnalyzeError> {
     // decode on its own thread, overlapping with inference
-    let mut source = VideoSource::open_file(path)?.prefetch(2);
+    let mut source = VideoSource::open_file_until(path, stop.as_deref())?.prefetch(2);
     if let Some(stop) = stop {
         source = source.stop_when(stop);
     }

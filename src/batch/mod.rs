@@ -507,20 +507,24 @@ fn prepare_video_dir(dir: &Path) {
 }
 
 /// Writes `result.json` (last, atomically: it marks the video finished).
+/// A video that met a full disk gets none: its partial files go, to give
+/// the space back for the tables, and it stays unfinished (redone on resume).
 fn write_result(dir: &Path, p: &mut Processed) {
+    if p.no_space.is_some() {
+        let _ = std::fs::remove_dir_all(dir);
+        return;
+    }
     let json = serde_json::to_vec_pretty(&p.result).expect("result serialises");
     let written = std::fs::create_dir_all(dir)
         .map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })
         .and_then(|()| write_atomic(&dir.join("result.json"), &json));
     if let Err(e) = written {
-        let no_space = e.no_space();
-        let r = &mut p.result;
-        r.status = Status::Error;
-        r.reason = match no_space {
-            Some(_) => format!("cannot write results: {e}; free space and run the batch again (finished videos are kept)"),
-            None => format!("cannot write results: {e}"),
-        };
-        p.no_space = p.no_space.or(no_space);
+        p.result.status = Status::Error;
+        p.no_space = write_failure(&mut p.result, &e);
+        p.result.reason = format!("cannot write results: {}", p.result.reason);
+        if p.no_space.is_some() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -648,7 +652,7 @@ pub fn run_batch(jobs: Vec<Job>, opts: &BatchOptions, progress: BatchProgress) -
             for job in todo.iter().filter(|j| !reported.contains(&j.path.display().to_string())) {
                 let (_, rel) = job_dir(&opts.out_dir, job);
                 let reason = format!(
-                    "not analysed: the output disk is full ({}); free space and run the batch again",
+                    "not analysed: the batch stopped when the output disk ran out of space ({}); free space and run the batch again",
                     kind.plain()
                 );
                 let r = VideoResult { reason, ..result_of(job, &rel, None, &settings, &opts.pose.model.label()) };

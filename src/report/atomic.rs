@@ -83,6 +83,34 @@ impl NoSpace {
     }
 }
 
+/// Why a writer that reported success left `path` incomplete (FFmpeg 5
+/// exits 0 when its writes fail): past the file size limit, a nearly full
+/// disk, or, failing those, an unexplained incomplete file.
+pub fn cause_of_incomplete_file(path: &Path) -> std::io::Error {
+    /// Free space below which a disk counts as the cause.
+    const NEARLY_FULL_BYTES: u64 = 1 << 20;
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit fills the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut limit) } == 0
+        && limit.rlim_cur != libc::RLIM_INFINITY
+        && len >= limit.rlim_cur as u64
+    {
+        return NoSpace::FileSizeLimit.io_error();
+    }
+    let dir = std::ffi::CString::new(parent_dir(path).as_os_str().as_encoded_bytes()).ok();
+    // SAFETY: statvfs fills the zeroed struct it is given, from a NUL-terminated path.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    if let Some(dir) = dir {
+        if unsafe { libc::statvfs(dir.as_ptr(), &mut stat) } == 0
+            && (stat.f_bavail as u64).saturating_mul(stat.f_frsize as u64) < NEARLY_FULL_BYTES
+        {
+            return NoSpace::DiskFull.io_error();
+        }
+    }
+    std::io::Error::other("the encoder left the file incomplete (no index at its end)")
+}
+
 /// An I/O error in plain words: a full disk, a read-only folder and a
 /// missing permission say so; anything else as the system puts it.
 pub fn plain_io_reason(e: &std::io::Error) -> String {

@@ -14,7 +14,7 @@ use opencv::core::{Mat, Point, Rect, Scalar, Size, Vector};
 use opencv::prelude::*;
 use opencv::{imgcodecs, imgproc, videoio};
 
-use super::atomic::{commit_temp_file, NoSpace};
+use super::atomic::{cause_of_incomplete_file, commit_temp_file, NoSpace};
 use super::style::{rgb, ReportStyle};
 use super::text::{self, TextPainter};
 use super::ReportError;
@@ -136,7 +136,12 @@ pub fn render(
                 Ok(()) => e,
             });
         }
-        let committed = released.map_err(encoder_err).and_then(|()| {
+        // FFmpeg 5 exits 0 even when its writes failed (a full disk): a finished MP4 has its index
+        let complete = |()| match crate::video::mp4::has_video_track(&tmp) {
+            Some(true) => Ok(()),
+            _ => Err(ReportError::Write { path: out.to_path_buf(), source: cause_of_incomplete_file(&tmp) }),
+        };
+        let committed = released.map_err(encoder_err).and_then(complete).and_then(|()| {
             // flushed to the disk before it takes the final name, like every other output
             std::fs::File::open(&tmp)
                 .and_then(|f| f.sync_all())

@@ -118,6 +118,8 @@ struct Decoder {
     orientation: Orientation,
     /// Decode buffer when frames are re-oriented.
     raw: Mat,
+    /// A stream's read end, which FFmpeg reads as `pipe:FD` (closed after the capture).
+    stream_fd: Option<std::os::fd::OwnedFd>,
 }
 
 const FALLBACK_FPS: f64 = 30.0;
@@ -151,7 +153,13 @@ impl VideoSource {
     /// Opens a video file. Rotation metadata (phone videos) is applied so
     /// that frames come out upright.
     pub fn open_file(path: &Path) -> Result<Self, VideoError> {
-        Decoder::open_file(path).map(Self::direct)
+        Decoder::open_file(path, None).map(Self::direct)
+    }
+
+    /// [`open_file`](Self::open_file) that gives up with [`VideoError::Stopped`]
+    /// once `stop` is set while it waits for a stream (named pipe) to deliver.
+    pub fn open_file_until(path: &Path, stop: Option<&AtomicBool>) -> Result<Self, VideoError> {
+        Decoder::open_file(path, stop).map(Self::direct)
     }
 
     /// Opens a camera by index (V4L2 on Linux).
@@ -217,7 +225,7 @@ impl VideoSource {
 impl Decoder {
     /// Opens a video file. Rotation metadata (phone videos) is applied so
     /// that frames come out upright.
-    fn open_file(path: &Path) -> Result<Self, VideoError> {
+    fn open_file(path: &Path, stop: Option<&AtomicBool>) -> Result<Self, VideoError> {
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => VideoError::NotFound { path: path.to_path_buf() },
             _ => VideoError::Unreadable { path: path.to_path_buf(), reason: e.to_string() },
@@ -236,7 +244,13 @@ impl Decoder {
                 return Err(VideoError::NoFrames { path: path.to_path_buf() });
             }
         }
-        let name = path.to_string_lossy().to_string();
+        let stream_fd = if stream { Some(open_stream_file(path, stop)?) } else { None };
+        // FFmpeg reads a stream from hinge's descriptor: its own open of a pipe whose writer
+        // has not come (or has gone) would block for good, inside OpenCV's global open lock
+        let name = match &stream_fd {
+            Some(fd) => format!("pipe:{}", std::os::fd::AsRawFd::as_raw_fd(fd)),
+            None => path.to_string_lossy().to_string(),
+        };
         let not_video = || match (!stream).then(|| mp4::has_video_track(path)).flatten() {
             Some(false) => VideoError::NoVideoTrack { path: path.to_path_buf() },
             _ => VideoError::NotAVideo { path: path.to_path_buf() },
@@ -254,8 +268,10 @@ impl Decoder {
             }
             None => opencv_orientation(&mut capture),
         };
-        Self::finish_open(capture, SourceKind::File(path.to_path_buf()), orientation)?
-            .ok_or(VideoError::NoFrames { path: path.to_path_buf() })
+        let mut decoder = Self::finish_open(capture, SourceKind::File(path.to_path_buf()), orientation)?
+            .ok_or(VideoError::NoFrames { path: path.to_path_buf() })?;
+        decoder.stream_fd = stream_fd;
+        Ok(decoder)
     }
 
     /// Opens a camera by index (V4L2 on Linux).
@@ -309,7 +325,16 @@ impl Decoder {
             rotation_deg: orientation.rotation_cw_deg(),
             mirrored: orientation.mirrored(),
         };
-        Ok(Some(Self { capture, info, next_index: 0, last_time_s: None, pending: Some(first), orientation, raw }))
+        Ok(Some(Self {
+            capture,
+            info,
+            next_index: 0,
+            last_time_s: None,
+            pending: Some(first),
+            orientation,
+            raw,
+            stream_fd: None,
+        }))
     }
 
     /// Reads the next frame into `frame` (reusing its buffer). Returns false
@@ -357,6 +382,48 @@ impl Decoder {
         self.next_index += 1;
         Ok(true)
     }
+}
+
+/// How often a wait for a stream looks at its stop flag.
+const STREAM_POLL_MS: i32 = 50;
+
+/// Opens a stream (named pipe, device) for reading without blocking, then
+/// waits until it has data or its writer has gone — or `stop` is set. The
+/// descriptor is left blocking, for FFmpeg to read.
+fn open_stream_file(path: &Path, stop: Option<&AtomicBool>) -> Result<std::os::fd::OwnedFd, VideoError> {
+    use std::os::fd::{AsRawFd, OwnedFd};
+    use std::os::unix::fs::OpenOptionsExt;
+    let unreadable = |e: std::io::Error| VideoError::Unreadable { path: path.to_path_buf(), reason: e.to_string() };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(unreadable)?;
+    let fd = OwnedFd::from(file);
+    loop {
+        if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+            return Err(VideoError::Stopped { source_name: path.display().to_string() });
+        }
+        let mut poll = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd, for the length given.
+        let ready = unsafe { libc::poll(&mut poll, 1, STREAM_POLL_MS) };
+        if ready < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(unreadable(e));
+        }
+        if ready > 0 && poll.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+            break;
+        }
+    }
+    // SAFETY: fcntl on a descriptor this function owns.
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(unreadable(std::io::Error::last_os_error()));
+    }
+    Ok(fd)
 }
 
 /// The stretches of a video with no decoded frame, as `[start, end)` in
