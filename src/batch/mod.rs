@@ -550,7 +550,8 @@ fn read_result_checked(path: &Path) -> Result<VideoResult, String> {
 
 /// Runs a batch over `jobs`.
 pub fn run_batch(jobs: Vec<Job>, opts: &BatchOptions, progress: BatchProgress) -> Result<BatchOutcome, BatchError> {
-    let out_err = |path: &Path, e: std::io::Error| BatchError::Output { path: path.to_path_buf(), reason: plain_io_reason(&e) };
+    let out_err =
+        |path: &Path, e: std::io::Error| BatchError::Output { path: path.to_path_buf(), reason: plain_io_reason(&e) };
     std::fs::create_dir_all(opts.out_dir.join("videos")).map_err(|e| out_err(&opts.out_dir, e))?;
     check_writable(&opts.out_dir)?;
     check_writable(&opts.out_dir.join("videos"))?;
@@ -611,7 +612,10 @@ pub fn run_batch(jobs: Vec<Job>, opts: &BatchOptions, progress: BatchProgress) -
                         let (dir, rel) = job_dir(&opts.out_dir, job);
                         prepare_video_dir(&dir);
                         // a worker whose last video was left behind, stuck, loads new models
-                        let est = match estimator.take().map_or_else(|| PoseEstimator::new(&runtime, opts.pose.clone()), Ok) {
+                        let est = match estimator
+                            .take()
+                            .map_or_else(|| PoseEstimator::new(&runtime, opts.pose.clone()), Ok)
+                        {
                             Ok(est) => est,
                             Err(e) => {
                                 let reason = format!("not analysed: the models cannot be loaded again: {e}");

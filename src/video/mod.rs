@@ -394,11 +394,7 @@ fn open_stream_file(path: &Path, stop: Option<&AtomicBool>) -> Result<std::os::f
     use std::os::fd::{AsRawFd, OwnedFd};
     use std::os::unix::fs::OpenOptionsExt;
     let unreadable = |e: std::io::Error| VideoError::Unreadable { path: path.to_path_buf(), reason: e.to_string() };
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(unreadable)?;
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(unreadable)?;
     let fd = OwnedFd::from(file);
     loop {
         if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
