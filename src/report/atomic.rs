@@ -94,7 +94,7 @@ pub fn cause_of_incomplete_file(path: &Path) -> std::io::Error {
     // SAFETY: getrlimit fills the struct it is given.
     if unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut limit) } == 0
         && limit.rlim_cur != libc::RLIM_INFINITY
-        && len >= limit.rlim_cur as u64
+        && len >= limit.rlim_cur
     {
         return NoSpace::FileSizeLimit.io_error();
     }
