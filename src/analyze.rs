@@ -239,8 +239,24 @@ pub fn analyze_file(
     rules: Rules,
     progress: Progress,
 ) -> Result<Analysis, AnalyzeError> {
+    analyze_file_until(path, estimator, spine, rules, progress, None)
+}
+
+/// [`analyze_file`] that ends early with [`VideoError::Stopped`] once `stop`
+/// is set (a time limit), checked before every frame.
+pub fn analyze_file_until(
+    path: &Path,
+    estimator: &mut PoseEstimator,
+    spine: &dyn SpineReader,
+    rules: Rules,
+    progress: Progress,
+    stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+) -> Result<Analysis, AnalyzeError> {
     // decode on its own thread, overlapping with inference
-    let source = VideoSource::open_file(path)?.prefetch(2);
+    let mut source = VideoSource::open_file_until(path, stop.as_deref())?.prefetch(2);
+    if let Some(stop) = stop {
+        source = source.stop_when(stop);
+    }
     analyze_source(source, &path.display().to_string(), estimator, spine, rules, progress)
 }
 

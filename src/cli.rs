@@ -117,6 +117,10 @@ struct BatchArgs {
     /// Process one deterministic slice: I/N (0-based), or N to take I from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,
+    /// Longest one video may take, analysis and outputs; past it the video's row says
+    /// `timed_out` and the batch goes on (an endless stream, a stalled read). 0: no limit
+    #[arg(long, value_name = "SECONDS", default_value_t = hinge::batch::DEFAULT_VIDEO_TIMEOUT_S)]
+    video_timeout: f64,
 }
 
 #[derive(Args, Debug)]
@@ -394,9 +398,17 @@ fn write_report_extras(
     analysis: &Analysis,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, Failure> {
+    // a named pipe can be read only once: no second pass to draw on
+    let stream = hinge::video::is_stream_file(&a.video);
+    if stream && !(a.no_video && a.no_html) && !s.quiet {
+        eprintln!(
+            "hinge: warning: {}: a stream (named pipe) can be read only once: annotated.mp4 and report.html are not drawn",
+            a.video.display()
+        );
+    }
     let opts = hinge::report::ExtraOutputs {
-        annotated_video: !a.no_video,
-        html: !a.no_html,
+        annotated_video: !a.no_video && !stream,
+        html: !a.no_html && !stream,
         reps_csv: !a.no_reps_csv,
         style: s.config.report.clone(),
     };
@@ -602,6 +614,7 @@ impl From<&BatchArgs> for batch_cli::BatchRequest {
             jobs: b.jobs,
             force: b.force,
             shard: b.shard.clone(),
+            video_timeout_s: b.video_timeout,
         }
     }
 }
@@ -615,7 +628,7 @@ mod batch_cli {
     use hinge::pose::PoseConfig;
     use std::io::IsTerminal;
     use std::path::PathBuf;
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     /// Exit code when the batch finished but some videos failed.
     pub const EXIT_SOME_FAILED: i32 = 3;
@@ -626,6 +639,7 @@ mod batch_cli {
         pub jobs: Option<usize>,
         pub force: bool,
         pub shard: Option<String>,
+        pub video_timeout_s: f64,
     }
 
     pub fn cmd_batch(
@@ -641,6 +655,13 @@ mod batch_cli {
         if jobs == 0 || jobs > 256 {
             return Err(usage(anyhow!("--jobs must be between 1 and 256")));
         }
+        if !req.video_timeout_s.is_finite() || req.video_timeout_s < 0.0 {
+            return Err(usage(anyhow!(
+                "--video-timeout {}: give a number of seconds (0: no limit)",
+                req.video_timeout_s
+            )));
+        }
+        let video_timeout = (req.video_timeout_s > 0.0).then(|| Duration::from_secs_f64(req.video_timeout_s));
         let shard = match &req.shard {
             Some(spec) => Some(batch::parse_shard(spec, |k| std::env::var(k).ok()).map_err(|e| usage(anyhow!(e)))?),
             None => None,
@@ -653,7 +674,16 @@ mod batch_cli {
             // a shard may be empty when there are fewer videos than shards: that is fine
             list = batch::shard(list, i, n);
         }
-        let opts = BatchOptions { out_dir: req.out.clone(), jobs, force: req.force, pose, config, ort_lib, shard };
+        let opts = BatchOptions {
+            out_dir: req.out.clone(),
+            jobs,
+            force: req.force,
+            pose,
+            config,
+            ort_lib,
+            shard,
+            video_timeout,
+        };
         let total = list.len();
         let tty = !quiet && std::io::stderr().is_terminal();
         let bar = if tty {
@@ -695,6 +725,18 @@ mod batch_cli {
                 jobs,
                 req.out.display()
             );
+        }
+        if let Some(full) = outcome.out_of_space {
+            // not a verdict on the videos: a pipeline should retry once there is room
+            return Err(Failure {
+                code: 1,
+                error: anyhow!(
+                    "{}: {}: {} video(s) not written; free space and run the same command again (the finished videos are kept and not redone)",
+                    req.out.display(),
+                    full.kind.plain(),
+                    full.videos
+                ),
+            });
         }
         if outcome.failed > 0 {
             return Err(Failure {

@@ -16,5 +16,9 @@ fn main() {
         // SAFETY: as above.
         unsafe { std::env::set_var("OPENCV_LOG_LEVEL", "ERROR") };
     }
+    // under a file size limit (`ulimit -f`) a write past it must fail with EFBIG,
+    // which hinge reports, rather than kill the process (SIGXFSZ's default)
+    // SAFETY: installs SIG_IGN, before any other thread exists.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     std::process::exit(cli::run());
 }

@@ -6,26 +6,34 @@
 //! whose result matches the input's content hash and the settings; the
 //! tables (`summary.csv`, `reps.csv`, `index.html`) are rebuilt from the
 //! result files, which is also how `hinge merge` combines shards.
+//!
+//! Faults: each video runs on its own thread under a time limit (an endless
+//! stream or a stalled read fails that row, not the batch); a full disk stops
+//! the batch taking new videos and says so; an output folder that cannot be
+//! written is refused before any work. A redone video loses its old
+//! `result.json` first, so that a kill at any point leaves it unfinished.
 
 pub mod inputs;
 pub mod tables;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::analyze::{analyze_file, Analysis, AnalyzeError};
+use crate::analyze::{analyze_file_until, Analysis, AnalyzeError};
 use crate::config::Config;
 use crate::kinematics::metric::Metric;
-use crate::kinematics::spine_model::{SpineModel, SpineReader};
+use crate::kinematics::spine_model::SpineModel;
 use crate::pose::model::Runtime;
 use crate::pose::{PoseConfig, PoseEstimator};
-use crate::report::{write_all, write_atomic};
-use crate::video::VideoError;
+use crate::report::atomic::{plain_io_reason, remove_stale_temp_files, sync_dir, temp_path, NoSpace};
+use crate::report::{write_all, write_atomic, write_extras, write_outputs, ExtraOutputs, ReportError};
+use crate::video::{is_stream_file, VideoError};
 pub use inputs::{collect_jobs, parse_shard, shard, Job};
 
 /// Errors that stop a batch (per-video failures do not: they become rows).
@@ -61,6 +69,8 @@ pub enum Status {
     NotUpright,
     SubjectLost,
     MultiplePeople,
+    /// The video took longer than the per-video time limit (`--video-timeout`).
+    TimedOut,
     Error,
 }
 
@@ -78,6 +88,7 @@ impl Status {
             Status::NotUpright => "not_upright",
             Status::SubjectLost => "subject_lost",
             Status::MultiplePeople => "multiple_people",
+            Status::TimedOut => "timed_out",
             Status::Error => "error",
         }
     }
@@ -89,7 +100,12 @@ impl Status {
     /// and settings would only repeat (a changed file is redone anyway).
     pub fn retried_on_resume(self) -> bool {
         match self {
-            Status::NotFound | Status::Unreadable | Status::NotAVideo | Status::NoFrames | Status::Error => true,
+            Status::NotFound
+            | Status::Unreadable
+            | Status::NotAVideo
+            | Status::NoFrames
+            | Status::TimedOut
+            | Status::Error => true,
             Status::Ok
             | Status::TooShort
             | Status::Truncated
@@ -165,6 +181,25 @@ pub struct BatchOptions {
     pub ort_lib: Option<PathBuf>,
     /// Shard (index, count), for the output table names.
     pub shard: Option<(usize, usize)>,
+    /// Longest one video may take (analysis and outputs); `None`: no limit.
+    pub video_timeout: Option<Duration>,
+}
+
+/// Default per-video time limit of `hinge batch --video-timeout`, seconds:
+/// far longer than a clinic recording takes (docs/batch.md), so that only an
+/// input that never ends or a read that never returns meets it.
+pub const DEFAULT_VIDEO_TIMEOUT_S: f64 = 3600.0;
+
+/// How long a video past its time limit has to stop by itself (it looks
+/// before every frame) before its thread is left behind, stuck in a read.
+const STOP_GRACE: Duration = Duration::from_secs(3);
+
+/// The batch stopped taking videos: the output disk has no room left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfSpace {
+    pub kind: NoSpace,
+    /// Videos whose outputs could not be written or that were not started.
+    pub videos: usize,
 }
 
 /// How a batch went.
@@ -174,6 +209,8 @@ pub struct BatchOutcome {
     pub skipped: usize,
     pub failed: usize,
     pub results: Vec<VideoResult>,
+    /// Set when a full disk stopped the batch before every video was done.
+    pub out_of_space: Option<OutOfSpace>,
 }
 
 /// Progress callback: (videos finished, total, the result just finished, skipped?).
@@ -196,9 +233,13 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// SHA-256 of a file's content, streamed.
+/// SHA-256 of a file's content, streamed; `None` for a stream (a named
+/// pipe, a device), which has no content to hash before it is read.
 pub fn file_sha256(path: &Path) -> Option<String> {
     use std::io::Read;
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
     let mut f = std::fs::File::open(path).ok()?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -290,54 +331,211 @@ fn result_of(job: &Job, rel: &str, sha: Option<String>, settings: &str, model: &
     }
 }
 
+/// What the batch shares with every video's thread.
+struct Shared {
+    opts: BatchOptions,
+    settings: String,
+    spine: SpineModel,
+}
+
+/// One video's result, and the lack of space that made it fail, if any.
+struct Processed {
+    result: VideoResult,
+    no_space: Option<NoSpace>,
+    /// The analysis ended because it was told to stop (its time was up).
+    stopped: bool,
+}
+
+impl Processed {
+    fn of(result: VideoResult) -> Self {
+        Processed { result, no_space: None, stopped: false }
+    }
+}
+
+/// A failed write as a row: a full disk says what to do about it.
+fn write_failure(r: &mut VideoResult, e: &ReportError) -> Option<NoSpace> {
+    r.status = Status::Error;
+    let no_space = e.no_space();
+    r.reason = match no_space {
+        Some(_) => format!("{e}; free space and run the batch again (finished videos are kept)"),
+        None => e.to_string(),
+    };
+    no_space
+}
+
 /// Analyses one job and writes its files; never fails (failures are rows).
-fn process(
-    job: &Job,
-    estimator: &mut PoseEstimator,
-    spine: &dyn SpineReader,
-    opts: &BatchOptions,
-    settings: &str,
-) -> VideoResult {
+/// A stream (named pipe) can be read only once: it gets frames.csv,
+/// summary.json and reps.csv, not the drawings that need a second pass.
+fn process(job: &Job, estimator: &mut PoseEstimator, shared: &Shared, stop: &Arc<AtomicBool>) -> Processed {
+    let opts = &shared.opts;
     let (dir, rel) = job_dir(&opts.out_dir, job);
+    let stream = is_stream_file(&job.path);
     let sha = file_sha256(&job.path);
-    let mut r = result_of(job, &rel, sha, settings, &opts.pose.model.label());
-    match analyze_file(&job.path, estimator, spine, opts.config.rules(), &mut |_, _| {}) {
+    let mut r = result_of(job, &rel, sha, &shared.settings, &opts.pose.model.label());
+    let rules = opts.config.rules();
+    let analysed = analyze_file_until(&job.path, estimator, &shared.spine, rules, &mut |_, _| {}, Some(stop.clone()));
+    let a = match analysed {
+        Err(AnalyzeError::Video(VideoError::Stopped { .. })) => {
+            return Processed { stopped: true, ..Processed::of(r) };
+        }
         Err(e) => {
             (r.status, r.reason) = classify(&e);
+            return Processed::of(r);
         }
-        Ok(a) => {
-            (r.status, r.reason) = judge(&a);
-            r.frames = a.frames.len();
-            r.frames_with_person = a.frames_with_person();
-            r.duration_s = a.frames.last().map_or(0.0, |f| f.time_s + 1.0 / a.info.fps);
-            r.reps = a
-                .reps
+        Ok(a) => a,
+    };
+    (r.status, r.reason) = judge(&a);
+    r.frames = a.frames.len();
+    r.frames_with_person = a.frames_with_person();
+    r.duration_s = a.frames.last().map_or(0.0, |f| f.time_s + 1.0 / a.info.fps);
+    r.reps = a
+        .reps
+        .iter()
+        .map(|x| RepRow {
+            rep: x.index,
+            start_s: x.start_s,
+            end_s: x.end_s,
+            verdict: x.verdict.to_string(),
+            faults: x.faults.iter().map(|f| f.name().to_string()).collect(),
+            at_depth: Metric::ALL
                 .iter()
-                .map(|x| RepRow {
-                    rep: x.index,
-                    start_s: x.start_s,
-                    end_s: x.end_s,
-                    verdict: x.verdict.to_string(),
-                    faults: x.faults.iter().map(|f| f.name().to_string()).collect(),
-                    at_depth: Metric::ALL
-                        .iter()
-                        .filter_map(|m| x.at_depth.get(*m).map(|v| (m.name().to_string(), v)))
-                        .collect(),
-                })
-                .collect();
-            let mut faults: Vec<String> = r.reps.iter().flat_map(|x| x.faults.clone()).collect();
-            faults.extend(a.clip_faults.iter().map(|f| f.name().to_string()));
-            faults.sort();
-            faults.dedup();
-            r.faults = faults;
-            let toml = opts.config.to_toml();
-            if let Err(e) = write_all(&a, opts.config.report_settings(&toml), &job.path, &dir, &mut |_, _| {}) {
-                r.status = Status::Error;
-                r.reason = e.to_string();
-            }
+                .filter_map(|m| x.at_depth.get(*m).map(|v| (m.name().to_string(), v)))
+                .collect(),
+        })
+        .collect();
+    let mut faults: Vec<String> = r.reps.iter().flat_map(|x| x.faults.clone()).collect();
+    faults.extend(a.clip_faults.iter().map(|f| f.name().to_string()));
+    faults.sort();
+    faults.dedup();
+    r.faults = faults;
+    if stop.load(Ordering::SeqCst) {
+        // its time is up: the row says so; nothing more is written
+        return Processed { stopped: true, ..Processed::of(r) };
+    }
+    let toml = opts.config.to_toml();
+    let settings = opts.config.report_settings(&toml);
+    let written = if stream {
+        let once = ExtraOutputs { annotated_video: false, html: false, ..ExtraOutputs::default() };
+        let once = ExtraOutputs { style: settings.style.clone(), ..once };
+        write_outputs(&a, &dir).and_then(|_| write_extras(&a, settings, &job.path, &dir, &once, &mut |_, _| {}))
+    } else {
+        write_all(&a, settings, &job.path, &dir, &mut |_, _| {})
+    };
+    let no_space = written.err().and_then(|e| write_failure(&mut r, &e));
+    Processed { result: r, no_space, stopped: false }
+}
+
+/// A time in seconds as people write it: `3`, `2.5`.
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0}")
+    } else {
+        format!("{s}")
+    }
+}
+
+/// Runs [`process`] on its own thread, under the time limit. Returns the
+/// estimator when the thread gave it back; past the limit the thread is told
+/// to stop, and left behind if it does not (stuck in a read that never
+/// returns: it holds nothing the batch needs and ends with the process).
+fn process_in_time(
+    job: &Job,
+    estimator: PoseEstimator,
+    shared: &Arc<Shared>,
+    limit: Option<Duration>,
+) -> (Processed, Option<PoseEstimator>) {
+    let (_, rel) = job_dir(&shared.opts.out_dir, job);
+    let row = || result_of(job, &rel, None, &shared.settings, &shared.opts.pose.model.label());
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    let (thread_job, thread_shared, thread_stop) = (job.clone(), Arc::clone(shared), Arc::clone(&stop));
+    let spawned = std::thread::Builder::new().name("hinge-video".into()).spawn(move || {
+        let mut estimator = estimator;
+        let processed = process(&thread_job, &mut estimator, &thread_shared, &thread_stop);
+        let _ = tx.send((processed, estimator));
+    });
+    if let Err(e) = spawned {
+        let reason = format!("cannot start a thread for the video: {e}");
+        return (Processed::of(VideoResult { reason, ..row() }), None);
+    }
+    let timed_out = |limit: Duration| {
+        let reason = format!(
+            "took longer than {} s (--video-timeout): stopped; a stream that never ends or a read that never returns (a stalled pipe or network share); raise --video-timeout for very long videos",
+            seconds(limit)
+        );
+        Processed::of(VideoResult { status: Status::TimedOut, reason, ..row() })
+    };
+    let crashed = || {
+        let reason = "the analysis crashed (a bug in hinge: please report it with the video)".to_string();
+        (Processed::of(VideoResult { reason, ..row() }), None)
+    };
+    let Some(limit) = limit else {
+        return rx.recv().map_or_else(|_| crashed(), |(p, e)| (p, Some(e)));
+    };
+    match rx.recv_timeout(limit) {
+        Ok((p, e)) if !p.stopped => return (p, Some(e)),
+        Ok((_, e)) => return (timed_out(limit), Some(e)),
+        Err(mpsc::RecvTimeoutError::Disconnected) => return crashed(),
+        Err(mpsc::RecvTimeoutError::Timeout) => {}
+    }
+    stop.store(true, Ordering::SeqCst);
+    match rx.recv_timeout(STOP_GRACE) {
+        // it finished just as its time ran out: keep what it did
+        Ok((p, e)) if !p.stopped => (p, Some(e)),
+        Ok((_, e)) => (timed_out(limit), Some(e)),
+        Err(_) => {
+            tracing::warn!(video = %job.path.display(), "the video's thread did not stop: left behind");
+            (timed_out(limit), None)
         }
     }
-    r
+}
+
+/// Makes a video's folder ready to be redone: an earlier `result.json` no
+/// longer describes the files about to be replaced, so it goes first (the
+/// video counts as unfinished until the new one is written), and so do the
+/// temporary files of a run killed mid-write.
+fn prepare_video_dir(dir: &Path) {
+    let _ = remove_stale_temp_files(dir);
+    match std::fs::remove_file(dir.join("result.json")) {
+        Ok(()) => {
+            let _ = sync_dir(dir);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!(dir = %dir.display(), error = %e, "cannot remove the old result.json"),
+    }
+}
+
+/// Writes `result.json` (last, atomically: it marks the video finished).
+/// A video that met a full disk gets none: its partial files go, to give
+/// the space back for the tables, and it stays unfinished (redone on resume).
+fn write_result(dir: &Path, p: &mut Processed) {
+    if p.no_space.is_some() {
+        let _ = std::fs::remove_dir_all(dir);
+        return;
+    }
+    let json = serde_json::to_vec_pretty(&p.result).expect("result serialises");
+    let written = std::fs::create_dir_all(dir)
+        .map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })
+        .and_then(|()| write_atomic(&dir.join("result.json"), &json));
+    if let Err(e) = written {
+        p.result.status = Status::Error;
+        p.no_space = write_failure(&mut p.result, &e);
+        p.result.reason = format!("cannot write results: {}", p.result.reason);
+        if p.no_space.is_some() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Checks that `dir` can be written, before any work: a read-only folder
+/// is one clear error up front rather than a failed row per video.
+fn check_writable(dir: &Path) -> Result<(), BatchError> {
+    use std::io::Write;
+    let probe = temp_path(&dir.join(".hinge-write-check"));
+    let written = std::fs::File::create(&probe).and_then(|mut f| f.write_all(b"hinge"));
+    let _ = std::fs::remove_file(&probe);
+    written.map_err(|e| BatchError::Output { path: dir.to_path_buf(), reason: plain_io_reason(&e) })
 }
 
 fn read_result(path: &Path) -> Option<VideoResult> {
@@ -353,12 +551,17 @@ fn read_result_checked(path: &Path) -> Result<VideoResult, String> {
 /// Runs a batch over `jobs`.
 pub fn run_batch(jobs: Vec<Job>, opts: &BatchOptions, progress: BatchProgress) -> Result<BatchOutcome, BatchError> {
     let out_err =
-        |path: &Path, e: std::io::Error| BatchError::Output { path: path.to_path_buf(), reason: e.to_string() };
+        |path: &Path, e: std::io::Error| BatchError::Output { path: path.to_path_buf(), reason: plain_io_reason(&e) };
     std::fs::create_dir_all(opts.out_dir.join("videos")).map_err(|e| out_err(&opts.out_dir, e))?;
+    check_writable(&opts.out_dir)?;
+    check_writable(&opts.out_dir.join("videos"))?;
+    // the tables' temporary files of a run killed while writing them
+    remove_stale_temp_files(&opts.out_dir).map_err(|e| out_err(&opts.out_dir, e))?;
     let settings = settings_hash(&opts.pose, &opts.config);
     let total = jobs.len();
     let mut outcome = BatchOutcome::default();
-    // finished before, same content and settings: skip (a failure that may have passed is tried again)
+    // finished before, same content and settings: skip (a failure that may have passed is tried again;
+    // a stream has no content hash and is always read again)
     let mut todo = Vec::new();
     for job in jobs {
         let (dir, _) = job_dir(&opts.out_dir, &job);
@@ -367,6 +570,7 @@ pub fn run_batch(jobs: Vec<Job>, opts: &BatchOptions, progress: BatchProgress) -
             Some(prev)
                 if !prev.status.retried_on_resume()
                     && prev.settings_sha256 == settings
+                    && prev.input_sha256.is_some()
                     && prev.input_sha256 == file_sha256(&job.path) =>
             {
                 outcome.skipped += 1;
@@ -385,30 +589,55 @@ pub fn run_batch(jobs: Vec<Job>, opts: &BatchOptions, progress: BatchProgress) -
             estimators.push(PoseEstimator::new(&runtime, opts.pose.clone())?);
         }
         let spine = SpineModel::load_bundled(&runtime, opts.pose.models_dir.as_deref())?;
-        let spine = &spine;
+        let shared = Arc::new(Shared { opts: opts.clone(), settings: settings.clone(), spine });
         let todo = Arc::new(todo);
         let next = Arc::new(AtomicUsize::new(0));
+        // the first lack of space seen: no new video is started after it
+        let out_of_space: Arc<Mutex<Option<NoSpace>>> = Arc::new(Mutex::new(None));
+        let no_space_rows = Arc::new(AtomicUsize::new(0));
         let (tx, rx) = mpsc::channel::<VideoResult>();
         std::thread::scope(|scope| {
-            for mut est in estimators {
-                let (todo, next, tx, settings) = (Arc::clone(&todo), Arc::clone(&next), tx.clone(), settings.clone());
-                scope.spawn(move || loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(job) = todo.get(i) else { break };
-                    let r = process(job, &mut est, spine, opts, &settings);
-                    let (dir, _) = job_dir(&opts.out_dir, job);
-                    let json = serde_json::to_vec_pretty(&r).expect("result serialises");
-                    let r = match std::fs::create_dir_all(&dir)
-                        .map_err(|e| e.to_string())
-                        .and_then(|_| write_atomic(&dir.join("result.json"), &json).map_err(|e| e.to_string()))
-                    {
-                        Ok(()) => r,
-                        Err(e) => {
-                            VideoResult { status: Status::Error, reason: format!("cannot write results: {e}"), ..r }
+            for est in estimators {
+                let (todo, next, tx, shared) = (Arc::clone(&todo), Arc::clone(&next), tx.clone(), Arc::clone(&shared));
+                let (out_of_space, no_space_rows) = (Arc::clone(&out_of_space), Arc::clone(&no_space_rows));
+                let runtime = runtime.clone();
+                scope.spawn(move || {
+                    let mut estimator = Some(est);
+                    loop {
+                        if out_of_space.lock().is_ok_and(|o| o.is_some()) {
+                            break;
                         }
-                    };
-                    if tx.send(r).is_err() {
-                        break;
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(job) = todo.get(i) else { break };
+                        let (dir, rel) = job_dir(&opts.out_dir, job);
+                        prepare_video_dir(&dir);
+                        // a worker whose last video was left behind, stuck, loads new models
+                        let est = match estimator
+                            .take()
+                            .map_or_else(|| PoseEstimator::new(&runtime, opts.pose.clone()), Ok)
+                        {
+                            Ok(est) => est,
+                            Err(e) => {
+                                let reason = format!("not analysed: the models cannot be loaded again: {e}");
+                                let row = result_of(job, &rel, None, &shared.settings, &opts.pose.model.label());
+                                if tx.send(VideoResult { reason, ..row }).is_err() {
+                                    break;
+                                }
+                                continue;
+                            }
+                        };
+                        let (mut p, est) = process_in_time(job, est, &shared, opts.video_timeout);
+                        estimator = est;
+                        write_result(&dir, &mut p);
+                        if let Some(kind) = p.no_space {
+                            no_space_rows.fetch_add(1, Ordering::SeqCst);
+                            if let Ok(mut o) = out_of_space.lock() {
+                                o.get_or_insert(kind);
+                            }
+                        }
+                        if tx.send(p.result).is_err() {
+                            break;
+                        }
                     }
                 });
             }
@@ -419,6 +648,25 @@ pub fn run_batch(jobs: Vec<Job>, opts: &BatchOptions, progress: BatchProgress) -
                 outcome.results.push(r);
             }
         });
+        let no_space = out_of_space.lock().ok().and_then(|o| *o);
+        if let Some(kind) = no_space {
+            // the videos no worker started get a row (not a result.json: they are simply not done)
+            let reported: BTreeSet<String> = outcome.results.iter().map(|r| r.path.clone()).collect();
+            let mut videos = no_space_rows.load(Ordering::SeqCst);
+            for job in todo.iter().filter(|j| !reported.contains(&j.path.display().to_string())) {
+                let (_, rel) = job_dir(&opts.out_dir, job);
+                let reason = format!(
+                    "not analysed: the batch stopped when the output disk ran out of space ({}); free space and run the batch again",
+                    kind.plain()
+                );
+                let r = VideoResult { reason, ..result_of(job, &rel, None, &settings, &opts.pose.model.label()) };
+                outcome.processed += 1;
+                progress(outcome.skipped + outcome.processed, total, &r, false);
+                outcome.results.push(r);
+                videos += 1;
+            }
+            outcome.out_of_space = Some(OutOfSpace { kind, videos });
+        }
     }
     outcome.results.sort_by(|a, b| a.path.cmp(&b.path));
     outcome.failed = outcome.results.iter().filter(|r| r.status != Status::Ok).count();

@@ -222,7 +222,7 @@ pub fn index_html(out_dir: &Path, results: &[VideoResult]) -> String {
 pub fn write_tables(out_dir: &Path, results: &[VideoResult], suffix: &str) -> Result<(), BatchError> {
     let w = |name: String, bytes: Vec<u8>| {
         let p = out_dir.join(name);
-        write_atomic(&p, &bytes).map_err(|e| BatchError::Output { path: p, reason: e.to_string() })
+        write_atomic(&p, &bytes).map_err(|e| BatchError::Output { path: p, reason: e.cause() })
     };
     let (h, rows) = summary_rows(results);
     w(format!("summary{suffix}.csv"), csv_bytes(&h, &rows))?;

@@ -3,13 +3,13 @@
 //! and `report.html` (docs/report.md). Files are written atomically (temporary
 //! file + rename) so a killed run never leaves a half-written result.
 
+pub mod atomic;
 pub mod html;
 pub mod style;
 pub mod text;
 pub mod video;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::analyze::{Analysis, Baseline, RepSummary, ViewCheck};
 use crate::kinematics::metric::Metric;
 use crate::pose::landmarks::LANDMARK_NAMES;
+pub use atomic::write_atomic;
 
 /// Schema identifier of summary.json.
 pub const SUMMARY_SCHEMA: &str = "hinge.summary/2";
@@ -25,7 +26,7 @@ pub const SUMMARY_SCHEMA: &str = "hinge.summary/2";
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// A file or directory could not be written.
-    #[error("{}: cannot write: {source}", .path.display())]
+    #[error("{}: cannot write: {}", .path.display(), atomic::plain_io_reason(.source))]
     Write { path: PathBuf, source: std::io::Error },
     /// Serialisation failed.
     #[error("{}: cannot encode: {reason}", .path.display())]
@@ -35,6 +36,24 @@ pub enum ReportError {
     Render { path: PathBuf, reason: String },
 }
 
+impl ReportError {
+    /// The cause alone, in plain words, without the path.
+    pub fn cause(&self) -> String {
+        match self {
+            ReportError::Write { source, .. } => atomic::plain_io_reason(source),
+            ReportError::Encode { reason, .. } | ReportError::Render { reason, .. } => reason.clone(),
+        }
+    }
+
+    /// The lack of space behind a failed write, when that is the cause.
+    pub fn no_space(&self) -> Option<atomic::NoSpace> {
+        match self {
+            ReportError::Write { source, .. } => atomic::NoSpace::of(source),
+            _ => None,
+        }
+    }
+}
+
 /// Creates the output directory; a file in its place is an error saying so.
 pub fn create_output_dir(dir: &Path) -> Result<(), ReportError> {
     if dir.exists() && !dir.is_dir() {
@@ -42,20 +61,6 @@ pub fn create_output_dir(dir: &Path) -> Result<(), ReportError> {
         return Err(ReportError::Write { path: dir.to_path_buf(), source });
     }
     std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })
-}
-
-/// Writes `bytes` to `path` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let err = |source| ReportError::Write { path: path.to_path_buf(), source };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let tmp =
-        dir.join(format!(".{}.tmp{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("out"), std::process::id()));
-    let mut f = std::fs::File::create(&tmp).map_err(err)?;
-    f.write_all(bytes).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(err)
 }
 
 /// Timing block of the summary.

@@ -14,6 +14,7 @@ use opencv::core::{Mat, Point, Rect, Scalar, Size, Vector};
 use opencv::prelude::*;
 use opencv::{imgcodecs, imgproc, videoio};
 
+use super::atomic::{cause_of_incomplete_file, commit_temp_file, NoSpace};
 use super::style::{rgb, ReportStyle};
 use super::text::{self, TextPainter};
 use super::ReportError;
@@ -73,7 +74,7 @@ pub fn render(
         let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })?;
         // the container is chosen by the extension: keep .mp4 on the temporary file
-        let t = dir.join(format!(".annotated.tmp{}.mp4", std::process::id()));
+        let t = super::atomic::temp_path_keeping_extension(out);
         writer = Some(
             Encoder::open(&t, out_w as i32, out_h as i32, info.fps)
                 .map_err(|reason| ReportError::Render { path: out.to_path_buf(), reason })?,
@@ -121,17 +122,36 @@ pub fn render(
     if let Some(w) = writer {
         let released = w.finish();
         let tmp = tmp.expect("temporary file with a writer");
+        let out = out_video.expect("writer only with an output");
+        // a full disk is the disk's fault, not the video's: say so (FFmpeg writes the file)
+        let encoder_err = |reason: String| match NoSpace::in_ffmpeg_message(&reason) {
+            Some(no_space) => ReportError::Write { path: out.to_path_buf(), source: no_space.io_error() },
+            None => ReportError::Render { path: video_path.to_path_buf(), reason },
+        };
         if let Err(e) = result {
             let _ = std::fs::remove_file(&tmp);
             // the encoder's own message says more than a broken pipe
             return Err(match released {
-                Err(reason) => ReportError::Render { path: video_path.to_path_buf(), reason },
+                Err(reason) => encoder_err(reason),
                 Ok(()) => e,
             });
         }
-        released.map_err(render_err)?;
-        let out = out_video.expect("writer only with an output");
-        std::fs::rename(&tmp, out).map_err(|source| ReportError::Write { path: out.to_path_buf(), source })?;
+        // FFmpeg 5 exits 0 even when its writes failed (a full disk): a finished MP4 has its index
+        let complete = |()| match crate::video::mp4::has_video_track(&tmp) {
+            Some(true) => Ok(()),
+            _ => Err(ReportError::Write { path: out.to_path_buf(), source: cause_of_incomplete_file(&tmp) }),
+        };
+        let committed = released.map_err(encoder_err).and_then(complete).and_then(|()| {
+            // flushed to the disk before it takes the final name, like every other output
+            std::fs::File::open(&tmp)
+                .and_then(|f| f.sync_all())
+                .and_then(|()| commit_temp_file(&tmp, out))
+                .map_err(|source| ReportError::Write { path: out.to_path_buf(), source })
+        });
+        if let Err(e) = committed {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
         rendered.video = Some(out.to_path_buf());
     } else {
         result?;

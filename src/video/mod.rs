@@ -2,6 +2,8 @@
 //! upright), cameras and network streams, all read through OpenCV/FFmpeg.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 pub mod mp4;
 pub mod orientation;
@@ -37,6 +39,9 @@ pub enum VideoError {
     /// OpenCV failed while decoding.
     #[error("{source_name}: decoding failed at frame {frame}: {reason}")]
     Decode { source_name: String, frame: u64, reason: String },
+    /// Reading was stopped from outside (a time limit) before the end.
+    #[error("{source_name}: stopped before its end")]
+    Stopped { source_name: String },
 }
 
 fn hint_for(path: &Path) -> &'static str {
@@ -113,6 +118,8 @@ struct Decoder {
     orientation: Orientation,
     /// Decode buffer when frames are re-oriented.
     raw: Mat,
+    /// A stream's read end, which FFmpeg reads as `pipe:FD` (closed after the capture).
+    stream_fd: Option<std::os::fd::OwnedFd>,
 }
 
 const FALLBACK_FPS: f64 = 30.0;
@@ -126,6 +133,15 @@ const MAX_FAILED_READS: u32 = 300;
 /// ahead of it on a decode thread ([`VideoSource::prefetch`]).
 pub struct VideoSource {
     inner: Inner,
+    /// Set from outside to end reading early ([`VideoSource::stop_when`]).
+    stop: Option<Arc<AtomicBool>>,
+}
+
+/// Whether `path` is a stream rather than a file: a named pipe (FIFO), a
+/// device or a socket. A stream can be read only once, and only by one
+/// reader: it is opened by FFmpeg alone, never hashed or walked.
+pub fn is_stream_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 enum Inner {
@@ -137,7 +153,13 @@ impl VideoSource {
     /// Opens a video file. Rotation metadata (phone videos) is applied so
     /// that frames come out upright.
     pub fn open_file(path: &Path) -> Result<Self, VideoError> {
-        Decoder::open_file(path).map(Self::direct)
+        Decoder::open_file(path, None).map(Self::direct)
+    }
+
+    /// [`open_file`](Self::open_file) that gives up with [`VideoError::Stopped`]
+    /// once `stop` is set while it waits for a stream (named pipe) to deliver.
+    pub fn open_file_until(path: &Path, stop: Option<&AtomicBool>) -> Result<Self, VideoError> {
+        Decoder::open_file(path, stop).map(Self::direct)
     }
 
     /// Opens a camera by index (V4L2 on Linux).
@@ -151,16 +173,33 @@ impl VideoSource {
     }
 
     fn direct(d: Decoder) -> Self {
-        Self { inner: Inner::Direct(Box::new(d)) }
+        Self { inner: Inner::Direct(Box::new(d)), stop: None }
     }
 
     /// Moves decoding to its own thread, `depth` frames ahead of the reader,
     /// so that decoding overlaps with the work done on each frame.
     pub fn prefetch(self, depth: usize) -> Self {
-        match self.inner {
-            Inner::Direct(d) => Self { inner: Inner::Prefetched(prefetch::Prefetch::start(d, depth.max(1))) },
-            p => Self { inner: p },
+        let inner = match self.inner {
+            Inner::Direct(d) => {
+                let mut p = prefetch::Prefetch::start(d, depth.max(1));
+                p.stop_when(self.stop.clone());
+                Inner::Prefetched(p)
+            }
+            p => p,
+        };
+        Self { inner, stop: self.stop }
+    }
+
+    /// Ends reading early once `stop` is set: the next [`read`](Self::read)
+    /// fails with [`VideoError::Stopped`], also while it waits for a decode
+    /// thread stuck on a source that delivers nothing (a stalled pipe or
+    /// network share); such a thread is then left behind rather than waited for.
+    pub fn stop_when(mut self, stop: Arc<AtomicBool>) -> Self {
+        if let Inner::Prefetched(p) = &mut self.inner {
+            p.stop_when(Some(Arc::clone(&stop)));
         }
+        self.stop = Some(stop);
+        self
     }
 
     pub fn info(&self) -> &VideoInfo {
@@ -173,6 +212,9 @@ impl VideoSource {
     /// Reads the next frame into `frame` (reusing its buffer where it can).
     /// Returns false at the end of the video.
     pub fn read(&mut self, frame: &mut Frame) -> Result<bool, VideoError> {
+        if self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst)) {
+            return Err(VideoError::Stopped { source_name: self.info().name() });
+        }
         match &mut self.inner {
             Inner::Direct(d) => d.read(frame),
             Inner::Prefetched(p) => p.read(frame),
@@ -183,7 +225,7 @@ impl VideoSource {
 impl Decoder {
     /// Opens a video file. Rotation metadata (phone videos) is applied so
     /// that frames come out upright.
-    fn open_file(path: &Path) -> Result<Self, VideoError> {
+    fn open_file(path: &Path, stop: Option<&AtomicBool>) -> Result<Self, VideoError> {
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => VideoError::NotFound { path: path.to_path_buf() },
             _ => VideoError::Unreadable { path: path.to_path_buf(), reason: e.to_string() },
@@ -191,14 +233,25 @@ impl Decoder {
         if meta.is_dir() {
             return Err(VideoError::Unreadable { path: path.to_path_buf(), reason: "is a directory".into() });
         }
-        if let Err(e) = std::fs::File::open(path) {
-            return Err(VideoError::Unreadable { path: path.to_path_buf(), reason: e.to_string() });
+        // a named pipe (or device) is opened by FFmpeg alone: a look of our own would
+        // take bytes from the stream, and closing it would end the writer's stream
+        let stream = !meta.is_file();
+        if !stream {
+            if let Err(e) = std::fs::File::open(path) {
+                return Err(VideoError::Unreadable { path: path.to_path_buf(), reason: e.to_string() });
+            }
+            if meta.len() == 0 {
+                return Err(VideoError::NoFrames { path: path.to_path_buf() });
+            }
         }
-        if meta.len() == 0 {
-            return Err(VideoError::NoFrames { path: path.to_path_buf() });
-        }
-        let name = path.to_string_lossy().to_string();
-        let not_video = || match mp4::has_video_track(path) {
+        let stream_fd = if stream { Some(open_stream_file(path, stop)?) } else { None };
+        // FFmpeg reads a stream from hinge's descriptor: its own open of a pipe whose writer
+        // has not come (or has gone) would block for good, inside OpenCV's global open lock
+        let name = match &stream_fd {
+            Some(fd) => format!("pipe:{}", std::os::fd::AsRawFd::as_raw_fd(fd)),
+            None => path.to_string_lossy().to_string(),
+        };
+        let not_video = || match (!stream).then(|| mp4::has_video_track(path)).flatten() {
             Some(false) => VideoError::NoVideoTrack { path: path.to_path_buf() },
             _ => VideoError::NotAVideo { path: path.to_path_buf() },
         };
@@ -208,15 +261,17 @@ impl Decoder {
         }
         // orient frames ourselves, from the track matrix where the walker reads one
         // (OpenCV 4.6 turns the wrong way and no version mirrors); never also by OpenCV
-        let orientation = match mp4::display_orientation(path) {
+        let orientation = match (!stream).then(|| mp4::display_orientation(path)).flatten() {
             Some(o) => {
                 disable_auto_orientation(&mut capture);
                 o
             }
             None => opencv_orientation(&mut capture),
         };
-        Self::finish_open(capture, SourceKind::File(path.to_path_buf()), orientation)?
-            .ok_or(VideoError::NoFrames { path: path.to_path_buf() })
+        let mut decoder = Self::finish_open(capture, SourceKind::File(path.to_path_buf()), orientation)?
+            .ok_or(VideoError::NoFrames { path: path.to_path_buf() })?;
+        decoder.stream_fd = stream_fd;
+        Ok(decoder)
     }
 
     /// Opens a camera by index (V4L2 on Linux).
@@ -270,7 +325,16 @@ impl Decoder {
             rotation_deg: orientation.rotation_cw_deg(),
             mirrored: orientation.mirrored(),
         };
-        Ok(Some(Self { capture, info, next_index: 0, last_time_s: None, pending: Some(first), orientation, raw }))
+        Ok(Some(Self {
+            capture,
+            info,
+            next_index: 0,
+            last_time_s: None,
+            pending: Some(first),
+            orientation,
+            raw,
+            stream_fd: None,
+        }))
     }
 
     /// Reads the next frame into `frame` (reusing its buffer). Returns false
@@ -318,6 +382,44 @@ impl Decoder {
         self.next_index += 1;
         Ok(true)
     }
+}
+
+/// How often a wait for a stream looks at its stop flag.
+const STREAM_POLL_MS: i32 = 50;
+
+/// Opens a stream (named pipe, device) for reading without blocking, then
+/// waits until it has data or its writer has gone — or `stop` is set. The
+/// descriptor is left blocking, for FFmpeg to read.
+fn open_stream_file(path: &Path, stop: Option<&AtomicBool>) -> Result<std::os::fd::OwnedFd, VideoError> {
+    use std::os::fd::{AsRawFd, OwnedFd};
+    use std::os::unix::fs::OpenOptionsExt;
+    let unreadable = |e: std::io::Error| VideoError::Unreadable { path: path.to_path_buf(), reason: e.to_string() };
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(unreadable)?;
+    let fd = OwnedFd::from(file);
+    loop {
+        if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+            return Err(VideoError::Stopped { source_name: path.display().to_string() });
+        }
+        let mut poll = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd, for the length given.
+        let ready = unsafe { libc::poll(&mut poll, 1, STREAM_POLL_MS) };
+        if ready < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(unreadable(e));
+        }
+        if ready > 0 && poll.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+            break;
+        }
+    }
+    // SAFETY: fcntl on a descriptor this function owns.
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(unreadable(std::io::Error::last_os_error()));
+    }
+    Ok(fd)
 }
 
 /// The stretches of a video with no decoded frame, as `[start, end)` in

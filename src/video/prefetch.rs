@@ -1,8 +1,11 @@
 //! Decoding ahead of the reader on its own thread, through a bounded
 //! channel; frame buffers travel back to the decoder to be reused.
 
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use opencv::core::Mat;
 
@@ -28,7 +31,12 @@ pub(super) struct Prefetch {
     /// Frames handed to the reader so far.
     delivered: u64,
     done: bool,
+    /// Set from outside to end reading early.
+    stop: Option<Arc<AtomicBool>>,
 }
+
+/// How often a reader waiting for the decode thread looks at its stop flag.
+const STOP_POLL: Duration = Duration::from_millis(50);
 
 impl Prefetch {
     pub(super) fn start(decoder: Box<Decoder>, depth: usize) -> Self {
@@ -57,7 +65,34 @@ impl Prefetch {
                 }
             })
             .expect("spawn decode thread");
-        Self { info, frames, recycle, thread: Some(thread), delivered: 0, done: false }
+        Self { info, frames, recycle, thread: Some(thread), delivered: 0, done: false, stop: None }
+    }
+
+    /// Reads end with [`VideoError::Stopped`] once `stop` is set, even while
+    /// the decode thread is stuck in a read.
+    pub(super) fn stop_when(&mut self, stop: Option<Arc<AtomicBool>>) {
+        self.stop = stop;
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
+    }
+
+    /// The next message of the decode thread; `None` when stopped first.
+    fn next(&self) -> Option<Result<Result<Frame, VideoError>, ()>> {
+        if self.stop.is_none() {
+            return Some(self.frames.recv().map_err(|_| ()));
+        }
+        loop {
+            if self.stopped() {
+                return None;
+            }
+            match self.frames.recv_timeout(STOP_POLL) {
+                Ok(m) => return Some(Ok(m)),
+                Err(RecvTimeoutError::Disconnected) => return Some(Err(())),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
     }
 
     pub(super) fn info(&self) -> &VideoInfo {
@@ -68,7 +103,11 @@ impl Prefetch {
         if self.done {
             return Ok(false);
         }
-        match self.frames.recv() {
+        let Some(message) = self.next() else {
+            self.done = true;
+            return Err(VideoError::Stopped { source_name: self.info.name() });
+        };
+        match message {
             Ok(Ok(next)) => {
                 let old = std::mem::replace(frame, next);
                 let _ = self.recycle.try_send(old.image);
@@ -108,6 +147,11 @@ impl Drop for Prefetch {
         // unblock the decoder (its send fails once the receiver is gone), then wait for it
         let (_, dead) = mpsc::sync_channel(0);
         drop(std::mem::replace(&mut self.frames, dead));
+        // once stopped, the decoder may be stuck in a read that never returns (a stalled
+        // pipe): leave it; it ends by itself when the read returns and its send fails
+        if self.stopped() {
+            return;
+        }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -168,6 +212,49 @@ mod tests {
         let mut q = Prefetch::start_with(Scripted { frames: 1, given: 0, crash: false }, info(), 2);
         assert!(q.read(&mut f).unwrap());
         assert!(!q.read(&mut f).unwrap());
+    }
+
+    /// Gives one frame, then blocks in its next read until `release` is dropped.
+    struct Stalls {
+        given: bool,
+        release: std::sync::mpsc::Receiver<()>,
+    }
+
+    impl ReadFrames for Stalls {
+        fn read(&mut self, frame: &mut Frame) -> Result<bool, VideoError> {
+            if !self.given {
+                self.given = true;
+                frame.index = 0;
+                return Ok(true);
+            }
+            let _ = self.release.recv();
+            Ok(false)
+        }
+    }
+
+    #[test]
+    fn a_stop_ends_a_read_stuck_on_a_stalled_decoder_and_drop_does_not_wait() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let (keep, release) = std::sync::mpsc::channel::<()>();
+        let mut p = Prefetch::start_with(Stalls { given: false, release }, info(), 2);
+        let stop = Arc::new(AtomicBool::new(false));
+        p.stop_when(Some(Arc::clone(&stop)));
+        let mut f = Frame::default();
+        assert!(p.read(&mut f).unwrap());
+        let flag = Arc::clone(&stop);
+        let setter = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            flag.store(true, Ordering::SeqCst);
+        });
+        let started = std::time::Instant::now();
+        let err = p.read(&mut f).expect_err("stopped while the decoder is stuck");
+        assert!(matches!(err, VideoError::Stopped { .. }), "{err}");
+        assert_eq!(err.to_string(), "scripted: stopped before its end");
+        drop(p);
+        assert!(started.elapsed().as_secs() < 5, "the stuck decoder was waited for");
+        setter.join().unwrap();
+        drop(keep);
     }
 
     #[test]
