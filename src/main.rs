@@ -16,5 +16,6 @@ fn main() {
         // SAFETY: as above.
         unsafe { std::env::set_var("OPENCV_LOG_LEVEL", "ERROR") };
     }
+    hinge::memory::return_large_blocks_when_freed();
     std::process::exit(cli::run());
 }

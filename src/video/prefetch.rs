@@ -22,6 +22,7 @@ impl ReadFrames for Box<Decoder> {
 
 pub(super) struct Prefetch {
     info: VideoInfo,
+    frame_scale: f64,
     frames: Receiver<Result<Frame, VideoError>>,
     recycle: SyncSender<Mat>,
     thread: Option<JoinHandle<()>>,
@@ -33,7 +34,14 @@ pub(super) struct Prefetch {
 impl Prefetch {
     pub(super) fn start(decoder: Box<Decoder>, depth: usize) -> Self {
         let info = decoder.info.clone();
-        Self::start_with(decoder, info, depth)
+        let frame_scale = decoder.frame_scale();
+        let mut p = Self::start_with(decoder, info, depth);
+        p.frame_scale = frame_scale;
+        p
+    }
+
+    pub(super) fn frame_scale(&self) -> f64 {
+        self.frame_scale
     }
 
     fn start_with(mut decoder: impl ReadFrames, info: VideoInfo, depth: usize) -> Self {
@@ -57,7 +65,7 @@ impl Prefetch {
                 }
             })
             .expect("spawn decode thread");
-        Self { info, frames, recycle, thread: Some(thread), delivered: 0, done: false }
+        Self { info, frame_scale: 1.0, frames, recycle, thread: Some(thread), delivered: 0, done: false }
     }
 
     pub(super) fn info(&self) -> &VideoInfo {
