@@ -1,7 +1,7 @@
 # hinge — the two commands of the README, and a few more.
 #   make demo   set up everything, then analyse a bundled sample clip
 #   make test   set up everything (and what only the tests use: Xvfb, Chromium where packaged), then run the whole test suite
-.PHONY: setup setup-test demo test bench bench-live bench-batch eval models-heavy fixtures clean
+.PHONY: setup setup-test demo test bench bench-live bench-batch bench-memory eval models-heavy fixtures clean
 
 SAMPLE ?= samples/dev_sessions/devs_01_mixed_side_left.mp4
 DEMO_OUT ?= out/demo
@@ -29,6 +29,9 @@ bench-live: setup
 
 bench-batch: setup
 	@bash scripts/bench_batch.sh
+
+bench-memory: setup
+	@bash scripts/bench_memory.sh
 
 models-heavy:
 	@bash tools/models/convert.sh models --only heavy

@@ -252,12 +252,28 @@ pub fn analyze_file_until(
     progress: Progress,
     stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 ) -> Result<Analysis, AnalyzeError> {
-    // decode on its own thread, overlapping with inference
-    let mut source = VideoSource::open_file_until(path, stop.as_deref())?.prefetch(2);
+    // decode on its own thread, overlapping with inference; large frames are
+    // scaled down right after decoding (see ANALYSIS_MAX_LONG_SIDE_PX)
+    let source = VideoSource::open_file_until(path, stop.as_deref())?;
+    let (width, height) = analysis_frame_size(source.info());
+    let mut source = source.with_frame_size(width, height).prefetch(2);
     if let Some(stop) = stop {
         source = source.stop_when(stop);
     }
     analyze_source(source, &path.display().to_string(), estimator, spine, rules, progress)
+}
+
+/// Longest side of the frames pose estimation sees, pixels: larger video
+/// (4K) is scaled down right after decoding, and landmarks are mapped back
+/// to the video's pixels. The landmark model sees a 256-pixel crop of the
+/// person and the detector a 224-pixel picture, so at 1920 pixels a person
+/// down to a tenth of the frame's height still fills the crop with real
+/// detail; a full-size 4K frame costs 24 MB for every one decoded ahead.
+pub const ANALYSIS_MAX_LONG_SIDE_PX: u32 = 1920;
+
+/// Size of the frames analysed for a video ([`ANALYSIS_MAX_LONG_SIDE_PX`]).
+pub fn analysis_frame_size(info: &VideoInfo) -> (u32, u32) {
+    crate::video::fit_long_side(info.width, info.height, ANALYSIS_MAX_LONG_SIDE_PX)
 }
 
 /// Analyses any frame source to its end.
@@ -297,6 +313,8 @@ pub fn observe_source(
     let started = Instant::now();
     estimator.reset();
     let info = source.info().clone();
+    // poses found in downscaled frames go back to the video's pixels
+    let to_video_px = (1.0 / source.frame_scale()) as f32;
     let mut timing = Timing::default();
     let mut frame = Frame::default();
     let mut lumas: Vec<f64> = Vec::new();
@@ -310,7 +328,10 @@ pub fn observe_source(
             break;
         }
         timing.decode += t0.elapsed();
-        let result = estimator.process(&frame.image, frame.time_s)?;
+        let mut result = estimator.process(&frame.image, frame.time_s)?;
+        if to_video_px != 1.0 {
+            result.pose = result.pose.map(|p| p.scaled(to_video_px));
+        }
         timing.pose.add(&result.times);
         if let Some(p) = result.people {
             people.add(frame.time_s, p.comparable);
@@ -804,6 +825,23 @@ mod tests {
 
     fn edge(o: &Observed) -> Option<f64> {
         o.body.as_ref()?.outline.as_ref()?.plus[0]
+    }
+
+    #[test]
+    fn only_video_above_1920_pixels_is_analysed_smaller() {
+        let info = |width, height| VideoInfo {
+            kind: crate::video::SourceKind::File("x.mp4".into()),
+            width,
+            height,
+            fps: 30.0,
+            frame_count_hint: None,
+            rotation_deg: 0,
+            mirrored: false,
+        };
+        assert_eq!(analysis_frame_size(&info(3840, 2160)), (1920, 1080));
+        assert_eq!(analysis_frame_size(&info(2160, 3840)), (1080, 1920));
+        assert_eq!(analysis_frame_size(&info(1080, 1920)), (1080, 1920));
+        assert_eq!(analysis_frame_size(&info(640, 480)), (640, 480));
     }
 
     #[test]

@@ -352,6 +352,9 @@ fn cmd_analyze(g: &GlobalArgs, a: &AnalyzeArgs) -> Result<(), Failure> {
     let mut est = estimator(&s)?;
     let spine = spine_model(&s)?;
     let analysis = run_analysis(&a.video, &mut est, &spine, &s)?;
+    // the models' memory (weights, ONNX Runtime's buffers) goes back before the drawing pass
+    drop((est, spine));
+    hinge::memory::release_free_memory();
     if let Some(announced) = analysis.info.frame_count_hint {
         let decoded = analysis.frames.len() as u64;
         if (decoded as f64) < 0.98 * announced as f64 - 1.0 {

@@ -16,6 +16,7 @@ pub mod eval;
 pub mod faults;
 pub mod kinematics;
 pub mod live;
+pub mod memory;
 pub mod pose;
 pub mod report;
 pub mod reps;

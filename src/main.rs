@@ -20,5 +20,6 @@ fn main() {
     // which hinge reports, rather than kill the process (SIGXFSZ's default)
     // SAFETY: installs SIG_IGN, before any other thread exists.
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+    hinge::memory::return_large_blocks_when_freed();
     std::process::exit(cli::run());
 }

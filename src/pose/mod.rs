@@ -161,6 +161,20 @@ impl Pose {
     pub fn landmark(&self, id: landmarks::LandmarkId) -> &Landmark {
         &self.landmarks[id.index()]
     }
+
+    /// The same pose in a picture scaled by `factor`: pixel positions, depths
+    /// and regions times `factor` (e.g. from a downscaled frame back to the
+    /// video's pixels); world landmarks and scores unchanged.
+    pub fn scaled(mut self, factor: f32) -> Self {
+        for l in self.landmarks.iter_mut() {
+            l.x_px *= factor;
+            l.y_px *= factor;
+            l.z_px *= factor;
+        }
+        self.roi = self.roi.scaled(factor);
+        self.segmentation = self.segmentation.map(|m| m.scaled(factor));
+        self
+    }
 }
 
 /// Time spent per stage, accumulated over frames.

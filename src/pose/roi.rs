@@ -51,6 +51,15 @@ pub fn normalize_radians(angle: f32) -> f32 {
 }
 
 impl Roi {
+    /// The same region in a picture scaled by `factor` (pixels times `factor`).
+    pub fn scaled(&self, factor: f32) -> Roi {
+        Roi {
+            center: PointPx::new(self.center.x * factor, self.center.y * factor),
+            size_px: self.size_px * factor,
+            rotation_rad: self.rotation_rad,
+        }
+    }
+
     /// Region from a centre point and a scale/rotation point, both in pixels.
     ///
     /// The body axis (centre → scale point) is rotated to point straight up.

@@ -28,6 +28,12 @@ impl SegmentationMask {
         &self.roi
     }
 
+    /// The same mask placed in a picture scaled by `factor`.
+    pub fn scaled(mut self, factor: f32) -> Self {
+        self.roi = self.roi.scaled(factor);
+        self
+    }
+
     pub fn side_px(&self) -> u32 {
         self.side_px
     }

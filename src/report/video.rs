@@ -63,10 +63,13 @@ pub fn render(
 ) -> Result<Rendered, ReportError> {
     let started = Instant::now();
     let render_err = |reason: String| ReportError::Render { path: video_path.to_path_buf(), reason };
-    let mut source = VideoSource::open_file(video_path).map_err(|e| render_err(e.to_string()))?.prefetch(2);
+    let source = VideoSource::open_file(video_path).map_err(|e| render_err(e.to_string()))?;
     let info = source.info().clone();
     let (out_w, out_h) = annotated_size(info.width, info.height);
     let zoom = out_w as f64 / info.width.max(1) as f64;
+    // frames are scaled to the annotated size right after decoding, on the decode thread:
+    // no full-size frame (24 MB at 4K) waits in the queue
+    let mut source = source.with_frame_size(out_w, out_h).prefetch(2);
     let total = Some(a.frames.len() as u64);
     let mut writer = None;
     let mut tmp = None;
@@ -93,7 +96,8 @@ pub fn render(
             }
             let t0 = Instant::now();
             let record = a.frames.binary_search_by_key(&frame.index, |f| f.index).ok().map(|k| &a.frames[k]);
-            let image = if (out_w, out_h) == (info.width, info.height) {
+            let decoded = (frame.image.cols() as u32, frame.image.rows() as u32);
+            let image = if decoded == (out_w, out_h) {
                 &mut frame.image
             } else {
                 let size = Size::new(out_w as i32, out_h as i32);

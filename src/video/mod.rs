@@ -12,6 +12,7 @@ mod prefetch;
 pub use orientation::Orientation;
 
 use opencv::core::{self as cvcore, Mat};
+use opencv::imgproc;
 use opencv::prelude::*;
 use opencv::videoio::{self, VideoCapture};
 
@@ -106,6 +107,19 @@ pub struct Frame {
     pub failed_reads_before: u32,
 }
 
+/// Size of `width` x `height` scaled down (aspect kept, rounded to whole
+/// pixels, at least 1) so that its longer side is at most `max_long_side_px`;
+/// the same size when it already fits.
+pub fn fit_long_side(width: u32, height: u32, max_long_side_px: u32) -> (u32, u32) {
+    let long = width.max(height);
+    if long <= max_long_side_px {
+        return (width, height);
+    }
+    let f = max_long_side_px as f64 / long as f64;
+    let scaled = |v: u32| ((v as f64 * f).round() as u32).clamp(1, max_long_side_px);
+    (scaled(width), scaled(height))
+}
+
 /// The decoder behind a [`VideoSource`]: reads and rotates frames in order.
 struct Decoder {
     capture: VideoCapture,
@@ -116,10 +130,15 @@ struct Decoder {
     pending: Option<Mat>,
     /// Display orientation applied to every decoded frame.
     orientation: Orientation,
-    /// Decode buffer when frames are re-oriented.
+    /// Decode buffer when frames are re-oriented or resized.
     raw: Mat,
     /// A stream's read end, which FFmpeg reads as `pipe:FD` (closed after the capture).
     stream_fd: Option<std::os::fd::OwnedFd>,
+    /// Upright size frames are resized to right after decoding (`None`: as
+    /// decoded), see [`VideoSource::with_frame_size`].
+    frame_size: Option<(u32, u32)>,
+    /// Resize buffer when frames are both resized and re-oriented.
+    resized: Mat,
 }
 
 const FALLBACK_FPS: f64 = 30.0;
@@ -174,6 +193,30 @@ impl VideoSource {
 
     fn direct(d: Decoder) -> Self {
         Self { inner: Inner::Direct(Box::new(d)), stop: None }
+    }
+
+    /// Frames come out upright at `width` x `height` instead of the video's
+    /// size: each is resized right after decoding, before it is queued or
+    /// re-oriented, so that no full-size frame is kept (a 3840x2160 BGR frame
+    /// is 24 MB). Bilinear down to half the size, area averaging beyond.
+    /// [`VideoInfo`] still describes the video; [`Self::frame_scale`] says
+    /// how frame pixels relate to video pixels. Call before [`Self::prefetch`]
+    /// (afterwards it changes nothing).
+    pub fn with_frame_size(mut self, width: u32, height: u32) -> Self {
+        if let Inner::Direct(d) = &mut self.inner {
+            let size = (width.max(1), height.max(1));
+            d.frame_size = (size != (d.info.width, d.info.height)).then_some(size);
+        }
+        self
+    }
+
+    /// Frame pixels per video pixel: 1 unless [`Self::with_frame_size`] set
+    /// another size (the width's ratio; the height's differs by rounding only).
+    pub fn frame_scale(&self) -> f64 {
+        match &self.inner {
+            Inner::Direct(d) => d.frame_scale(),
+            Inner::Prefetched(p) => p.frame_scale(),
+        }
     }
 
     /// Moves decoding to its own thread, `depth` frames ahead of the reader,
@@ -313,7 +356,9 @@ impl Decoder {
             return Ok(None);
         }
         let mut first = Mat::default();
-        if orientation.apply(&raw, &mut first).is_err() {
+        if orientation == Orientation::UPRIGHT {
+            first = std::mem::take(&mut raw);
+        } else if orientation.apply(&raw, &mut first).is_err() {
             return Ok(None);
         }
         let info = VideoInfo {
@@ -334,7 +379,32 @@ impl Decoder {
             orientation,
             raw,
             stream_fd: None,
+            frame_size: None,
+            resized: Mat::default(),
         }))
+    }
+
+    fn frame_scale(&self) -> f64 {
+        match self.frame_size {
+            Some((w, _)) => w as f64 / self.info.width.max(1) as f64,
+            None => 1.0,
+        }
+    }
+
+    /// Turns a frame that `orientation` makes upright into an upright one of the frame size.
+    fn finish_frame(&mut self, decoded: &Mat, orientation: Orientation, out: &mut Mat) -> opencv::Result<()> {
+        let Some((w, h)) = self.frame_size else {
+            return orientation.apply(decoded, out);
+        };
+        let stored = if orientation.swaps_axes() { (h, w) } else { (w, h) };
+        let zoom = w as f64 / self.info.width.max(1) as f64;
+        let interpolation = if zoom >= 0.5 { imgproc::INTER_LINEAR } else { imgproc::INTER_AREA };
+        let size = cvcore::Size::new(stored.0 as i32, stored.1 as i32);
+        if orientation == Orientation::UPRIGHT {
+            return imgproc::resize(decoded, out, size, 0.0, 0.0, interpolation);
+        }
+        imgproc::resize(decoded, &mut self.resized, size, 0.0, 0.0, interpolation)?;
+        orientation.apply(&self.resized, out)
     }
 
     /// Reads the next frame into `frame` (reusing its buffer). Returns false
@@ -342,17 +412,26 @@ impl Decoder {
     fn read(&mut self, frame: &mut Frame) -> Result<bool, VideoError> {
         frame.failed_reads_before = 0;
         if let Some(first) = self.pending.take() {
-            frame.image = first;
+            // already upright
+            if self.frame_size.is_some() {
+                self.finish_frame(&first, Orientation::UPRIGHT, &mut frame.image).map_err(|e| VideoError::Decode {
+                    source_name: self.info.name(),
+                    frame: self.next_index,
+                    reason: e.to_string(),
+                })?;
+            } else {
+                frame.image = first;
+            }
         } else {
             let decode_error = |e: opencv::Error, index| VideoError::Decode {
                 source_name: self.info.name(),
                 frame: index,
                 reason: e.to_string(),
             };
-            let upright = self.orientation == Orientation::UPRIGHT;
+            let as_decoded = self.orientation == Orientation::UPRIGHT && self.frame_size.is_none();
             // a file may have a damaged stretch to read past; a camera or stream that fails has ended
             let retries = if matches!(self.info.kind, SourceKind::File(_)) { MAX_FAILED_READS } else { 0 };
-            let target = if upright { &mut frame.image } else { &mut self.raw };
+            let target = if as_decoded { &mut frame.image } else { &mut self.raw };
             loop {
                 let ok = self.capture.read(target).map_err(|e| decode_error(e, self.next_index))?;
                 if ok && !target.empty() {
@@ -363,8 +442,15 @@ impl Decoder {
                 }
                 frame.failed_reads_before += 1;
             }
-            if !upright {
-                self.orientation.apply(&self.raw, &mut frame.image).map_err(|e| decode_error(e, self.next_index))?;
+            if !as_decoded {
+                let raw = std::mem::take(&mut self.raw);
+                let done = self.finish_frame(&raw, self.orientation, &mut frame.image);
+                self.raw = raw;
+                done.map_err(|e| VideoError::Decode {
+                    source_name: self.info.name(),
+                    frame: self.next_index,
+                    reason: e.to_string(),
+                })?;
             }
         }
         let container_s = self.capture.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(f64::NAN) / 1000.0;
@@ -531,6 +617,38 @@ mod tests {
         let frames: Vec<u32> = (0..30).chain(40..100).chain(110..130).collect();
         let times = at_30fps(&frames);
         assert_eq!(missing_ranges(&times, &vec![false; times.len()]), vec![[1.0, 1.333], [3.333, 3.667]]);
+    }
+
+    #[test]
+    fn fitting_the_long_side_keeps_the_aspect() {
+        assert_eq!(fit_long_side(3840, 2160, 1920), (1920, 1080));
+        assert_eq!(fit_long_side(2160, 3840, 1920), (1080, 1920));
+        assert_eq!(fit_long_side(1920, 1080, 1920), (1920, 1080), "fits already");
+        assert_eq!(fit_long_side(640, 480, 1920), (640, 480));
+        assert_eq!(fit_long_side(4000, 3, 1920), (1920, 1));
+    }
+
+    /// Frames come out at the asked size, upright, from the first one on,
+    /// while the source still describes the video.
+    #[test]
+    fn frames_are_resized_right_after_decoding() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (clip, (w, h)) in [
+            ("samples/dev/dev_12_idle_side_facing_right.mp4", (320, 240)),
+            ("samples/dev_sessions/devs_02_phone_rotated.mp4", (360, 640)),
+        ] {
+            let full = VideoSource::open_file(&dir.join(clip)).unwrap();
+            let info = full.info().clone();
+            assert_eq!(full.frame_scale(), 1.0);
+            let mut small = VideoSource::open_file(&dir.join(clip)).unwrap().with_frame_size(w, h).prefetch(2);
+            assert_eq!(small.info(), &info, "{clip}: the video's own size is kept");
+            assert!((small.frame_scale() - w as f64 / info.width as f64).abs() < 1e-12);
+            let mut frame = Frame::default();
+            for _ in 0..3 {
+                assert!(small.read(&mut frame).unwrap());
+                assert_eq!((frame.image.cols(), frame.image.rows()), (w as i32, h as i32), "{clip}");
+            }
+        }
     }
 
     #[test]

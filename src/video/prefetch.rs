@@ -25,6 +25,7 @@ impl ReadFrames for Box<Decoder> {
 
 pub(super) struct Prefetch {
     info: VideoInfo,
+    frame_scale: f64,
     frames: Receiver<Result<Frame, VideoError>>,
     recycle: SyncSender<Mat>,
     thread: Option<JoinHandle<()>>,
@@ -41,7 +42,14 @@ const STOP_POLL: Duration = Duration::from_millis(50);
 impl Prefetch {
     pub(super) fn start(decoder: Box<Decoder>, depth: usize) -> Self {
         let info = decoder.info.clone();
-        Self::start_with(decoder, info, depth)
+        let frame_scale = decoder.frame_scale();
+        let mut p = Self::start_with(decoder, info, depth);
+        p.frame_scale = frame_scale;
+        p
+    }
+
+    pub(super) fn frame_scale(&self) -> f64 {
+        self.frame_scale
     }
 
     fn start_with(mut decoder: impl ReadFrames, info: VideoInfo, depth: usize) -> Self {
@@ -65,7 +73,7 @@ impl Prefetch {
                 }
             })
             .expect("spawn decode thread");
-        Self { info, frames, recycle, thread: Some(thread), delivered: 0, done: false, stop: None }
+        Self { info, frame_scale: 1.0, frames, recycle, thread: Some(thread), delivered: 0, done: false, stop: None }
     }
 
     /// Reads end with [`VideoError::Stopped`] once `stop` is set, even while
