@@ -19,6 +19,7 @@ pub mod live;
 pub mod pose;
 pub mod report;
 pub mod reps;
+pub mod serve;
 pub mod validate;
 pub mod video;
 

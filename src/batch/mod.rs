@@ -290,18 +290,56 @@ fn result_of(job: &Job, rel: &str, sha: Option<String>, settings: &str, model: &
     }
 }
 
-/// Analyses one job and writes its files; never fails (failures are rows).
-fn process(
+/// What an analysis is doing, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStage {
+    /// Pose estimation and interpretation, frame by frame.
+    Analysing,
+    /// The second pass: annotated.mp4 and the report's key frames.
+    Drawing,
+}
+
+impl JobStage {
+    /// The stage in plain words.
+    pub fn label(self) -> &'static str {
+        match self {
+            JobStage::Analysing => "analysing",
+            JobStage::Drawing => "drawing the annotated video",
+        }
+    }
+}
+
+/// What stays the same for every video of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct JobSettings<'a> {
+    pub config: &'a Config,
+    /// The landmark model's label (`full`, `lite`, a file name ...).
+    pub model: &'a str,
+    /// [`settings_hash`] of the run.
+    pub settings_sha256: &'a str,
+}
+
+/// Analyses one video into `dir` exactly as a batch worker does (every file
+/// `hinge analyze` writes) and returns its record, `output_dir` set to
+/// `output_dir_rel`; `result.json` is left to the caller. Never fails:
+/// failures are records with a status and a reason.
+pub fn analyze_video(
     job: &Job,
+    dir: &Path,
+    output_dir_rel: &str,
     estimator: &mut PoseEstimator,
     spine: &dyn SpineReader,
-    opts: &BatchOptions,
-    settings: &str,
+    settings: JobSettings,
+    progress: &mut dyn FnMut(JobStage, u64, Option<u64>),
 ) -> VideoResult {
-    let (dir, rel) = job_dir(&opts.out_dir, job);
     let sha = file_sha256(&job.path);
-    let mut r = result_of(job, &rel, sha, settings, &opts.pose.model.label());
-    match analyze_file(&job.path, estimator, spine, opts.config.rules(), &mut |_, _| {}) {
+    let mut r = result_of(job, output_dir_rel, sha, settings.settings_sha256, settings.model);
+    let config = settings.config;
+    let analysed = analyze_file(&job.path, estimator, spine, config.rules(), &mut |done, total| {
+        progress(JobStage::Analysing, done, total)
+    });
+    match analysed {
         Err(e) => {
             (r.status, r.reason) = classify(&e);
         }
@@ -330,8 +368,9 @@ fn process(
             faults.sort();
             faults.dedup();
             r.faults = faults;
-            let toml = opts.config.to_toml();
-            if let Err(e) = write_all(&a, opts.config.report_settings(&toml), &job.path, &dir, &mut |_, _| {}) {
+            let toml = config.to_toml();
+            let mut drawing = |done, total| progress(JobStage::Drawing, done, total);
+            if let Err(e) = write_all(&a, config.report_settings(&toml), &job.path, dir, &mut drawing) {
                 r.status = Status::Error;
                 r.reason = e.to_string();
             }
@@ -340,12 +379,26 @@ fn process(
     r
 }
 
+/// Analyses one job of a batch and writes its files; never fails (failures are rows).
+fn process(
+    job: &Job,
+    estimator: &mut PoseEstimator,
+    spine: &dyn SpineReader,
+    opts: &BatchOptions,
+    settings: &str,
+) -> VideoResult {
+    let (dir, rel) = job_dir(&opts.out_dir, job);
+    let model = opts.pose.model.label();
+    let job_settings = JobSettings { config: &opts.config, model: &model, settings_sha256: settings };
+    analyze_video(job, &dir, &rel, estimator, spine, job_settings, &mut |_, _, _| {})
+}
+
 fn read_result(path: &Path) -> Option<VideoResult> {
     read_result_checked(path).ok()
 }
 
 /// Reads a `result.json`, saying why it cannot.
-fn read_result_checked(path: &Path) -> Result<VideoResult, String> {
+pub fn read_result_checked(path: &Path) -> Result<VideoResult, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     serde_json::from_slice(&bytes).map_err(|e| format!("not a hinge result: {e}"))
 }
