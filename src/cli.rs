@@ -127,6 +127,9 @@ struct ServeWorkerArgs {
     /// Scratch folder for the outputs and result.json
     #[arg(long)]
     out: PathBuf,
+    /// The video's name in the outputs (the name it was uploaded under)
+    #[arg(long)]
+    shown_as: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -878,7 +881,7 @@ mod serve_cli {
         let model = s.pose.model.label();
         let job = JobSettings { config: &s.config, model: &model, settings_sha256: &hash };
         let mut out = std::io::stdout();
-        serve::worker::run_job(&a.video, &a.out, &mut est, &spine, job, &mut out).context("writing the result")?;
+        serve::worker::run_job(&a.video, a.shown_as.as_deref(), &a.out, &mut est, &spine, job, &mut out).context("writing the result")?;
         Ok(())
     }
 

@@ -322,10 +322,12 @@ pub struct JobSettings<'a> {
 
 /// Analyses one video into `dir` exactly as a batch worker does (every file
 /// `hinge analyze` writes) and returns its record, `output_dir` set to
-/// `output_dir_rel`; `result.json` is left to the caller. Never fails:
-/// failures are records with a status and a reason.
+/// `output_dir_rel`; `result.json` is left to the caller. `shown_as` names the
+/// video in the outputs (summary.json's `video`, the report's title) instead
+/// of its path. Never fails: failures are records with a status and a reason.
 pub fn analyze_video(
     job: &Job,
+    shown_as: Option<&str>,
     dir: &Path,
     output_dir_rel: &str,
     estimator: &mut PoseEstimator,
@@ -343,7 +345,10 @@ pub fn analyze_video(
         Err(e) => {
             (r.status, r.reason) = classify(&e);
         }
-        Ok(a) => {
+        Ok(mut a) => {
+            if let Some(name) = shown_as {
+                a.video = name.to_string();
+            }
             (r.status, r.reason) = judge(&a);
             r.frames = a.frames.len();
             r.frames_with_person = a.frames_with_person();
@@ -390,7 +395,7 @@ fn process(
     let (dir, rel) = job_dir(&opts.out_dir, job);
     let model = opts.pose.model.label();
     let job_settings = JobSettings { config: &opts.config, model: &model, settings_sha256: settings };
-    analyze_video(job, &dir, &rel, estimator, spine, job_settings, &mut |_, _, _| {})
+    analyze_video(job, None, &dir, &rel, estimator, spine, job_settings, &mut |_, _, _| {})
 }
 
 fn read_result(path: &Path) -> Option<VideoResult> {

@@ -185,6 +185,8 @@ pub struct Claimed {
     pub id: i64,
     pub video_sha256: String,
     pub settings_sha256: String,
+    /// The name of its first upload (shown in its outputs).
+    pub original_name: Option<String>,
 }
 
 /// What start-up recovery did.
@@ -414,9 +416,18 @@ impl Db {
         let tx = conn.transaction().map_err(sql("taking work"))?;
         let next: Option<Claimed> = tx
             .query_row(
-                "SELECT id, video_sha256, settings_sha256 FROM analyses WHERE status = 'queued' ORDER BY id LIMIT 1",
+                "SELECT a.id, a.video_sha256, a.settings_sha256, \
+                 (SELECT s.original_name FROM sessions s WHERE s.analysis_id = a.id ORDER BY s.id LIMIT 1) \
+                 FROM analyses a WHERE a.status = 'queued' ORDER BY a.id LIMIT 1",
                 [],
-                |r| Ok(Claimed { id: r.get(0)?, video_sha256: r.get(1)?, settings_sha256: r.get(2)? }),
+                |r| {
+                    Ok(Claimed {
+                        id: r.get(0)?,
+                        video_sha256: r.get(1)?,
+                        settings_sha256: r.get(2)?,
+                        original_name: r.get(3)?,
+                    })
+                },
             )
             .optional()
             .map_err(sql("taking work"))?;

@@ -61,7 +61,8 @@ td.num{text-align:right;white-space:nowrap}
 .status.done{background:#dcfce7;color:#166534}.status.failed{background:#fee2e2;color:#991b1b}
 .bar{background:#e5e7eb;border-radius:4px;height:10px;width:160px;display:inline-block;vertical-align:middle;margin-right:6px}
 .bar i{display:block;height:100%;background:#2563eb;border-radius:4px}
-.chip{display:inline-block;border-radius:12px;padding:1px 8px;margin:1px 3px 1px 0;font-size:.85em;color:#fff}
+.chip{display:inline-block;border-radius:12px;padding:1px 8px;margin:1px 3px 1px 0;font-size:.85em;color:#fff;white-space:nowrap}
+td.date{white-space:nowrap}td.cue{min-width:170px}#reps th{font-size:.9em}
 .good{background:#2e7d32}.fault{background:#c62828}
 .reason{border-left:5px solid #c62828;background:#fef2f2;padding:8px 12px;margin:8px 0}
 .warning{border-left:5px solid #ef6c00;background:#fff7ed;padding:8px 12px;margin:8px 0}
@@ -185,20 +186,21 @@ fn number(v: Option<f64>, decimals: usize) -> String {
     v.map_or("–".into(), |x| format!("{x:.decimals$}"))
 }
 
-fn verdict_chip(style: &ReportStyle, r: &RepRecord) -> String {
+/// A rep's verdict as a coloured chip: the fault labels, or the good-rep words;
+/// `numbered` puts "Rep N:" before them.
+fn verdict_chip(style: &ReportStyle, r: &RepRecord, numbered: bool) -> String {
     let class = if r.verdict == "good" { "good" } else { "fault" };
     let title = if r.faults.is_empty() {
         style.good_rep.clone()
     } else {
         r.faults.iter().map(|f| style.fault_label(f)).collect::<Vec<_>>().join(", ")
     };
+    let number = if numbered { format!("{} {}: ", esc(&style.rep_label), r.rep) } else { String::new() };
     format!(
-        "<span class=\"chip {class}\" data-rep=\"{}\" data-verdict=\"{}\" title=\"{}\">{} {}: {}</span>",
+        "<span class=\"chip {class}\" data-rep=\"{}\" data-verdict=\"{}\" title=\"{}\">{number}{}</span>",
         r.rep,
         esc(&r.verdict),
         esc(&title),
-        esc(&style.rep_label),
-        r.rep,
         esc(&title)
     )
 }
@@ -219,13 +221,13 @@ fn reps_table(style: &ReportStyle, reps: &[RepRecord]) -> String {
         let cues: Vec<&str> = r.faults.iter().map(|f| style.cue(f)).filter(|c| !c.is_empty()).collect();
         let _ = write!(
             html,
-            "<tr data-rep=\"{}\" data-verdict=\"{}\"><td class=\"num\">{}</td><td class=\"num\">{:.1}–{:.1} s</td><td>{}</td><td>{}</td>",
+            "<tr data-rep=\"{}\" data-verdict=\"{}\"><td class=\"num\">{}</td><td class=\"num\">{:.1}–{:.1} s</td><td>{}</td><td class=\"cue\">{}</td>",
             r.rep,
             esc(&r.verdict),
             r.rep,
             r.start_s,
             r.end_s,
-            verdict_chip(style, r),
+            verdict_chip(style, r, false),
             esc(&cues.join("; "))
         );
         for m in Metric::ALL {
@@ -404,14 +406,14 @@ fn sessions_table(style: &ReportStyle, sessions: &[SessionRow]) -> String {
         let a = &s.analysis;
         let verdicts = match a.status {
             AnalysisStatus::Done if s.reps.is_empty() => "<span class=\"muted\">no rep found</span>".to_string(),
-            AnalysisStatus::Done => s.reps.iter().map(|r| verdict_chip(style, r)).collect::<Vec<_>>().join(" "),
+            AnalysisStatus::Done => s.reps.iter().map(|r| verdict_chip(style, r, true)).collect::<Vec<_>>().join(" "),
             AnalysisStatus::Failed => format!("<span class=\"reason\">{}</span>", esc(a.reason.as_deref().unwrap_or(""))),
             _ => String::new(),
         };
         let warning = a.warning.as_deref().map_or(String::new(), |w| format!("<div class=\"warning\">{}</div>", esc(w)));
         let _ = write!(
             html,
-            "<tr data-analysis=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{verdicts}{warning}</td>\
+            "<tr data-analysis=\"{}\"><td class=\"date\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{verdicts}{warning}</td>\
              <td><a href=\"/analyses/{}\">open</a></td></tr>",
             a.id,
             esc(&s.recorded_on),

@@ -84,9 +84,12 @@ fn figure(id: &str, svg: Result<String, Box<dyn std::error::Error>>, legend: &[(
     html
 }
 
+/// Sessions the axis has room for at least (a first session does not fill the plot).
+const MIN_SLOTS: usize = 4;
+
 /// Session axis: index i at x = i, labelled with the date.
 fn x_range(n: usize) -> std::ops::Range<f64> {
-    -0.5..(n.max(1) as f64 - 0.5)
+    -0.5..(n.max(MIN_SLOTS) as f64 - 0.5)
 }
 
 fn date_label(points: &[SessionPoint], x: f64) -> String {
@@ -104,7 +107,8 @@ pub fn faulty_reps_plot(points: &[SessionPoint], style: &ReportStyle) -> String 
         {
             let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
             root.fill(&WHITE)?;
-            let top = points.iter().map(|p| p.reps).max().unwrap_or(1).max(1) as f64 + 0.5;
+            let most = points.iter().map(|p| p.reps).max().unwrap_or(1).max(1);
+            let top = most as f64 + 0.5;
             let mut chart = ChartBuilder::on(&root)
                 .caption("Faulty reps per session", ("sans-serif", 18))
                 .margin(8)
@@ -113,20 +117,22 @@ pub fn faulty_reps_plot(points: &[SessionPoint], style: &ReportStyle) -> String 
                 .build_cartesian_2d(x_range(points.len()), 0.0..top)?;
             chart
                 .configure_mesh()
-                .x_labels(points.len().clamp(2, 12))
+                .x_labels(points.len().max(MIN_SLOTS) * 2 + 1)
                 .x_label_formatter(&|x| date_label(points, *x))
                 .y_desc("reps")
-                .y_label_formatter(&|v| format!("{v:.0}"))
-                .light_line_style(RGBColor(240, 240, 240))
+                .y_labels(most.min(10) + 1)
+                .y_label_formatter(&|v| if (v - v.round()).abs() < 1e-6 { format!("{v:.0}") } else { String::new() })
+                .light_line_style(TRANSPARENT)
                 .draw()?;
-            let all = colour(&style.colors.rep_band);
+            let good = colour(&style.colors.good);
             let bad = colour(&style.colors.fault);
             for (i, p) in points.iter().enumerate() {
                 let x = i as f64;
-                chart.draw_series(std::iter::once(Rectangle::new([(x - 0.3, 0.0), (x + 0.3, p.reps as f64)], all.filled())))?;
+                let faulty = p.faulty_reps as f64;
+                chart.draw_series(std::iter::once(Rectangle::new([(x - 0.3, 0.0), (x + 0.3, faulty)], bad.filled())))?;
                 chart.draw_series(std::iter::once(Rectangle::new(
-                    [(x - 0.3, 0.0), (x + 0.3, p.faulty_reps as f64)],
-                    bad.filled(),
+                    [(x - 0.3, faulty), (x + 0.3, p.reps as f64)],
+                    good.filled(),
                 )))?;
             }
             root.present()?;
@@ -134,8 +140,8 @@ pub fn faulty_reps_plot(points: &[SessionPoint], style: &ReportStyle) -> String 
         Ok(svg)
     };
     let legend = [
-        (style.colors.rep_band.clone(), "all reps".to_string()),
-        (style.colors.fault.clone(), "faulty reps".to_string()),
+        (style.colors.fault.clone(), "reps with a fault".to_string()),
+        (style.colors.good.clone(), "good reps".to_string()),
     ];
     figure("plot-faulty-reps", draw(), &legend)
 }
@@ -174,14 +180,14 @@ pub fn at_depth_plot(
                 .build_cartesian_2d(x_range(points.len()), lo..hi)?;
             chart
                 .configure_mesh()
-                .x_labels(points.len().clamp(2, 12))
+                .x_labels(points.len().max(MIN_SLOTS) * 2 + 1)
                 .x_label_formatter(&|x| date_label(points, *x))
                 .y_desc(if unit == "°" { "degrees" } else { unit })
                 .y_label_formatter(&|v| format!("{v:.0}"))
-                .light_line_style(RGBColor(240, 240, 240))
+                .light_line_style(TRANSPARENT)
                 .draw()?;
             let thr = colour(&style.colors.threshold);
-            let n = points.len().max(1) as f64;
+            let n = points.len().max(MIN_SLOTS) as f64;
             for (v, label) in thresholds {
                 chart.draw_series(DashedLineSeries::new(vec![(-0.5, *v), (n - 0.5, *v)], 6, 4, thr.stroke_width(1)))?;
                 chart.draw_series(std::iter::once(Text::new(

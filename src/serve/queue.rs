@@ -175,6 +175,8 @@ impl Queue {
             .arg(&video_rel)
             .arg("--out")
             .arg(DataDir::work_rel(job.id))
+            // a name shown in the outputs, passed as text: never a path
+            .arg(format!("--shown-as={}", job.original_name.as_deref().unwrap_or("video")))
             .current_dir(self.store.root())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -25,11 +25,13 @@ pub struct ProgressLine {
 pub const RESULT_FILE: &str = "result.json";
 
 /// Analyses `video` into `out` (every output of `hinge analyze`, then
-/// `result.json`), reporting progress to `progress_to` at most once per
+/// `result.json`; the outputs name the video `shown_as`, e.g. the name it was
+/// uploaded under, rather than its stored path), reporting progress to `progress_to` at most once per
 /// percent per stage. The record is returned whatever the video held; an
 /// error means `result.json` could not be written.
 pub fn run_job(
     video: &Path,
+    shown_as: Option<&str>,
     out: &Path,
     estimator: &mut PoseEstimator,
     spine: &dyn SpineReader,
@@ -49,7 +51,7 @@ pub fn run_job(
         // the server may have gone: progress is best effort, the result file is what counts
         let _ = writeln!(progress_to, "{line}").and_then(|_| progress_to.flush());
     };
-    let result = analyze_video(&job, out, ".", estimator, spine, settings, &mut progress);
+    let result = analyze_video(&job, shown_as, out, ".", estimator, spine, settings, &mut progress);
     let json = serde_json::to_vec_pretty(&result).expect("result serialises");
     write_atomic(&out.join(RESULT_FILE), &json)?;
     Ok(result)
