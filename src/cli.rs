@@ -881,7 +881,8 @@ mod serve_cli {
         let model = s.pose.model.label();
         let job = JobSettings { config: &s.config, model: &model, settings_sha256: &hash };
         let mut out = std::io::stdout();
-        serve::worker::run_job(&a.video, a.shown_as.as_deref(), &a.out, &mut est, &spine, job, &mut out).context("writing the result")?;
+        serve::worker::run_job(&a.video, a.shown_as.as_deref(), &a.out, &mut est, &spine, job, &mut out)
+            .context("writing the result")?;
         Ok(())
     }
 

@@ -38,8 +38,12 @@ fn uploads_are_queued_run_and_done_and_the_patient_history_is_in_filming_order()
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &["--workers", "1"]);
     // A filmed later than B, uploaded first: with one worker B waits in the queue while A runs
-    let (code, a) =
-        upload(&server, &[("patient", "P-017"), ("date", "2026-03-09"), ("note", "week 2")], file_name(CLIP_A), &bytes(CLIP_A));
+    let (code, a) = upload(
+        &server,
+        &[("patient", "P-017"), ("date", "2026-03-09"), ("note", "week 2")],
+        file_name(CLIP_A),
+        &bytes(CLIP_A),
+    );
     assert_eq!(code, 202, "{a}");
     let (code, b) = upload(&server, &[("patient", "P-017"), ("date", "2026-03-02")], file_name(CLIP_B), &bytes(CLIP_B));
     assert_eq!(code, 202, "{b}");
@@ -56,10 +60,12 @@ fn uploads_are_queued_run_and_done_and_the_patient_history_is_in_filming_order()
         assert_eq!(summary["schema"], "hinge.summary/2", "{doc}");
         let reps = summary["reps"].as_array().unwrap();
         assert_eq!(reps.len() as u64, truth_reps(clip), "{clip}");
-        let api_verdicts: Vec<&str> = doc["reps"].as_array().unwrap().iter().map(|r| r["verdict"].as_str().unwrap()).collect();
+        let api_verdicts: Vec<&str> =
+            doc["reps"].as_array().unwrap().iter().map(|r| r["verdict"].as_str().unwrap()).collect();
         let summary_verdicts: Vec<&str> = reps.iter().map(|r| r["verdict"].as_str().unwrap()).collect();
         assert_eq!(api_verdicts, summary_verdicts, "the database's reps are the summary's");
-        let api_faults: Vec<&serde_json::Value> = doc["reps"].as_array().unwrap().iter().map(|r| &r["faults"]).collect();
+        let api_faults: Vec<&serde_json::Value> =
+            doc["reps"].as_array().unwrap().iter().map(|r| &r["faults"]).collect();
         let summary_faults: Vec<&serde_json::Value> = reps.iter().map(|r| &r["faults"]).collect();
         assert_eq!(api_faults, summary_faults);
         // every file downloadable from its link
@@ -252,7 +258,10 @@ fn batch_into_adds_the_results_to_the_patient_pages() {
     let sessions = history["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 1, "{history}");
     let s = &sessions[0];
-    assert_eq!((s["recorded_on"].as_str(), s["note"].as_str(), s["source"].as_str()), (Some("2026-05-04"), Some("from the cluster"), Some("batch")));
+    assert_eq!(
+        (s["recorded_on"].as_str(), s["note"].as_str(), s["source"].as_str()),
+        (Some("2026-05-04"), Some("from the cluster"), Some("batch"))
+    );
     assert_eq!(s["analysis"]["status"], "done");
     assert_eq!(s["reps"].as_array().unwrap().len() as u64, truth_reps(CLIP_C));
     let id = s["analysis"]["id"].as_i64().unwrap();

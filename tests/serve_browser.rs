@@ -60,7 +60,10 @@ fn the_pages_upload_analyse_and_show_verdicts_and_plots_without_errors_or_outsid
     let id: i64 = link.trim_start_matches("/analyses/").parse().unwrap();
     // the queue updates by itself: running with progress, then done
     let row = format!("document.querySelector('#queue tr[data-id=\"{id}\"]')");
-    b.wait_for(&format!("{row} && {row}.dataset.status === 'running' && {row}.querySelector('.bar')"), Duration::from_secs(120));
+    b.wait_for(
+        &format!("{row} && {row}.dataset.status === 'running' && {row}.querySelector('.bar')"),
+        Duration::from_secs(120),
+    );
     b.screenshot(&screenshot_path("desk_running"));
     b.wait_for(&format!("{row} && {row}.dataset.status === 'done'"), Duration::from_secs(240));
     b.screenshot(&screenshot_path("desk_done"));
@@ -70,7 +73,9 @@ fn the_pages_upload_analyse_and_show_verdicts_and_plots_without_errors_or_outsid
     let reps = doc["summary"]["reps"].as_array().unwrap().clone();
     assert!(!reps.is_empty(), "{doc}");
     b.goto(&server.url(&link));
-    let shown = b.eval("Array.from(document.querySelectorAll('#reps tr[data-rep]')).map(r => [r.dataset.rep, r.dataset.verdict])");
+    let shown = b.eval(
+        "Array.from(document.querySelectorAll('#reps tr[data-rep]')).map(r => [r.dataset.rep, r.dataset.verdict])",
+    );
     let expected: Vec<serde_json::Value> =
         reps.iter().map(|r| serde_json::json!([r["index"].to_string(), r["verdict"]])).collect();
     assert_eq!(shown, serde_json::Value::Array(expected), "every rep's verdict on the analysis page");

@@ -362,14 +362,7 @@ impl Db {
                 tx.execute(
                     "INSERT INTO analyses (video_sha256, settings_sha256, status, reason, created_at, finished_at) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        s.video_sha256,
-                        s.settings_sha256,
-                        status.name(),
-                        s.refused,
-                        now,
-                        s.refused.map(|_| now)
-                    ],
+                    params![s.video_sha256, s.settings_sha256, status.name(), s.refused, now, s.refused.map(|_| now)],
                 )?;
                 (tx.last_insert_rowid(), true, status)
             }
@@ -730,12 +723,14 @@ mod tests {
     fn the_same_content_is_analysed_once_and_sessions_come_in_date_order() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("db.sqlite")).unwrap();
-        let first = db.record_session(&NewSession { recorded_on: "2026-02-01", ..session("ana", "aaa", None) }).unwrap();
+        let first =
+            db.record_session(&NewSession { recorded_on: "2026-02-01", ..session("ana", "aaa", None) }).unwrap();
         assert!(first.new_analysis);
         assert_eq!(first.status, AnalysisStatus::Queued);
         let again = db.record_session(&session("ana", "aaa", None)).unwrap();
         assert_eq!((again.analysis_id, again.new_analysis), (first.analysis_id, false));
-        let second = db.record_session(&NewSession { recorded_on: "2026-01-01", ..session("ana", "bbb", None) }).unwrap();
+        let second =
+            db.record_session(&NewSession { recorded_on: "2026-01-01", ..session("ana", "bbb", None) }).unwrap();
         let sessions = db.patient_sessions("ana").unwrap().unwrap();
         let order: Vec<i64> = sessions.iter().map(|s| s.analysis.id).collect();
         assert_eq!(order, vec![second.analysis_id, first.analysis_id], "January before February");

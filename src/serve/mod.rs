@@ -135,8 +135,9 @@ pub fn serve(options: ServeOptions, on_listening: impl FnOnce(SocketAddr)) -> Re
     let store = store::DataDir::create(&options.data_dir)?;
     let db_path = store.database_path();
     let db = Arc::new(db::Db::open(&db_path).map_err(|source| ServeError::Database { path: db_path.clone(), source })?);
-    let recovery =
-        db.recover_interrupted(MAX_ATTEMPTS).map_err(|source| ServeError::Database { path: db_path.clone(), source })?;
+    let recovery = db
+        .recover_interrupted(MAX_ATTEMPTS)
+        .map_err(|source| ServeError::Database { path: db_path.clone(), source })?;
     if recovery.requeued > 0 || recovery.given_up > 0 {
         tracing::warn!(
             requeued = recovery.requeued,

@@ -214,7 +214,7 @@ fn reps_table(style: &ReportStyle, reps: &[RepRecord]) -> String {
         "<div class=\"scroll\"><table id=\"reps\"><thead><tr><th>Rep</th><th>Time</th><th>Verdict</th><th>Cue</th>",
     );
     for m in Metric::ALL {
-        let _ = write!(html, "<th title=\"{}\">{} at depth</th>", m.name(), esc(m.label()));
+        let _ = write!(html, "<th title=\"{}\">{}</th>", m.name(), esc(m.label()));
     }
     html.push_str("</tr></thead><tbody>");
     for r in reps {
@@ -240,7 +240,10 @@ fn reps_table(style: &ReportStyle, reps: &[RepRecord]) -> String {
         }
         html.push_str("</tr>");
     }
-    html.push_str("</tbody></table></div>");
+    html.push_str(
+        "</tbody></table></div><p class=\"muted\">The angles are the medians over each rep's deep part: \
+         the evidence its verdict was taken on.</p>",
+    );
     html
 }
 
@@ -311,7 +314,8 @@ fn done_analysis(state: &AppState, row: &AnalysisRow) -> Result<String, DbError>
         row.duration_s.map_or(String::new(), |d| format!(" · {d:.1} s of video"))
     );
     if let Some(w) = &row.warning {
-        let _ = write!(body, "<div class=\"warning\" id=\"warning\"><strong>Check the video:</strong> {}</div>", esc(w));
+        let _ =
+            write!(body, "<div class=\"warning\" id=\"warning\"><strong>Check the video:</strong> {}</div>", esc(w));
     }
     body.push_str("<h2>Verdict per rep</h2>");
     body.push_str(&reps_table(style, &reps));
@@ -386,7 +390,8 @@ pub fn patient(state: &AppState, name: &str) -> Result<Option<String>, DbError> 
     body.push_str("<h2>Sessions</h2>");
     body.push_str(&sessions_table(style, &sessions));
     let statuses: Vec<&str> = sessions.iter().map(|s| s.analysis.status.name()).collect();
-    let unfinished = sessions.iter().any(|s| matches!(s.analysis.status, AnalysisStatus::Queued | AnalysisStatus::Running));
+    let unfinished =
+        sessions.iter().any(|s| matches!(s.analysis.status, AnalysisStatus::Queued | AnalysisStatus::Running));
     let page = layout(name, &body, if unfinished { PATIENT_SCRIPT } else { "" });
     // the poller compares the statuses it fetches with these
     let page = page.replacen(
@@ -407,10 +412,13 @@ fn sessions_table(style: &ReportStyle, sessions: &[SessionRow]) -> String {
         let verdicts = match a.status {
             AnalysisStatus::Done if s.reps.is_empty() => "<span class=\"muted\">no rep found</span>".to_string(),
             AnalysisStatus::Done => s.reps.iter().map(|r| verdict_chip(style, r, true)).collect::<Vec<_>>().join(" "),
-            AnalysisStatus::Failed => format!("<span class=\"reason\">{}</span>", esc(a.reason.as_deref().unwrap_or(""))),
+            AnalysisStatus::Failed => {
+                format!("<span class=\"reason\">{}</span>", esc(a.reason.as_deref().unwrap_or("")))
+            }
             _ => String::new(),
         };
-        let warning = a.warning.as_deref().map_or(String::new(), |w| format!("<div class=\"warning\">{}</div>", esc(w)));
+        let warning =
+            a.warning.as_deref().map_or(String::new(), |w| format!("<div class=\"warning\">{}</div>", esc(w)));
         let _ = write!(
             html,
             "<tr data-analysis=\"{}\"><td class=\"date\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{verdicts}{warning}</td>\

@@ -129,7 +129,8 @@ pub fn faulty_reps_plot(points: &[SessionPoint], style: &ReportStyle) -> String 
             for (i, p) in points.iter().enumerate() {
                 let x = i as f64;
                 let faulty = p.faulty_reps as f64;
-                chart.draw_series(std::iter::once(Rectangle::new([(x - 0.3, 0.0), (x + 0.3, faulty)], bad.filled())))?;
+                chart
+                    .draw_series(std::iter::once(Rectangle::new([(x - 0.3, 0.0), (x + 0.3, faulty)], bad.filled())))?;
                 chart.draw_series(std::iter::once(Rectangle::new(
                     [(x - 0.3, faulty), (x + 0.3, p.reps as f64)],
                     good.filled(),
@@ -158,7 +159,11 @@ pub fn at_depth_plot(
     let draw = || -> Result<String, Box<dyn std::error::Error>> {
         let mut lo = f64::INFINITY;
         let mut hi = f64::NEG_INFINITY;
-        for v in points.iter().flat_map(|p| metrics.iter().filter_map(|m| p.at_depth(*m))).chain(thresholds.iter().map(|t| t.0)) {
+        for v in points
+            .iter()
+            .flat_map(|p| metrics.iter().filter_map(|m| p.at_depth(*m)))
+            .chain(thresholds.iter().map(|t| t.0))
+        {
             lo = lo.min(v);
             hi = hi.max(v);
         }

@@ -196,9 +196,9 @@ impl Queue {
                 Ok(())
             });
         }
-        let mut child = command.spawn().map_err(|e| {
-            format!("cannot start the analysis ({}): {e}", self.command.program.display())
-        })?;
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("cannot start the analysis ({}): {e}", self.command.program.display()))?;
         self.children.lock().unwrap_or_else(|e| e.into_inner()).insert(job.id, child.id());
         let ended = self.watch(job.id, &mut child);
         self.children.lock().unwrap_or_else(|e| e.into_inner()).remove(&job.id);
@@ -298,10 +298,7 @@ mod tests {
     #[test]
     fn reasons_do_not_show_the_stored_path() {
         let rel = format!("videos/{}", "a".repeat(64));
-        assert_eq!(
-            plain_reason(&format!("{rel}: no decodable video frames"), &rel),
-            "no decodable video frames"
-        );
+        assert_eq!(plain_reason(&format!("{rel}: no decodable video frames"), &rel), "no decodable video frames");
         let why = child_failure(
             std::process::ExitStatus::from_raw(1 << 8),
             &["hinge: error: cannot load ONNX Runtime".to_string()],

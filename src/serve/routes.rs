@@ -126,11 +126,8 @@ async fn require_token(State(state): Shared, req: Request, next: Next) -> Respon
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().strip_prefix(&format!("{TOKEN_COOKIE}=")).map(str::to_string))
         .next();
-    let query = req
-        .uri()
-        .query()
-        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=")))
-        .map(percent_decode);
+    let query =
+        req.uri().query().and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token="))).map(percent_decode);
     let from_query = query.as_deref().is_some_and(|q| same_secret(q, token));
     let allowed =
         bearer.is_some_and(|b| same_secret(b, token)) || cookie.is_some_and(|c| same_secret(&c, token)) || from_query;
@@ -247,8 +244,12 @@ async fn receive_video(state: &AppState, mut field: axum::extract::multipart::Fi
     let mut hasher = Sha256::new();
     let mut size_bytes: u64 = 0;
     let limit = state.options.max_upload_bytes;
-    let too_large =
-        || error(StatusCode::PAYLOAD_TOO_LARGE, format!("the file is larger than the upload limit ({})", super::size_text(limit)));
+    let too_large = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the file is larger than the upload limit ({})", super::size_text(limit)),
+        )
+    };
     loop {
         match field.chunk().await {
             Ok(Some(bytes)) => {
@@ -350,7 +351,10 @@ async fn upload(State(state): Shared, mut multipart: Multipart) -> Response {
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 return error(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("the file is larger than the upload limit ({})", super::size_text(state.options.max_upload_bytes)),
+                    format!(
+                        "the file is larger than the upload limit ({})",
+                        super::size_text(state.options.max_upload_bytes)
+                    ),
                 )
             }
             Err(e) => return error(StatusCode::BAD_REQUEST, format!("not a multipart upload: {}", e.body_text())),
@@ -374,7 +378,9 @@ async fn upload(State(state): Shared, mut multipart: Multipart) -> Response {
     };
     let recorded_on = match date.filter(|d| !d.is_empty()) {
         Some(d) if is_date(&d) => d,
-        Some(d) => return error(StatusCode::BAD_REQUEST, format!("`date` must be a date written YYYY-MM-DD (got `{d}`)")),
+        Some(d) => {
+            return error(StatusCode::BAD_REQUEST, format!("`date` must be a date written YYYY-MM-DD (got `{d}`)"))
+        }
         None => today(),
     };
     let Some(mut video) = video else {
@@ -388,9 +394,9 @@ async fn upload(State(state): Shared, mut multipart: Multipart) -> Response {
     let mut refused = None;
     if known.is_none() {
         let path = video.part.path.clone();
-        let checked = tokio::task::spawn_blocking(move || check_video(&path)).await.unwrap_or_else(|e| {
-            Err(format!("the video check crashed: {e}"))
-        });
+        let checked = tokio::task::spawn_blocking(move || check_video(&path))
+            .await
+            .unwrap_or_else(|e| Err(format!("the video check crashed: {e}")));
         match checked {
             Ok(()) => {
                 if let Err(e) = state.store.keep_video(&video.part.path, &video.sha256) {

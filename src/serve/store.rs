@@ -89,7 +89,9 @@ impl DataDir {
     pub fn clear_scratch(&self) -> Result<(), ServeError> {
         for sub in ["uploads", "work"] {
             let p = self.root.join(sub);
-            std::fs::remove_dir_all(&p).or_else(|e| if p.exists() { Err(e) } else { Ok(()) }).map_err(|e| data_err(&p, e))?;
+            std::fs::remove_dir_all(&p)
+                .or_else(|e| if p.exists() { Err(e) } else { Ok(()) })
+                .map_err(|e| data_err(&p, e))?;
             std::fs::create_dir_all(&p).map_err(|e| data_err(&p, e))?;
         }
         Ok(())

@@ -145,10 +145,8 @@ impl Browser {
 
     /// Evaluates JavaScript (promises awaited) and returns its value.
     pub fn eval(&mut self, expression: &str) -> Value {
-        let r = self.call(
-            "Runtime.evaluate",
-            json!({ "expression": expression, "returnByValue": true, "awaitPromise": true }),
-        );
+        let r = self
+            .call("Runtime.evaluate", json!({ "expression": expression, "returnByValue": true, "awaitPromise": true }));
         if let Some(ex) = r.get("exceptionDetails") {
             panic!("{expression}: {ex}");
         }
