@@ -320,23 +320,31 @@ pub struct JobSettings<'a> {
     pub settings_sha256: &'a str,
 }
 
-/// Analyses one video into `dir` exactly as a batch worker does (every file
-/// `hinge analyze` writes) and returns its record, `output_dir` set to
-/// `output_dir_rel`; `result.json` is left to the caller. `shown_as` names the
-/// video in the outputs (summary.json's `video`, the report's title) instead
-/// of its path. Never fails: failures are records with a status and a reason.
+/// Where one video's outputs go and how they name it.
+#[derive(Debug, Clone, Copy)]
+pub struct JobOutput<'a> {
+    /// The folder the files are written to.
+    pub dir: &'a Path,
+    /// The record's `output_dir` (relative to the batch or data directory).
+    pub output_dir_rel: &'a str,
+    /// The video's name in the outputs (summary.json's `video`, the report's
+    /// title); `None`: its path.
+    pub shown_as: Option<&'a str>,
+}
+
+/// Analyses one video into `out.dir` exactly as a batch worker does (every
+/// file `hinge analyze` writes) and returns its record; `result.json` is left
+/// to the caller. Never fails: failures are records with a status and a reason.
 pub fn analyze_video(
     job: &Job,
-    shown_as: Option<&str>,
-    dir: &Path,
-    output_dir_rel: &str,
+    out: JobOutput,
     estimator: &mut PoseEstimator,
     spine: &dyn SpineReader,
     settings: JobSettings,
     progress: &mut dyn FnMut(JobStage, u64, Option<u64>),
 ) -> VideoResult {
     let sha = file_sha256(&job.path);
-    let mut r = result_of(job, output_dir_rel, sha, settings.settings_sha256, settings.model);
+    let mut r = result_of(job, out.output_dir_rel, sha, settings.settings_sha256, settings.model);
     let config = settings.config;
     let analysed = analyze_file(&job.path, estimator, spine, config.rules(), &mut |done, total| {
         progress(JobStage::Analysing, done, total)
@@ -346,7 +354,7 @@ pub fn analyze_video(
             (r.status, r.reason) = classify(&e);
         }
         Ok(mut a) => {
-            if let Some(name) = shown_as {
+            if let Some(name) = out.shown_as {
                 a.video = name.to_string();
             }
             (r.status, r.reason) = judge(&a);
@@ -375,7 +383,7 @@ pub fn analyze_video(
             r.faults = faults;
             let toml = config.to_toml();
             let mut drawing = |done, total| progress(JobStage::Drawing, done, total);
-            if let Err(e) = write_all(&a, config.report_settings(&toml), &job.path, dir, &mut drawing) {
+            if let Err(e) = write_all(&a, config.report_settings(&toml), &job.path, out.dir, &mut drawing) {
                 r.status = Status::Error;
                 r.reason = e.to_string();
             }
@@ -395,7 +403,8 @@ fn process(
     let (dir, rel) = job_dir(&opts.out_dir, job);
     let model = opts.pose.model.label();
     let job_settings = JobSettings { config: &opts.config, model: &model, settings_sha256: settings };
-    analyze_video(job, None, &dir, &rel, estimator, spine, job_settings, &mut |_, _, _| {})
+    let out = JobOutput { dir: &dir, output_dir_rel: &rel, shown_as: None };
+    analyze_video(job, out, estimator, spine, job_settings, &mut |_, _, _| {})
 }
 
 fn read_result(path: &Path) -> Option<VideoResult> {

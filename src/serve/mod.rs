@@ -205,7 +205,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         other => return Err(format!("`{other}` is not a size unit (B, KB, MB, GB, TB, KiB, MiB, GiB)")),
     };
     let bytes = value * factor;
-    if !bytes.is_finite() || bytes < 1.0 || bytes > 1e15 {
+    if !bytes.is_finite() || !(1.0..=1e15).contains(&bytes) {
         return Err(format!("`{text}` is out of range"));
     }
     Ok(bytes.round() as u64)

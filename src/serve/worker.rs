@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{analyze_video, Job, JobSettings, JobStage, VideoResult};
+use crate::batch::{analyze_video, Job, JobOutput, JobSettings, JobStage, VideoResult};
 use crate::kinematics::spine_model::SpineReader;
 use crate::pose::PoseEstimator;
 use crate::report::{write_atomic, ReportError};
@@ -51,7 +51,14 @@ pub fn run_job(
         // the server may have gone: progress is best effort, the result file is what counts
         let _ = writeln!(progress_to, "{line}").and_then(|_| progress_to.flush());
     };
-    let result = analyze_video(&job, shown_as, out, ".", estimator, spine, settings, &mut progress);
+    let result = analyze_video(
+        &job,
+        JobOutput { dir: out, output_dir_rel: ".", shown_as },
+        estimator,
+        spine,
+        settings,
+        &mut progress,
+    );
     let json = serde_json::to_vec_pretty(&result).expect("result serialises");
     write_atomic(&out.join(RESULT_FILE), &json)?;
     Ok(result)
