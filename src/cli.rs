@@ -22,6 +22,8 @@ Examples:
   hinge merge out/shard-0 out/shard-1 --out out/all
   hinge eval samples/dev samples/dev_sessions
   hinge bench samples/dev/dev_01_good_side_facing_left.mp4 --model full
+  hinge serve --data clinic-data            (then open http://127.0.0.1:8080/)
+  hinge batch clinic/ manifest.csv --out out/clinic --into clinic-data
 
 Exit codes: 0 success, 1 the input could not be analysed, 2 bad usage or configuration,
 3 (batch) finished but some videos failed.";
@@ -76,6 +78,58 @@ enum Command {
     Merge(MergeArgs),
     /// Real-time feedback from a webcam, a stream or a paced video file
     Live(LiveArgs),
+    /// The clinic's desk: a local web application to upload videos, follow the queue and each patient (docs/serve.md)
+    Serve(ServeArgs),
+    /// Add batch results (their per-video folders) to a `hinge serve` database
+    Import(ImportArgs),
+    /// Runs one analysis for `hinge serve` (started by the server, not by people)
+    #[command(hide = true)]
+    ServeWorker(ServeWorkerArgs),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Data directory: the database (hinge.sqlite), the videos and the analyses' files
+    #[arg(long, default_value = "hinge-data", value_name = "DIR")]
+    data: PathBuf,
+    /// Address and port to listen on; any address but loopback (127.0.0.1, ::1) needs --token
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    listen: String,
+    /// Access token every request must carry (Authorization: Bearer, or ?token= once in the browser)
+    #[arg(long, env = "HINGE_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    token: Option<String>,
+    /// Analyses run at once (default: one per core)
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// Largest video accepted (e.g. 4GB, 500MB)
+    #[arg(long, default_value = "4GB", value_name = "SIZE")]
+    max_upload: String,
+    /// An analysis running longer than this many minutes is stopped and fails
+    #[arg(long, default_value_t = 60.0, value_name = "MINUTES")]
+    time_limit: f64,
+}
+
+#[derive(Args, Debug)]
+struct ImportArgs {
+    /// Batch output directories (`hinge batch --out`, `hinge merge --out`)
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// The `hinge serve` data directory to add them to
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct ServeWorkerArgs {
+    /// The stored video
+    #[arg(long)]
+    video: PathBuf,
+    /// Scratch folder for the outputs and result.json
+    #[arg(long)]
+    out: PathBuf,
+    /// The video's name in the outputs (the name it was uploaded under)
+    #[arg(long)]
+    shown_as: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -121,6 +175,10 @@ struct BatchArgs {
     /// `timed_out` and the batch goes on (an endless stream, a stalled read). 0: no limit
     #[arg(long, value_name = "SECONDS", default_value_t = hinge::batch::DEFAULT_VIDEO_TIMEOUT_S)]
     video_timeout: f64,
+    /// Also add the results to this `hinge serve` data directory (patient pages); the manifest's
+    /// `patient`, `session_date` and `notes` columns say whose sessions they are
+    #[arg(long, value_name = "DIR")]
+    into: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -281,6 +339,9 @@ pub fn run() -> i32 {
         Command::Bench(b) => cmd_bench(&cli.global, b),
         Command::Eval(e) => cmd_eval(&cli.global, e),
         Command::Batch(b) => batch_cli::cmd_batch(&cli.global.batch_settings(), b.into()),
+        Command::Serve(a) => serve_cli::cmd_serve(&cli.global, a),
+        Command::Import(a) => serve_cli::cmd_import(&a.dirs, &a.data),
+        Command::ServeWorker(a) => serve_cli::cmd_serve_worker(&cli.global, a),
         Command::Merge(m) => batch_cli::cmd_merge(&m.dirs, &m.out),
         Command::Live(l) => live_cli::cmd_live(&cli.global, l),
     };
@@ -618,6 +679,7 @@ impl From<&BatchArgs> for batch_cli::BatchRequest {
             force: b.force,
             shard: b.shard.clone(),
             video_timeout_s: b.video_timeout,
+            into: b.into.clone(),
         }
     }
 }
@@ -643,6 +705,7 @@ mod batch_cli {
         pub force: bool,
         pub shard: Option<String>,
         pub video_timeout_s: f64,
+        pub into: Option<PathBuf>,
     }
 
     pub fn cmd_batch(
@@ -741,6 +804,11 @@ mod batch_cli {
                 ),
             });
         }
+        if let Some(data) = &req.into {
+            let found: Vec<(PathBuf, batch::VideoResult)> =
+                outcome.results.iter().map(|r| (req.out.clone(), r.clone())).collect();
+            super::serve_cli::import_and_tell(&found, data, quiet)?;
+        }
         if outcome.failed > 0 {
             return Err(Failure {
                 code: EXIT_SOME_FAILED,
@@ -766,6 +834,127 @@ mod batch_cli {
             });
         }
         Ok(())
+    }
+}
+
+/// `hinge serve`, `hinge import` and the server's worker process.
+mod serve_cli {
+    use super::{estimator, settings, spine_model, usage, Failure, GlobalArgs, ServeArgs, ServeWorkerArgs};
+    use anyhow::{anyhow, Context};
+    use hinge::batch::{self, JobSettings, VideoResult};
+    use hinge::pose::model::ModelChoice;
+    use hinge::serve::{self, ServeOptions, WorkerCommand};
+    use std::ffi::OsString;
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    fn absolute(p: &Path) -> Result<PathBuf, Failure> {
+        std::path::absolute(p).map_err(|e| usage(anyhow!("{}: {e}", p.display())))
+    }
+
+    /// The global flags the worker processes run with (paths made absolute:
+    /// the workers run in the data directory).
+    fn worker_args(g: &GlobalArgs, threads: usize) -> Result<Vec<OsString>, Failure> {
+        let mut args: Vec<OsString> = vec!["--quiet".into(), "--threads".into(), threads.to_string().into()];
+        args.extend(["--mask-interval".into(), g.mask_interval.to_string().into()]);
+        let model = match ModelChoice::parse(&g.model) {
+            ModelChoice::Path(p) => absolute(&p)?.into_os_string(),
+            _ => g.model.clone().into(),
+        };
+        args.extend(["--model".into(), model]);
+        for (flag, path) in [("--config", &g.config), ("--models-dir", &g.models_dir), ("--ort-lib", &g.ort_lib)] {
+            if let Some(p) = path {
+                args.extend([flag.into(), absolute(p)?.into_os_string()]);
+            }
+        }
+        Ok(args)
+    }
+
+    pub fn cmd_serve(g: &GlobalArgs, a: &ServeArgs) -> Result<(), Failure> {
+        let s = settings(g)?;
+        let listen = a
+            .listen
+            .parse()
+            .map_err(|_| usage(anyhow!("--listen must be ADDRESS:PORT, e.g. 127.0.0.1:8080 (got `{}`)", a.listen)))?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = a.workers.unwrap_or(cores);
+        let max_upload_bytes = serve::parse_size(&a.max_upload).map_err(|e| usage(anyhow!("--max-upload: {e}")))?;
+        if !(a.time_limit.is_finite() && a.time_limit > 0.0 && a.time_limit <= 7.0 * 24.0 * 60.0) {
+            return Err(usage(anyhow!("--time-limit must be between 0 and 10080 minutes (a week)")));
+        }
+        // each worker's ONNX Runtime threads: the cores shared out unless asked
+        let threads = g.threads.unwrap_or((cores / workers.max(1)).max(1));
+        let options = ServeOptions {
+            data_dir: a.data.clone(),
+            listen,
+            token: a.token.clone().filter(|t| !t.is_empty()),
+            workers,
+            max_upload_bytes,
+            analysis_time_limit: Duration::from_secs_f64(a.time_limit * 60.0),
+            worker_command: WorkerCommand {
+                program: std::env::current_exe().context("finding the hinge executable")?,
+                args: worker_args(g, threads)?,
+            },
+            settings_sha256: batch::settings_hash(&s.pose, &s.config),
+            config: s.config.clone(),
+        };
+        options.validate().map_err(|e| usage(e.into()))?;
+        // the models must load, or every analysis would fail: say so now
+        drop(estimator(&s)?);
+        drop(spine_model(&s)?);
+        let quiet = s.quiet;
+        let data = a.data.clone();
+        serve::serve(options, |addr| {
+            if !quiet {
+                eprintln!(
+                    "hinge serve: listening on http://{addr}/ ({workers} worker(s), data in {}); Ctrl-C stops",
+                    data.display()
+                );
+            }
+        })
+        .map_err(|e| match e {
+            serve::ServeError::Option(_) => usage(e.into()),
+            other => Failure { code: 1, error: other.into() },
+        })
+    }
+
+    pub fn cmd_serve_worker(g: &GlobalArgs, a: &ServeWorkerArgs) -> Result<(), Failure> {
+        let s = settings(g)?;
+        let mut est = estimator(&s)?;
+        let spine = spine_model(&s)?;
+        let hash = batch::settings_hash(&s.pose, &s.config);
+        let model = s.pose.model.label();
+        let job = JobSettings { config: &s.config, model: &model, settings_sha256: &hash };
+        let mut out = std::io::stdout();
+        serve::worker::run_job(&a.video, a.shown_as.as_deref(), &a.out, &mut est, &spine, job, &mut out)
+            .context("writing the result")?;
+        Ok(())
+    }
+
+    /// Imports and prints what happened (warnings for videos left out).
+    pub fn import_and_tell(found: &[(PathBuf, VideoResult)], data: &Path, quiet: bool) -> Result<(), Failure> {
+        let outcome = serve::import::import_results(data, found).map_err(|e| Failure { code: 1, error: e.into() })?;
+        for (path, why) in &outcome.skipped {
+            eprintln!("hinge: warning: {path}: not added to {}: {why}", data.display());
+        }
+        if !quiet {
+            eprintln!(
+                "import: {} analyses added to {}, {} there before, {} left out",
+                outcome.added,
+                data.display(),
+                outcome.already,
+                outcome.skipped.len()
+            );
+        }
+        Ok(())
+    }
+
+    pub fn cmd_import(dirs: &[PathBuf], data: &Path) -> Result<(), Failure> {
+        let (found, bad) = batch::collect_results(dirs).map_err(|e| usage(e.into()))?;
+        for b in &bad {
+            eprintln!("hinge: warning: {}: {}; that video is not imported", b.path.display(), b.reason);
+        }
+        import_and_tell(&found, data, false)
     }
 }
 

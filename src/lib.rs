@@ -20,6 +20,7 @@ pub mod memory;
 pub mod pose;
 pub mod report;
 pub mod reps;
+pub mod serve;
 pub mod validate;
 pub mod video;
 

@@ -8,6 +8,7 @@
 //! without them the checks that need them are skipped with a message.
 
 mod common;
+use common::cdp::find_chromium;
 use common::{hinge, repo, run, stderr, Table};
 
 use std::path::{Path, PathBuf};
@@ -89,29 +90,6 @@ fn report_html_is_self_contained_and_shows_every_rep_and_fault() {
     }
     // the cue to practise, in the default wording
     assert!(html.contains("hinge from the hips, keep the spine long"));
-}
-
-/// A Chromium (or Chrome) that runs: `$HINGE_CHROMIUM`, else the first of the
-/// usual names whose `--version` works (Ubuntu's `chromium-browser` without its
-/// snap does not). `Err` says what was tried.
-fn find_chromium() -> Result<String, String> {
-    let explicit = std::env::var("HINGE_CHROMIUM").ok().filter(|s| !s.is_empty());
-    let candidates: Vec<String> = match &explicit {
-        Some(b) => vec![b.clone()],
-        None => ["chromium", "chromium-browser", "google-chrome-stable", "google-chrome"].map(String::from).to_vec(),
-    };
-    for c in &candidates {
-        if Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()) {
-            return Ok(c.clone());
-        }
-    }
-    Err(match explicit {
-        Some(b) => format!("HINGE_CHROMIUM={b} does not run"),
-        None => format!(
-            "no Chromium found (tried {}); `make test` installs Debian's `chromium` where apt has it, elsewhere set HINGE_CHROMIUM to a Chromium or Chrome binary",
-            candidates.join(", ")
-        ),
-    })
 }
 
 /// Runs headless Chromium `browser` on `page`: screenshot, console log and NetLog.

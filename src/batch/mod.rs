@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use crate::analyze::{analyze_file_until, Analysis, AnalyzeError};
 use crate::config::Config;
 use crate::kinematics::metric::Metric;
-use crate::kinematics::spine_model::SpineModel;
+use crate::kinematics::spine_model::{SpineModel, SpineReader};
 use crate::pose::model::Runtime;
 use crate::pose::{PoseConfig, PoseEstimator};
 use crate::report::atomic::{plain_io_reason, remove_stale_temp_files, sync_dir, temp_path, NoSpace};
@@ -331,6 +331,48 @@ fn result_of(job: &Job, rel: &str, sha: Option<String>, settings: &str, model: &
     }
 }
 
+/// What an analysis is doing, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStage {
+    /// Pose estimation and interpretation, frame by frame.
+    Analysing,
+    /// The second pass: annotated.mp4 and the report's key frames.
+    Drawing,
+}
+
+impl JobStage {
+    /// The stage in plain words.
+    pub fn label(self) -> &'static str {
+        match self {
+            JobStage::Analysing => "analysing",
+            JobStage::Drawing => "drawing the annotated video",
+        }
+    }
+}
+
+/// What stays the same for every video of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct JobSettings<'a> {
+    pub config: &'a Config,
+    /// The landmark model's label (`full`, `lite`, a file name ...).
+    pub model: &'a str,
+    /// [`settings_hash`] of the run.
+    pub settings_sha256: &'a str,
+}
+
+/// Where one video's outputs go and how they name it.
+#[derive(Debug, Clone, Copy)]
+pub struct JobOutput<'a> {
+    /// The folder the files are written to.
+    pub dir: &'a Path,
+    /// The record's `output_dir` (relative to the batch or data directory).
+    pub output_dir_rel: &'a str,
+    /// The video's name in the outputs (summary.json's `video`, the report's
+    /// title); `None`: its path.
+    pub shown_as: Option<&'a str>,
+}
+
 /// What the batch shares with every video's thread.
 struct Shared {
     opts: BatchOptions,
@@ -338,12 +380,15 @@ struct Shared {
     spine: SpineModel,
 }
 
-/// One video's result, and the lack of space that made it fail, if any.
-struct Processed {
-    result: VideoResult,
-    no_space: Option<NoSpace>,
+/// One video's record, and the lack of space that made it fail, if any.
+#[derive(Debug)]
+pub struct Processed {
+    /// The record (status, reason, reps ...).
+    pub result: VideoResult,
+    /// Writing the outputs failed for lack of space.
+    pub no_space: Option<NoSpace>,
     /// The analysis ended because it was told to stop (its time was up).
-    stopped: bool,
+    pub stopped: bool,
 }
 
 impl Processed {
@@ -363,18 +408,35 @@ fn write_failure(r: &mut VideoResult, e: &ReportError) -> Option<NoSpace> {
     no_space
 }
 
-/// Analyses one job and writes its files; never fails (failures are rows).
-/// A stream (named pipe) can be read only once: it gets frames.csv,
-/// summary.json and reps.csv, not the drawings that need a second pass.
-fn process(job: &Job, estimator: &mut PoseEstimator, shared: &Shared, stop: &Arc<AtomicBool>) -> Processed {
-    let opts = &shared.opts;
-    let (dir, rel) = job_dir(&opts.out_dir, job);
+/// Analyses one video into `out.dir` exactly as a batch worker does (every
+/// file `hinge analyze` writes) and returns its record; `result.json` is left
+/// to the caller. Never fails: failures are records with a status and a
+/// reason. Once `stop` is set (a time limit) the analysis ends early with
+/// `stopped`. A stream (named pipe) can be read only once: it gets
+/// frames.csv, summary.json and reps.csv, not the drawings that need a
+/// second pass.
+pub fn analyze_video(
+    job: &Job,
+    out: JobOutput,
+    estimator: &mut PoseEstimator,
+    spine: &dyn SpineReader,
+    settings: JobSettings,
+    stop: Option<&Arc<AtomicBool>>,
+    progress: &mut dyn FnMut(JobStage, u64, Option<u64>),
+) -> Processed {
     let stream = is_stream_file(&job.path);
     let sha = file_sha256(&job.path);
-    let mut r = result_of(job, &rel, sha, &shared.settings, &opts.pose.model.label());
-    let rules = opts.config.rules();
-    let analysed = analyze_file_until(&job.path, estimator, &shared.spine, rules, &mut |_, _| {}, Some(stop.clone()));
-    let a = match analysed {
+    let mut r = result_of(job, out.output_dir_rel, sha, settings.settings_sha256, settings.model);
+    let config = settings.config;
+    let analysed = analyze_file_until(
+        &job.path,
+        estimator,
+        spine,
+        config.rules(),
+        &mut |done, total| progress(JobStage::Analysing, done, total),
+        stop.cloned(),
+    );
+    let mut a = match analysed {
         Err(AnalyzeError::Video(VideoError::Stopped { .. })) => {
             return Processed { stopped: true, ..Processed::of(r) };
         }
@@ -384,6 +446,9 @@ fn process(job: &Job, estimator: &mut PoseEstimator, shared: &Shared, stop: &Arc
         }
         Ok(a) => a,
     };
+    if let Some(name) = out.shown_as {
+        a.video = name.to_string();
+    }
     (r.status, r.reason) = judge(&a);
     r.frames = a.frames.len();
     r.frames_with_person = a.frames_with_person();
@@ -408,21 +473,31 @@ fn process(job: &Job, estimator: &mut PoseEstimator, shared: &Shared, stop: &Arc
     faults.sort();
     faults.dedup();
     r.faults = faults;
-    if stop.load(Ordering::SeqCst) {
+    if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
         // its time is up: the row says so; nothing more is written
         return Processed { stopped: true, ..Processed::of(r) };
     }
-    let toml = opts.config.to_toml();
-    let settings = opts.config.report_settings(&toml);
+    let toml = config.to_toml();
+    let report = config.report_settings(&toml);
+    let mut drawing = |done, total| progress(JobStage::Drawing, done, total);
     let written = if stream {
         let once = ExtraOutputs { annotated_video: false, html: false, ..ExtraOutputs::default() };
-        let once = ExtraOutputs { style: settings.style.clone(), ..once };
-        write_outputs(&a, &dir).and_then(|_| write_extras(&a, settings, &job.path, &dir, &once, &mut |_, _| {}))
+        let once = ExtraOutputs { style: report.style.clone(), ..once };
+        write_outputs(&a, out.dir).and_then(|_| write_extras(&a, report, &job.path, out.dir, &once, &mut drawing))
     } else {
-        write_all(&a, settings, &job.path, &dir, &mut |_, _| {})
+        write_all(&a, report, &job.path, out.dir, &mut drawing)
     };
     let no_space = written.err().and_then(|e| write_failure(&mut r, &e));
     Processed { result: r, no_space, stopped: false }
+}
+
+/// Analyses one job of a batch and writes its files; never fails (failures are rows).
+fn process(job: &Job, estimator: &mut PoseEstimator, shared: &Shared, stop: &Arc<AtomicBool>) -> Processed {
+    let (dir, rel) = job_dir(&shared.opts.out_dir, job);
+    let model = shared.opts.pose.model.label();
+    let settings = JobSettings { config: &shared.opts.config, model: &model, settings_sha256: &shared.settings };
+    let out = JobOutput { dir: &dir, output_dir_rel: &rel, shown_as: None };
+    analyze_video(job, out, estimator, &shared.spine, settings, Some(stop), &mut |_, _, _| {})
 }
 
 /// A time in seconds as people write it: `3`, `2.5`.
@@ -543,7 +618,7 @@ fn read_result(path: &Path) -> Option<VideoResult> {
 }
 
 /// Reads a `result.json`, saying why it cannot.
-fn read_result_checked(path: &Path) -> Result<VideoResult, String> {
+pub fn read_result_checked(path: &Path) -> Result<VideoResult, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     serde_json::from_slice(&bytes).map_err(|e| format!("not a hinge result: {e}"))
 }

@@ -1,6 +1,9 @@
 //! Shared helpers of the integration tests: run the real binary on real clips.
 #![allow(dead_code)]
 
+pub mod cdp;
+pub mod server;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
