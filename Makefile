@@ -1,7 +1,8 @@
 # hinge — the two commands of the README, and a few more.
 #   make demo   set up everything, then analyse a bundled sample clip
 #   make test   set up everything (and what only the tests use: Xvfb, Chromium where packaged), then run the whole test suite
-.PHONY: setup setup-test demo test bench bench-live bench-batch eval models-heavy fixtures clean
+#   make fuzz   run each fuzz target FUZZ_SECONDS (600) in turn; needs nightly and cargo-fuzz (README, "Fuzzing")
+.PHONY: setup setup-test demo test fuzz bench bench-live bench-batch eval models-heavy fixtures clean
 
 SAMPLE ?= samples/dev_sessions/devs_01_mixed_side_left.mp4
 DEMO_OUT ?= out/demo
@@ -20,6 +21,10 @@ demo: setup
 test: setup-test
 	@echo "[test] cargo test --release --locked"
 	@cargo test --release --locked
+
+FUZZ_SECONDS ?= 600
+fuzz:
+	@bash fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: setup
 	@bash scripts/bench_vs_mediapipe.sh

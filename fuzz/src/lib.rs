@@ -96,13 +96,24 @@ pub fn mp4_boxes(data: &[u8]) {
     );
 }
 
-/// The configuration parser on arbitrary text: no panic; whatever it accepts
-/// is valid (every number finite and in its documented range, the report maps
+/// The configuration parser on the input twice: as TOML text, and as the
+/// recipe of a configuration file built from the configuration's own keys
+/// ([`config_from_recipe`]), so that the fuzzer reaches well-formed files with
+/// one bad value as easily as broken syntax. Checks of each:
+/// [`check_config_text`].
+pub fn config_toml(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        check_config_text(text);
+    }
+    check_config_text(&config_from_recipe(data));
+}
+
+/// The configuration parser on one text: no panic; whatever it accepts is
+/// valid (every number finite and in its documented range, the report maps
 /// complete and free of unknown keys, colours `#rrggbb`), prints back to TOML
 /// that parses to the same configuration, and has the same `[report]` as
 /// [`ReportStyle::from_toml_str`] reads from the same text.
-pub fn config_toml(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+pub fn check_config_text(text: &str) {
     let cfg = match Config::from_toml_str(text) {
         Ok(cfg) => cfg,
         Err(reason) => {
@@ -179,5 +190,179 @@ fn check_finite(key: &str, value: &toml::Value) {
         toml::Value::Table(t) => t.iter().for_each(|(k, v)| check_finite(&format!("{key}.{k}"), v)),
         toml::Value::Array(a) => a.iter().enumerate().for_each(|(i, v)| check_finite(&format!("{key}[{i}]"), v)),
         _ => {}
+    }
+}
+
+/// Values a threshold is likely to be wrong about: non-finite, signed zero,
+/// the bounds of the documented ranges and either side of them, extremes.
+const EDGE_FLOATS: [f64; 30] = [
+    f64::NAN,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    0.0,
+    -0.0,
+    1e-9,
+    0.01,
+    0.05,
+    0.3,
+    0.5,
+    0.7,
+    0.99,
+    1.0,
+    1.5,
+    8.0,
+    15.0,
+    30.0,
+    60.0,
+    90.0,
+    100.0,
+    180.0,
+    200.0,
+    -0.5,
+    -1.0,
+    -10.0,
+    -60.0,
+    -60.5,
+    1e300,
+    -1e300,
+    f64::MIN_POSITIVE,
+];
+
+/// A float as TOML writes it (`nan`, `inf`, `-inf`, or Rust's shortest form, which TOML reads).
+fn toml_float(x: f64) -> String {
+    match x {
+        x if x.is_nan() => if x.is_sign_negative() { "-nan" } else { "nan" }.to_string(),
+        f64::INFINITY => "inf".to_string(),
+        f64::NEG_INFINITY => "-inf".to_string(),
+        x => format!("{x:?}"),
+    }
+}
+
+/// The bytes of a recipe, read front to back; zeros once they run out.
+struct Recipe<'a> {
+    bytes: &'a [u8],
+}
+
+impl Recipe<'_> {
+    fn byte(&mut self) -> u8 {
+        let (&first, rest) = self.bytes.split_first().unwrap_or((&0, &[]));
+        self.bytes = rest;
+        first
+    }
+
+    fn take(&mut self, n: usize) -> &[u8] {
+        let (head, rest) = self.bytes.split_at(n.min(self.bytes.len()));
+        self.bytes = rest;
+        head
+    }
+}
+
+/// Every (table, key, default value) of the default configuration, as TOML
+/// tables: the keys the parser knows, taken from the configuration itself.
+fn known_keys() -> &'static [(String, String, toml::Value)] {
+    static KEYS: std::sync::OnceLock<Vec<(String, String, toml::Value)>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut out = Vec::new();
+        walk_keys("", &toml::Value::try_from(Config::default()).expect("the default config is TOML"), &mut out);
+        out
+    })
+}
+
+/// Appends the leaves of `value` (a table) as (table path, key, value).
+fn walk_keys(table: &str, value: &toml::Value, out: &mut Vec<(String, String, toml::Value)>) {
+    for (key, v) in value.as_table().into_iter().flatten() {
+        match v {
+            toml::Value::Table(_) => {
+                let inner = if table.is_empty() { key.clone() } else { format!("{table}.{key}") };
+                walk_keys(&inner, v, out);
+            }
+            _ => out.push((table.to_string(), key.clone(), v.clone())),
+        }
+    }
+}
+
+/// A configuration file built from the bytes of a recipe: each entry picks a
+/// key the configuration knows (or a misspelt one) and a value for it — an
+/// edge-case float, any float, a step away from the key's default, an
+/// integer, a string, a colour, another type or the default itself — and the
+/// entries are written as `[table]` sections, the last value of a key winning.
+pub fn config_from_recipe(data: &[u8]) -> String {
+    let keys = known_keys();
+    let mut recipe = Recipe { bytes: data };
+    let mut tables: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for _ in 0..64 {
+        if recipe.bytes.is_empty() {
+            break;
+        }
+        let pick = usize::from(recipe.byte()) % (keys.len() + 4);
+        let (table, key, default) = match keys.get(pick) {
+            Some((t, k, d)) => (t.clone(), k.clone(), d.clone()),
+            // a key no table has, in a table that exists or one that does not
+            None => (
+                ["reps", "faults", "report.cues", "unknown"][pick - keys.len()].to_string(),
+                "typo_deg".into(),
+                1.0.into(),
+            ),
+        };
+        let value = match recipe.byte() % 8 {
+            0 => toml_float(EDGE_FLOATS[usize::from(recipe.byte()) % EDGE_FLOATS.len()]),
+            1 => {
+                let mut bits = [0u8; 8];
+                let given = recipe.take(8);
+                bits[..given.len()].copy_from_slice(given);
+                toml_float(f64::from_le_bytes(bits))
+            }
+            2 => {
+                let step = f64::from(recipe.byte() as i8) / 32.0;
+                match default.as_float() {
+                    Some(x) => toml_float(x + step * x.abs().max(1.0)),
+                    None => toml_float(step),
+                }
+            }
+            3 => i16::from_le_bytes([recipe.byte(), recipe.byte()]).to_string(),
+            4 => {
+                let n = usize::from(recipe.byte() % 24);
+                toml::Value::String(String::from_utf8_lossy(recipe.take(n)).into_owned()).to_string()
+            }
+            5 => {
+                let rgb = recipe.take(3);
+                let hex: String = rgb.iter().map(|b| format!("{b:02x}")).collect();
+                toml::Value::String(format!("#{hex}")).to_string()
+            }
+            6 => ["true", "[1.0, 2.0]", "{}", "1979-05-27", "\"\"", "'#ffffff'"][usize::from(recipe.byte()) % 6]
+                .to_string(),
+            _ => default.to_string(),
+        };
+        let at = match tables.iter().position(|(t, _)| *t == table) {
+            Some(at) => at,
+            None => {
+                tables.push((table, Vec::new()));
+                tables.len() - 1
+            }
+        };
+        let entries = &mut tables[at].1;
+        entries.retain(|(k, _)| *k != key);
+        entries.push((key, value));
+    }
+    // keys outside any table first, then one section per table
+    tables.sort_by_key(|(t, _)| !t.is_empty());
+    let mut text = String::new();
+    for (table, entries) in tables {
+        if !table.is_empty() {
+            text.push_str(&format!("[{table}]\n"));
+        }
+        for (key, value) in entries {
+            text.push_str(&format!("{} = {value}\n", toml_key(&key)));
+        }
+    }
+    text
+}
+
+/// A key as TOML writes it (bare when it can be).
+fn toml_key(key: &str) -> String {
+    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        key.to_string()
+    } else {
+        toml::Value::String(key.to_string()).to_string()
     }
 }
