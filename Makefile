@@ -2,7 +2,8 @@
 #   make demo   set up everything, then analyse a bundled sample clip
 #   make serve  set up everything, add a demo patient's sessions (bundled samples), start the clinic's desk
 #   make test   set up everything (and what only the tests use: Xvfb, Chromium where packaged), then run the whole test suite
-.PHONY: setup setup-test demo serve test bench bench-live bench-batch bench-memory eval models-heavy fixtures clean
+#   make fuzz   run each fuzz target FUZZ_SECONDS (600) in turn; needs nightly and cargo-fuzz (README, "Fuzzing")
+.PHONY: setup setup-test demo serve test fuzz bench bench-live bench-batch bench-memory eval models-heavy fixtures clean
 
 SAMPLE ?= samples/dev_sessions/devs_01_mixed_side_left.mp4
 DEMO_OUT ?= out/demo
@@ -29,6 +30,10 @@ serve: setup
 test: setup-test
 	@echo "[test] cargo test --release --locked"
 	@cargo test --release --locked
+
+FUZZ_SECONDS ?= 600
+fuzz:
+	@bash fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: setup
 	@bash scripts/bench_vs_mediapipe.sh
