@@ -7,9 +7,9 @@
 //! exits 3 with a reason in every failed row and every finished result intact.
 
 mod common;
-use common::{hinge, repo, stderr, Table};
+use common::{hinge, repo, run_with_timeout, stderr, Table};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Longest one input may take before it counts as a hang.
@@ -17,37 +17,6 @@ const PER_INPUT: Duration = Duration::from_secs(120);
 
 fn ffmpeg_available() -> bool {
     Command::new("ffmpeg").arg("-version").output().is_ok_and(|o| o.status.success())
-}
-
-/// Runs `cmd` to its end or kills it after `limit` and fails the test.
-fn run_with_timeout(mut cmd: Command, limit: Duration, what: &str) -> Output {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("binary runs");
-    // drain the pipes on threads so that a chatty child cannot block on a full pipe
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut out, &mut b).ok();
-        b
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut err, &mut b).ok();
-        b
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > limit {
-            child.kill().ok();
-            child.wait().ok();
-            panic!("{what}: still running after {} s (a hang): killed", limit.as_secs());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Output { status, stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap() }
 }
 
 /// Builds the corpus into `dir` with the repository's script.

@@ -7,7 +7,7 @@
 //! read-only test an unprivileged user instead, or says why it skips.
 
 mod common;
-use common::{hinge, repo, stderr, Table};
+use common::{hinge, repo, run_with_timeout, stderr, Table};
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -51,32 +51,6 @@ fn three_clips(dir: &Path) -> Option<PathBuf> {
         short_clip(clip, &input.join(name));
     }
     Some(input)
-}
-
-/// Runs `cmd` to its end, or kills it after `limit` and fails the test.
-fn run_with_timeout(mut cmd: Command, limit: Duration, what: &str) -> Output {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("binary runs");
-    let drain = |mut r: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut b = Vec::new();
-            r.read_to_end(&mut b).ok();
-            b
-        })
-    };
-    let (out, err) = (drain(Box::new(child.stdout.take().unwrap())), drain(Box::new(child.stderr.take().unwrap())));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > limit {
-            child.kill().ok();
-            child.wait().ok();
-            panic!("{what}: still running after {} s (a hang): killed", limit.as_secs());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
 }
 
 fn batch(inputs: &[&Path], out: &Path, extra: &[&str]) -> Command {

@@ -96,15 +96,8 @@ fn report_html_is_self_contained_and_shows_every_rep_and_fault() {
 fn chromium(browser: &str, page: &Path, screenshot: &Path, netlog: &Path) -> std::process::Output {
     let profile = tempfile::tempdir().unwrap();
     let mut c = Command::new(browser);
+    c.args(common::cdp::HEADLESS_FLAGS);
     c.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
         "--hide-scrollbars",
         "--enable-logging=stderr",
         "--v=0",

@@ -13,6 +13,19 @@ use serde_json::{json, Value};
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
+/// Flags every headless Chromium of the tests starts with: no sandbox (root),
+/// no GPU, and none of the background connections a closed network refuses.
+pub const HEADLESS_FLAGS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
 /// A Chromium (or Chrome) that runs: `$HINGE_CHROMIUM`, else the first of the
 /// usual names whose `--version` works (Ubuntu's `chromium-browser` without its
 /// snap does not). `Err` says what was tried.
@@ -62,15 +75,8 @@ impl Browser {
     pub fn launch(binary: &str, window: (u32, u32)) -> Browser {
         let profile = tempfile::tempdir().unwrap();
         let mut child = Command::new(binary)
+            .args(HEADLESS_FLAGS)
             .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
                 "--hide-scrollbars",
                 "--mute-audio",
                 "--proxy-server=http://127.0.0.1:9",

@@ -5,7 +5,8 @@ pub mod cdp;
 pub mod server;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// Repository root.
 pub fn root() -> &'static Path {
@@ -89,4 +90,32 @@ macro_rules! hinge_test {
             $body
         }
     };
+}
+
+/// Runs `cmd` to its end, or kills it after `limit` and fails the test
+/// naming `what` (a hang). The pipes are drained on threads so that a
+/// chatty child cannot block on a full pipe.
+pub fn run_with_timeout(mut cmd: Command, limit: Duration, what: &str) -> Output {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("binary runs");
+    let drain = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut b = Vec::new();
+            r.read_to_end(&mut b).ok();
+            b
+        })
+    };
+    let (out, err) = (drain(Box::new(child.stdout.take().unwrap())), drain(Box::new(child.stderr.take().unwrap())));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > limit {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("{what}: still running after {} s (a hang): killed", limit.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Output { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
 }
