@@ -371,6 +371,9 @@ pub struct JobOutput<'a> {
     /// The video's name in the outputs (summary.json's `video`, the report's
     /// title); `None`: its path.
     pub shown_as: Option<&'a str>,
+    /// The video's sha256 when the caller already knows it (`hinge serve`
+    /// stores videos under it); `None`: the file is read to compute it.
+    pub video_sha256: Option<&'a str>,
 }
 
 /// What the batch shares with every video's thread.
@@ -425,7 +428,7 @@ pub fn analyze_video(
     progress: &mut dyn FnMut(JobStage, u64, Option<u64>),
 ) -> Processed {
     let stream = is_stream_file(&job.path);
-    let sha = file_sha256(&job.path);
+    let sha = out.video_sha256.map(str::to_string).or_else(|| file_sha256(&job.path));
     let mut r = result_of(job, out.output_dir_rel, sha, settings.settings_sha256, settings.model);
     let config = settings.config;
     let analysed = analyze_file_until(
@@ -496,7 +499,7 @@ fn process(job: &Job, estimator: &mut PoseEstimator, shared: &Shared, stop: &Arc
     let (dir, rel) = job_dir(&shared.opts.out_dir, job);
     let model = shared.opts.pose.model.label();
     let settings = JobSettings { config: &shared.opts.config, model: &model, settings_sha256: &shared.settings };
-    let out = JobOutput { dir: &dir, output_dir_rel: &rel, shown_as: None };
+    let out = JobOutput { dir: &dir, output_dir_rel: &rel, shown_as: None, video_sha256: None };
     analyze_video(job, out, estimator, &shared.spine, settings, Some(stop), &mut |_, _, _| {})
 }
 

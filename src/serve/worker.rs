@@ -53,7 +53,8 @@ pub fn run_job(
     };
     let result = analyze_video(
         &job,
-        JobOutput { dir: out, output_dir_rel: ".", shown_as },
+        // stored as videos/<sha256>: the name is the hash, no need to read the whole file again
+        JobOutput { dir: out, output_dir_rel: ".", shown_as, video_sha256: stored_sha256(video) },
         estimator,
         spine,
         settings,
@@ -64,4 +65,24 @@ pub fn run_job(
     let json = serde_json::to_vec_pretty(&result).expect("result serialises");
     write_atomic(&out.join(RESULT_FILE), &json)?;
     Ok(result)
+}
+
+/// The sha256 a stored video's name is ([`super::store`] keeps videos as
+/// `videos/<sha256>`); `None` for any other name.
+fn stored_sha256(video: &Path) -> Option<&str> {
+    video.file_name().and_then(|n| n.to_str()).filter(|n| super::store::is_sha256(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_stored_name_is_taken_as_the_hash() {
+        let hash = "0123456789abcdef".repeat(4);
+        let stored = Path::new("/data/videos").join(&hash);
+        assert_eq!(stored_sha256(&stored), Some(hash.as_str()));
+        assert_eq!(stored_sha256(Path::new("/clips/lift.mp4")), None);
+        assert_eq!(stored_sha256(&Path::new("/data/videos").join(hash.to_uppercase())), None);
+    }
 }
