@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up of everything hinge needs on a Debian/Ubuntu machine:
-#   1. system packages (OpenCV, clang for the bindings, FFmpeg, Python's pip)
+#   1. system packages (OpenCV, FFmpeg and its libraries, clang for the bindings, Python's pip)
 #   2. ONNX Runtime 1.31.1's shared library, from the pinned PyPI wheel, hash-checked
 #   3. the release build of hinge
 # Each step says what it does and skips what is already done.
@@ -34,7 +34,7 @@ WORK=.work
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # ---- 1. system packages --------------------------------------------------------------
-PACKAGES=(libopencv-dev clang libclang-dev ffmpeg pkg-config python3 python3-pip ca-certificates)
+PACKAGES=(libopencv-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev clang libclang-dev ffmpeg pkg-config python3 python3-pip ca-certificates)
 [ "$FOR_TESTS" = 1 ] && PACKAGES+=(xvfb)
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep "install ok installed" >/dev/null; }
 # Chromium renders the report in a test. Debian packages it as `chromium`; Ubuntu has no such deb (its

@@ -1,10 +1,13 @@
 //! Video sources: files (with rotation metadata applied, so frames come out
-//! upright), cameras and network streams, all read through OpenCV/FFmpeg.
+//! upright), read with FFmpeg's libraries directly ([`av`]: one decoding
+//! thread, frames converted at the size the analysis asks for), and cameras
+//! and network streams, read through OpenCV.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+mod av;
 pub mod mp4;
 pub mod orientation;
 mod prefetch;
@@ -120,9 +123,17 @@ pub fn fit_long_side(width: u32, height: u32, max_long_side_px: u32) -> (u32, u3
     (scaled(width), scaled(height))
 }
 
+/// What decodes a source's pictures: files through FFmpeg's libraries
+/// directly (one thread, converted at the size asked for, see [`av`]),
+/// cameras and network streams through OpenCV.
+enum Backend {
+    Av(Box<av::AvFile>),
+    OpenCv(VideoCapture),
+}
+
 /// The decoder behind a [`VideoSource`]: reads and rotates frames in order.
 struct Decoder {
-    capture: VideoCapture,
+    backend: Backend,
     info: VideoInfo,
     next_index: u64,
     last_time_s: Option<f64>,
@@ -143,9 +154,8 @@ struct Decoder {
 
 const FALLBACK_FPS: f64 = 30.0;
 
-/// Reads in a row that may decode nothing before a file counts as ended: FFmpeg
-/// skips a damaged stretch one packet per read and then decodes on (the end of
-/// a file answers each read at once, so waiting costs nothing there).
+/// Packets in a row that may fail to decode before a file counts as ended: a
+/// damaged stretch is skipped packet by packet and decoding goes on after it.
 const MAX_FAILED_READS: u32 = 300;
 
 /// A source of frames, read in order: decoded on the caller's thread, or
@@ -298,23 +308,50 @@ impl Decoder {
             Some(false) => VideoError::NoVideoTrack { path: path.to_path_buf() },
             _ => VideoError::NotAVideo { path: path.to_path_buf() },
         };
-        let mut capture = VideoCapture::from_file(&name, videoio::CAP_FFMPEG).map_err(|_| not_video())?;
-        if !capture.is_opened().unwrap_or(false) {
-            return Err(not_video());
-        }
-        // orient frames ourselves, from the track matrix where the walker reads one
-        // (OpenCV 4.6 turns the wrong way and no version mirrors); never also by OpenCV
-        let orientation = match (!stream).then(|| mp4::display_orientation(path)).flatten() {
-            Some(o) => {
-                disable_auto_orientation(&mut capture);
-                o
-            }
-            None => opencv_orientation(&mut capture),
+        let file = match av::AvFile::open(&name) {
+            Ok(Some(file)) => file,
+            Ok(None) => return Err(VideoError::NoFrames { path: path.to_path_buf() }),
+            Err(av::OpenFailure::NoVideoTrack) => return Err(VideoError::NoVideoTrack { path: path.to_path_buf() }),
+            Err(av::OpenFailure::NoDecoder) => return Err(VideoError::NoFrames { path: path.to_path_buf() }),
+            Err(av::OpenFailure::NotAVideo) => return Err(not_video()),
         };
-        let mut decoder = Self::finish_open(capture, SourceKind::File(path.to_path_buf()), orientation)?
-            .ok_or(VideoError::NoFrames { path: path.to_path_buf() })?;
+        // orient frames from the track matrix where the walker reads one, else from
+        // FFmpeg's display matrix of the stream (the same matrix, other containers)
+        let orientation = (!stream)
+            .then(|| mp4::display_orientation(path))
+            .flatten()
+            .or(file.display_orientation)
+            .unwrap_or(Orientation::UPRIGHT);
+        let mut decoder = Self::finish_open_file(file, path, orientation);
         decoder.stream_fd = stream_fd;
         Ok(decoder)
+    }
+
+    fn finish_open_file(file: av::AvFile, path: &Path, orientation: Orientation) -> Self {
+        let (w, h) = file.stored_size();
+        let (width, height) = if orientation.swaps_axes() { (h, w) } else { (w, h) };
+        let fps = file.fps.filter(|f| f.is_finite() && *f > 0.5 && *f < 1000.0).unwrap_or(FALLBACK_FPS);
+        let info = VideoInfo {
+            kind: SourceKind::File(path.to_path_buf()),
+            width,
+            height,
+            fps,
+            frame_count_hint: file.frame_count_hint,
+            rotation_deg: orientation.rotation_cw_deg(),
+            mirrored: orientation.mirrored(),
+        };
+        Self {
+            backend: Backend::Av(Box::new(file)),
+            info,
+            next_index: 0,
+            last_time_s: None,
+            pending: None,
+            orientation,
+            raw: Mat::default(),
+            stream_fd: None,
+            frame_size: None,
+            resized: Mat::default(),
+        }
     }
 
     /// Opens a camera by index (V4L2 on Linux).
@@ -371,7 +408,7 @@ impl Decoder {
             mirrored: orientation.mirrored(),
         };
         Ok(Some(Self {
-            capture,
+            backend: Backend::OpenCv(capture),
             info,
             next_index: 0,
             last_time_s: None,
@@ -411,49 +448,13 @@ impl Decoder {
     /// at the end of the video.
     fn read(&mut self, frame: &mut Frame) -> Result<bool, VideoError> {
         frame.failed_reads_before = 0;
-        if let Some(first) = self.pending.take() {
-            // already upright
-            if self.frame_size.is_some() {
-                self.finish_frame(&first, Orientation::UPRIGHT, &mut frame.image).map_err(|e| VideoError::Decode {
-                    source_name: self.info.name(),
-                    frame: self.next_index,
-                    reason: e.to_string(),
-                })?;
-            } else {
-                frame.image = first;
-            }
-        } else {
-            let decode_error = |e: opencv::Error, index| VideoError::Decode {
-                source_name: self.info.name(),
-                frame: index,
-                reason: e.to_string(),
-            };
-            let as_decoded = self.orientation == Orientation::UPRIGHT && self.frame_size.is_none();
-            // a file may have a damaged stretch to read past; a camera or stream that fails has ended
-            let retries = if matches!(self.info.kind, SourceKind::File(_)) { MAX_FAILED_READS } else { 0 };
-            let target = if as_decoded { &mut frame.image } else { &mut self.raw };
-            loop {
-                let ok = self.capture.read(target).map_err(|e| decode_error(e, self.next_index))?;
-                if ok && !target.empty() {
-                    break;
-                }
-                if frame.failed_reads_before >= retries {
-                    return Ok(false);
-                }
-                frame.failed_reads_before += 1;
-            }
-            if !as_decoded {
-                let raw = std::mem::take(&mut self.raw);
-                let done = self.finish_frame(&raw, self.orientation, &mut frame.image);
-                self.raw = raw;
-                done.map_err(|e| VideoError::Decode {
-                    source_name: self.info.name(),
-                    frame: self.next_index,
-                    reason: e.to_string(),
-                })?;
-            }
-        }
-        let container_s = self.capture.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(f64::NAN) / 1000.0;
+        let container_s = match self.backend {
+            Backend::Av(_) => self.read_av(frame)?,
+            Backend::OpenCv(_) => self.read_opencv(frame)?,
+        };
+        let Some(container_s) = container_s else {
+            return Ok(false);
+        };
         let step = 1.0 / self.info.fps;
         let time_s = match self.last_time_s {
             None if container_s.is_finite() && container_s >= 0.0 => container_s,
@@ -467,6 +468,61 @@ impl Decoder {
         self.last_time_s = Some(time_s);
         self.next_index += 1;
         Ok(true)
+    }
+
+    /// Reads a file's next picture, converted and scaled by the decoder and
+    /// then turned upright. Its presentation time, seconds; `None` at the end.
+    fn read_av(&mut self, frame: &mut Frame) -> Result<Option<f64>, VideoError> {
+        let Self { backend, info, next_index, orientation, frame_size, raw, .. } = self;
+        let Backend::Av(file) = backend else { unreachable!("read_av on a file") };
+        let decode_error = |reason: String| VideoError::Decode { source_name: info.name(), frame: *next_index, reason };
+        let stored = frame_size.map(|(w, h)| if orientation.swaps_axes() { (h, w) } else { (w, h) });
+        let upright = *orientation == Orientation::UPRIGHT;
+        let target = if upright { &mut frame.image } else { &mut *raw };
+        // a damaged stretch is read past: the packets that fail are counted, not the end
+        if !file.read(target, stored, &mut frame.failed_reads_before, MAX_FAILED_READS).map_err(decode_error)? {
+            return Ok(None);
+        }
+        if !upright {
+            orientation.apply(raw, &mut frame.image).map_err(|e| decode_error(e.to_string()))?;
+        }
+        Ok(Some(file.time_s()))
+    }
+
+    /// Reads the next frame of a camera or stream through OpenCV, resized and
+    /// turned upright. The container's time of it, seconds; `None` at the end.
+    fn read_opencv(&mut self, frame: &mut Frame) -> Result<Option<f64>, VideoError> {
+        let decode_error = |info: &VideoInfo, e: opencv::Error, index| VideoError::Decode {
+            source_name: info.name(),
+            frame: index,
+            reason: e.to_string(),
+        };
+        if let Some(first) = self.pending.take() {
+            // already upright
+            if self.frame_size.is_some() {
+                self.finish_frame(&first, Orientation::UPRIGHT, &mut frame.image)
+                    .map_err(|e| decode_error(&self.info, e, self.next_index))?;
+            } else {
+                frame.image = first;
+            }
+        } else {
+            let as_decoded = self.orientation == Orientation::UPRIGHT && self.frame_size.is_none();
+            let Backend::OpenCv(capture) = &mut self.backend else { unreachable!("read_opencv on a camera or stream") };
+            let target = if as_decoded { &mut frame.image } else { &mut self.raw };
+            // a camera or stream that fails to deliver has ended
+            let ok = capture.read(target).map_err(|e| decode_error(&self.info, e, self.next_index))?;
+            if !ok || target.empty() {
+                return Ok(None);
+            }
+            if !as_decoded {
+                let raw = std::mem::take(&mut self.raw);
+                let done = self.finish_frame(&raw, self.orientation, &mut frame.image);
+                self.raw = raw;
+                done.map_err(|e| decode_error(&self.info, e, self.next_index))?;
+            }
+        }
+        let Backend::OpenCv(capture) = &mut self.backend else { unreachable!("read_opencv on a camera or stream") };
+        Ok(Some(capture.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(f64::NAN) / 1000.0))
     }
 }
 
@@ -648,6 +704,42 @@ mod tests {
                 assert!(small.read(&mut frame).unwrap());
                 assert_eq!((frame.image.cols(), frame.image.rows()), (w as i32, h as i32), "{clip}");
             }
+        }
+    }
+
+    /// Files are decoded by FFmpeg's libraries directly; at the video's own
+    /// size the frames are the pixels OpenCV's reader gave, at the same times.
+    #[test]
+    fn files_decode_to_the_frames_and_times_opencv_gives() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for clip in ["samples/dev/dev_12_idle_side_facing_right.mp4", "samples/dev_sessions/devs_02_phone_rotated.mp4"]
+        {
+            let mut ours = VideoSource::open_file(&dir.join(clip)).unwrap();
+            let mut capture = VideoCapture::from_file(dir.join(clip), videoio::CAP_FFMPEG).unwrap();
+            disable_auto_orientation(&mut capture);
+            let orientation = Orientation::rotation_cw(ours.info().rotation_deg);
+            assert_eq!(ours.info().fps, capture.get(videoio::CAP_PROP_FPS).unwrap(), "{clip}");
+            let (mut frame, mut raw, mut upright) = (Frame::default(), Mat::default(), Mat::default());
+            let mut n = 0;
+            while ours.read(&mut frame).unwrap() {
+                assert!(capture.read(&mut raw).unwrap(), "{clip}: OpenCV ended first, at {n}");
+                orientation.apply(&raw, &mut upright).unwrap();
+                let diff =
+                    opencv::core::norm2(&frame.image, &upright, opencv::core::NORM_INF, &opencv::core::no_array())
+                        .unwrap();
+                assert_eq!(diff, 0.0, "{clip}: frame {n}");
+                let opencv_s = capture.get(videoio::CAP_PROP_POS_MSEC).unwrap() / 1000.0;
+                if n > 0 && opencv_s > 0.0 {
+                    assert!(
+                        (frame.time_s - opencv_s).abs() < 1e-6,
+                        "{clip}: frame {n} at {} s, OpenCV {opencv_s} s",
+                        frame.time_s
+                    );
+                }
+                n += 1;
+            }
+            assert!(!capture.read(&mut raw).unwrap_or(false), "{clip}: OpenCV has more frames than {n}");
+            assert!(n > 30, "{clip}");
         }
     }
 
