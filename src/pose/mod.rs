@@ -250,6 +250,11 @@ fn check_interface(session: &Session, path: &std::path::Path, outputs: &[OutputS
     if !session.inputs().iter().any(|i| i.name() == "input_1") {
         return Err(interface_error(path, "no input named `input_1`".into()));
     }
+    check_outputs(session, path, outputs)
+}
+
+/// Checks that `session` has the outputs hinge reads, of their sizes.
+fn check_outputs(session: &Session, path: &std::path::Path, outputs: &[OutputSpec]) -> Result<(), PoseError> {
     for &(name, what, values) in outputs {
         let Some(o) = session.outputs().iter().find(|o| o.name() == name) else {
             return Err(interface_error(path, format!("no output named `{name}` ({what})")));
@@ -299,14 +304,49 @@ fn output_values<'a>(
 const LANDMARK_OUTPUTS_WITHOUT_MASK: [&str; 4] =
     [LANDMARK_OUTPUTS[0].0, LANDMARK_OUTPUTS[1].0, LANDMARK_OUTPUTS[3].0, LANDMARK_OUTPUTS[4].0];
 
+/// The landmark graph's mask branch as a model of its own.
+struct MaskTail {
+    session: Session,
+    /// The values of the landmark run it reads (its inputs).
+    boundary: Vec<String>,
+}
+
+/// The landmark model split at its mask branch: the head (landmarks, and the
+/// values the branch reads) and, when `with_tail`, the branch; both checked
+/// against what hinge reads.
+fn split_landmark_graph(
+    runtime: &Runtime,
+    path: &std::path::Path,
+    bytes: &[u8],
+    options: SessionOptions,
+    with_tail: bool,
+) -> Result<(Session, Option<MaskTail>), PoseError> {
+    let split = prune::split_outputs(bytes, &LANDMARK_OUTPUTS_WITHOUT_MASK, &[LANDMARK_OUTPUTS[2].0])
+        .map_err(|e| interface_error(path, e.to_string()))?;
+    let head = build_session(runtime, path, &split.head, options)?;
+    let head_outputs: Vec<OutputSpec> = [0, 1, 3, 4].iter().map(|&k| LANDMARK_OUTPUTS[k]).collect();
+    check_interface(&head, path, &head_outputs)?;
+    if !with_tail {
+        return Ok((head, None));
+    }
+    let tail = build_session(runtime, path, &split.tail, options)?;
+    check_outputs(&tail, path, &LANDMARK_OUTPUTS[2..3])?;
+    Ok((head, Some(MaskTail { session: tail, boundary: split.boundary })))
+}
+
 /// Video-mode pose estimator for one person.
 pub struct PoseEstimator {
     config: PoseConfig,
     files: ModelFiles,
     detector: Session,
+    /// The landmark model: its graph without the mask branch when that is
+    /// split off into [`Self::mask_tail`], else the whole graph.
     landmark: Session,
-    /// The landmark model pruned of its segmentation branch (`None` if the
-    /// graph could not be pruned: then the full model runs every frame).
+    /// The mask branch split off the landmark graph, run when a mask is due.
+    mask_tail: Option<MaskTail>,
+    /// The landmark model pruned of its segmentation branch, beside the whole
+    /// one when the graph could not be split (`None` if it could not be pruned
+    /// either, or when split: then [`Self::landmark`] is already without it).
     landmark_without_mask: Option<Session>,
     /// Video time of the last frame that computed a mask.
     last_mask_s: Option<f64>,
@@ -342,23 +382,42 @@ impl PoseEstimator {
         let lmk_bytes = read_model(&files.landmark, files.landmark_sha256)?;
         let detector = build_session(runtime, &files.detector, &det_bytes, config.session)?;
         check_interface(&detector, &files.detector, &DETECTOR_OUTPUTS)?;
-        let landmark = build_session(runtime, &files.landmark, &lmk_bytes, config.session)?;
-        check_interface(&landmark, &files.landmark, &LANDMARK_OUTPUTS)?;
-        // the graph without the mask branch is an optimisation: without it, the full graph runs every
-        // frame; it is not built when a mask is wanted on every frame anyway
-        let needs_pruned = !config.keep_segmentation || config.segmentation_interval_s.is_some();
-        let landmark_without_mask = if needs_pruned {
-            prune::prune_outputs(&lmk_bytes, &LANDMARK_OUTPUTS_WITHOUT_MASK)
-                .map_err(|e| e.to_string())
-                .and_then(|pruned| {
-                    build_session(runtime, &files.landmark, &pruned, config.session).map_err(|e| e.to_string())
-                })
+        // frames that need no mask run the graph without its mask branch (about half
+        // the time): the graph is split where that branch leaves it, so that the mask
+        // is computed from the landmark run's own values when it is due, with no
+        // weight loaded twice; a graph that cannot be split runs whole, with a pruned
+        // copy beside it for the frames without a mask
+        let mask_sometimes = config.keep_segmentation && config.segmentation_interval_s.is_some();
+        let mask_always = config.keep_segmentation && config.segmentation_interval_s.is_none();
+        let split = if mask_always {
+            None
+        } else {
+            split_landmark_graph(runtime, &files.landmark, &lmk_bytes, config.session, mask_sometimes)
                 .inspect_err(|e| {
-                    tracing::warn!(model = %files.landmark.display(), "landmark model not pruned ({e}): the mask is computed on every frame")
+                    tracing::warn!(model = %files.landmark.display(), "landmark model not split ({e}): pruned copy used")
                 })
                 .ok()
-        } else {
-            None
+        };
+        let (landmark, mask_tail, landmark_without_mask) = match split {
+            Some((head, tail)) => (head, tail, None),
+            None => {
+                let landmark = build_session(runtime, &files.landmark, &lmk_bytes, config.session)?;
+                check_interface(&landmark, &files.landmark, &LANDMARK_OUTPUTS)?;
+                let pruned = if mask_always {
+                    None
+                } else {
+                    prune::prune_outputs(&lmk_bytes, &LANDMARK_OUTPUTS_WITHOUT_MASK)
+                        .map_err(|e| e.to_string())
+                        .and_then(|pruned| {
+                            build_session(runtime, &files.landmark, &pruned, config.session).map_err(|e| e.to_string())
+                        })
+                        .inspect_err(|e| {
+                            tracing::warn!(model = %files.landmark.display(), "landmark model not pruned ({e}): the mask is computed on every frame")
+                        })
+                        .ok()
+                };
+                (landmark, None, pruned)
+            }
         };
         let d = DETECTOR_INPUT_PX as usize;
         let l = LANDMARK_INPUT_PX as usize;
@@ -366,6 +425,7 @@ impl PoseEstimator {
             files,
             detector,
             landmark,
+            mask_tail,
             landmark_without_mask,
             last_mask_s: None,
             last_run_without_mask: false,
@@ -425,7 +485,13 @@ impl PoseEstimator {
             (Some(s), true) => s,
             _ => &mut self.landmark,
         };
-        drop(session.run(ort::inputs!["input_1" => input]).map_err(infer)?);
+        let outputs = session.run(ort::inputs!["input_1" => input]).map_err(infer)?;
+        if let (Some(tail), false) = (&mut self.mask_tail, self.last_run_without_mask) {
+            let inputs: Vec<(&str, ort::session::SessionInputValue<'_>)> =
+                tail.boundary.iter().map(|b| (b.as_str(), (&outputs[b.as_str()]).into())).collect();
+            drop(tail.session.run(inputs).map_err(infer)?);
+        }
+        drop(outputs);
         Ok(t0.elapsed())
     }
 
@@ -534,8 +600,9 @@ impl PoseEstimator {
         let infer = |e: ort::Error| PoseError::Inference { model: "landmark", reason: e.to_string() };
         let want_mask = self.config.keep_segmentation && self.mask_due(time_s);
         let input = TensorRef::from_array_view(&self.landmark_tensor).map_err(infer)?;
-        let (session, without_mask) = match &mut self.landmark_without_mask {
-            Some(s) if !want_mask => (s, true),
+        let (session, without_mask) = match (&mut self.landmark_without_mask, &self.mask_tail) {
+            (_, Some(_)) => (&mut self.landmark, !want_mask),
+            (Some(s), None) if !want_mask => (s, true),
             _ => (&mut self.landmark, false),
         };
         let outputs = session.run(ort::inputs!["input_1" => input]).map_err(infer)?;
@@ -558,8 +625,19 @@ impl PoseEstimator {
         let all = project_to_frame(&crop, &roi);
         let mut world_m = world_landmarks(world_raw, &roi);
         let segmentation = if self.config.keep_segmentation && !without_mask {
-            let seg = output_values(&outputs, &LANDMARK_OUTPUTS[2], path, "landmark")?;
-            Some(SegmentationMask::new(seg.to_vec(), roi))
+            let seg = match &mut self.mask_tail {
+                Some(tail) => {
+                    let t = Instant::now();
+                    let inputs: Vec<(&str, ort::session::SessionInputValue<'_>)> =
+                        tail.boundary.iter().map(|b| (b.as_str(), (&outputs[b.as_str()]).into())).collect();
+                    let mask = tail.session.run(inputs).map_err(infer)?;
+                    let seg = output_values(&mask, &LANDMARK_OUTPUTS[2], path, "landmark")?.to_vec();
+                    times.landmark_model += t.elapsed();
+                    seg
+                }
+                None => output_values(&outputs, &LANDMARK_OUTPUTS[2], path, "landmark")?.to_vec(),
+            };
+            Some(SegmentationMask::new(seg, roi))
         } else {
             None
         };

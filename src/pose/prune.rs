@@ -1,10 +1,13 @@
-//! Pruning an ONNX model to some of its outputs.
+//! Pruning an ONNX model to some of its outputs, and splitting one in two.
 //!
 //! ONNX Runtime computes every node of a graph on every run, whichever
 //! outputs are asked for. BlazePose's landmark model spends about half of its
 //! time in the segmentation decoder (full model, 2 threads: 13.0 ms with the
-//! mask, 6.4 ms without), so the pose stage also keeps a copy of the graph
-//! without that branch and runs it on the frames that need no mask.
+//! mask, 6.4 ms without), so the pose stage splits the graph where that
+//! branch leaves it ([`split_outputs`]): the head (landmarks) runs on every
+//! frame, the tail (33 nodes, 7 kB of weights) turns two of the head's
+//! feature maps into the mask when one is due. A copy pruned of the branch
+//! ([`prune_outputs`]) beside the whole graph held every weight twice (13 MB).
 //!
 //! The model is edited at the protobuf wire level: only the fields that name
 //! values (node inputs and outputs, graph outputs, initializers, value infos)
@@ -30,12 +33,16 @@ pub enum PruneError {
     /// A node carries a subgraph, which may read values by name from the outer graph.
     #[error("the graph has control flow (subgraphs); not pruned")]
     Subgraph,
+    /// The branch to split off reads an input of the model itself.
+    #[error("the branch to split off reads the model's input `{0}`")]
+    TailReadsInput(String),
 }
 
 // Field numbers of onnx.proto3.
 const MODEL_GRAPH: u32 = 7;
 const GRAPH_NODE: u32 = 1;
 const GRAPH_INITIALIZER: u32 = 5;
+const GRAPH_INPUT: u32 = 11;
 const GRAPH_OUTPUT: u32 = 12;
 const GRAPH_VALUE_INFO: u32 = 13;
 const GRAPH_SPARSE_INITIALIZER: u32 = 15;
@@ -45,6 +52,11 @@ const NODE_ATTRIBUTE: u32 = 5;
 const ATTRIBUTE_GRAPH: u32 = 6;
 const ATTRIBUTE_GRAPHS: u32 = 11;
 const VALUE_INFO_NAME: u32 = 1;
+const VALUE_INFO_TYPE: u32 = 2;
+const TYPE_TENSOR: u32 = 1;
+const TENSOR_TYPE_ELEM_TYPE: u32 = 1;
+/// `TensorProto.DataType.FLOAT`.
+const ELEM_FLOAT: u64 = 1;
 const TENSOR_NAME: u32 = 8;
 const SPARSE_TENSOR_VALUES: u32 = 1;
 
@@ -52,6 +64,12 @@ const WIRE_VARINT: u8 = 0;
 const WIRE_I64: u8 = 1;
 const WIRE_LEN: u8 = 2;
 const WIRE_I32: u8 = 5;
+
+/// A node's value names.
+struct Node<'a> {
+    inputs: Vec<&'a str>,
+    outputs: Vec<&'a str>,
+}
 
 /// One field of a message: its number, wire type, the bytes of the whole
 /// field (key included) and, for length-delimited fields, the payload.
@@ -171,29 +189,14 @@ fn prune_graph(graph: &[u8], keep: &[&str]) -> Result<Vec<u8>, PruneError> {
     if let Some(missing) = keep.iter().find(|k| !outputs.contains(k)) {
         return Err(PruneError::UnknownOutput(missing.to_string()));
     }
-    // nodes with their inputs and outputs, checked for subgraphs
-    struct Node<'a> {
-        inputs: Vec<&'a str>,
-        outputs: Vec<&'a str>,
-    }
-    let mut nodes = Vec::new();
-    for f in graph_fields.iter().filter(|f| f.number == GRAPH_NODE && f.wire == WIRE_LEN) {
-        for attribute in fields(f.payload)?.iter().filter(|a| a.number == NODE_ATTRIBUTE && a.wire == WIRE_LEN) {
-            if fields(attribute.payload)?.iter().any(|x| x.number == ATTRIBUTE_GRAPH || x.number == ATTRIBUTE_GRAPHS) {
-                return Err(PruneError::Subgraph);
-            }
-        }
-        nodes.push(Node { inputs: strings(f.payload, NODE_INPUT)?, outputs: strings(f.payload, NODE_OUTPUT)? });
-    }
-    // one backward pass over the topologically ordered nodes
-    let mut needed: HashSet<&str> = keep.iter().copied().collect();
-    let mut kept = vec![false; nodes.len()];
-    for (k, node) in nodes.iter().enumerate().rev() {
-        if node.outputs.iter().any(|o| needed.contains(o)) {
-            kept[k] = true;
-            needed.extend(node.inputs.iter().copied().filter(|i| !i.is_empty()));
-        }
-    }
+    let nodes = graph_nodes(&graph_fields)?;
+    let kept = needed_nodes(&nodes, keep);
+    let needed: HashSet<&str> = keep
+        .iter()
+        .copied()
+        .chain(nodes.iter().zip(&kept).filter(|(_, &k)| k).flat_map(|(n, _)| n.inputs.iter().copied()))
+        .filter(|i| !i.is_empty())
+        .collect();
     let produced: HashSet<&str> =
         nodes.iter().zip(&kept).filter(|(_, &k)| k).flat_map(|(n, _)| n.outputs.iter().copied()).collect();
     let mut out = Vec::with_capacity(graph.len());
@@ -223,6 +226,207 @@ fn prune_graph(graph: &[u8], keep: &[&str]) -> Result<Vec<u8>, PruneError> {
         if keep_field {
             out.extend_from_slice(f.raw);
         }
+    }
+    Ok(out)
+}
+
+/// A model cut in two where some outputs' own branch leaves the rest (see
+/// [`split_outputs`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitModel {
+    /// Computes the `head` outputs and, as further outputs, the `boundary` values.
+    pub head: Vec<u8>,
+    /// Computes the `tail` outputs from the `boundary` values (its inputs).
+    pub tail: Vec<u8>,
+    /// The values the tail reads from the head, in the graph's node order.
+    pub boundary: Vec<String>,
+}
+
+/// Splits `model` into a head that computes the outputs `head` (plus the
+/// values the rest needs from it) and a tail that computes the outputs
+/// `tail` from those values, so that a branch needed only now and then (the
+/// segmentation mask) runs only then, with no node or weight held twice: the
+/// head holds every node the `head` outputs need, the tail the others the
+/// `tail` outputs need. The tail reads no input of the whole model.
+///
+/// ```
+/// # use hinge::pose::prune::{split_outputs, PruneError};
+/// assert_eq!(split_outputs(&[0x0a], &["y"], &["z"]), Err(PruneError::Malformed("truncated varint")));
+/// ```
+pub fn split_outputs(model: &[u8], head: &[&str], tail: &[&str]) -> Result<SplitModel, PruneError> {
+    let model_fields = fields(model)?;
+    let graph =
+        model_fields.iter().find(|f| f.number == MODEL_GRAPH && f.wire == WIRE_LEN).ok_or(PruneError::NoGraph)?;
+    let graph_fields = fields(graph.payload)?;
+    let outputs: Vec<&str> = graph_fields
+        .iter()
+        .filter(|f| f.number == GRAPH_OUTPUT && f.wire == WIRE_LEN)
+        .map(|f| name_of(f.payload, VALUE_INFO_NAME))
+        .collect::<Result<_, _>>()?;
+    if let Some(missing) = head.iter().chain(tail).find(|k| !outputs.contains(k)) {
+        return Err(PruneError::UnknownOutput(missing.to_string()));
+    }
+    let nodes = graph_nodes(&graph_fields)?;
+    let in_head = needed_nodes(&nodes, head);
+    let in_tail: Vec<bool> = needed_nodes(&nodes, tail).iter().zip(&in_head).map(|(&t, &h)| t && !h).collect();
+    let produced_by_head: HashSet<&str> =
+        nodes.iter().zip(&in_head).filter(|(_, &k)| k).flat_map(|(n, _)| n.outputs.iter().copied()).collect();
+    let mut boundary: Vec<&str> = Vec::new();
+    for (node, _) in nodes.iter().zip(&in_tail).filter(|(_, &k)| k) {
+        for &input in &node.inputs {
+            if produced_by_head.contains(input) && !boundary.contains(&input) {
+                boundary.push(input);
+            }
+        }
+    }
+    let graph_inputs: Vec<&str> = graph_fields
+        .iter()
+        .filter(|f| f.number == GRAPH_INPUT && f.wire == WIRE_LEN)
+        .map(|f| name_of(f.payload, VALUE_INFO_NAME))
+        .collect::<Result<_, _>>()?;
+    let tail_reads: HashSet<&str> =
+        nodes.iter().zip(&in_tail).filter(|(_, &k)| k).flat_map(|(n, _)| n.inputs.iter().copied()).collect();
+    if let Some(input) = graph_inputs.iter().find(|i| tail_reads.contains(*i)) {
+        return Err(PruneError::TailReadsInput(input.to_string()));
+    }
+    // a boundary value's declared type where the graph has one, else a float tensor
+    let value_info = |name: &str| -> Result<Vec<u8>, PruneError> {
+        for f in graph_fields.iter().filter(|f| f.number == GRAPH_VALUE_INFO && f.wire == WIRE_LEN) {
+            if name_of(f.payload, VALUE_INFO_NAME)? == name {
+                return Ok(f.payload.to_vec());
+            }
+        }
+        let mut elem = Vec::new();
+        write_varint(&mut elem, u64::from(TENSOR_TYPE_ELEM_TYPE << 3) | u64::from(WIRE_VARINT));
+        write_varint(&mut elem, ELEM_FLOAT);
+        let mut type_proto = Vec::new();
+        push_len_field(&mut type_proto, TYPE_TENSOR, &elem);
+        let mut info = Vec::new();
+        push_len_field(&mut info, VALUE_INFO_NAME, name.as_bytes());
+        push_len_field(&mut info, VALUE_INFO_TYPE, &type_proto);
+        Ok(info)
+    };
+    let boundary_infos: Vec<Vec<u8>> = boundary.iter().map(|b| value_info(b)).collect::<Result<_, _>>()?;
+    let head_graph = select(&graph_fields, &nodes, &in_head, head, Part::Head, &boundary_infos)?;
+    let tail_graph = select(&graph_fields, &nodes, &in_tail, tail, Part::Tail, &boundary_infos)?;
+    let with_graph = |g: &[u8]| {
+        let mut out = Vec::with_capacity(model.len());
+        for f in &model_fields {
+            if f.number == MODEL_GRAPH && f.wire == WIRE_LEN {
+                push_len_field(&mut out, MODEL_GRAPH, g);
+            } else {
+                out.extend_from_slice(f.raw);
+            }
+        }
+        out
+    };
+    Ok(SplitModel {
+        head: with_graph(&head_graph),
+        tail: with_graph(&tail_graph),
+        boundary: boundary.iter().map(|b| b.to_string()).collect(),
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    Head,
+    Tail,
+}
+
+/// The graph's nodes with their inputs and outputs, checked for subgraphs.
+fn graph_nodes<'a>(graph_fields: &[Field<'a>]) -> Result<Vec<Node<'a>>, PruneError> {
+    let mut nodes = Vec::new();
+    for f in graph_fields.iter().filter(|f| f.number == GRAPH_NODE && f.wire == WIRE_LEN) {
+        for attribute in fields(f.payload)?.iter().filter(|a| a.number == NODE_ATTRIBUTE && a.wire == WIRE_LEN) {
+            if fields(attribute.payload)?.iter().any(|x| x.number == ATTRIBUTE_GRAPH || x.number == ATTRIBUTE_GRAPHS) {
+                return Err(PruneError::Subgraph);
+            }
+        }
+        nodes.push(Node { inputs: strings(f.payload, NODE_INPUT)?, outputs: strings(f.payload, NODE_OUTPUT)? });
+    }
+    Ok(nodes)
+}
+
+/// Which nodes the outputs `keep` need: one backward pass over the
+/// topologically ordered nodes.
+fn needed_nodes(nodes: &[Node<'_>], keep: &[&str]) -> Vec<bool> {
+    let mut needed: HashSet<&str> = keep.iter().copied().collect();
+    let mut kept = vec![false; nodes.len()];
+    for (k, node) in nodes.iter().enumerate().rev() {
+        if node.outputs.iter().any(|o| needed.contains(o)) {
+            kept[k] = true;
+            needed.extend(node.inputs.iter().copied().filter(|i| !i.is_empty()));
+        }
+    }
+    kept
+}
+
+/// The graph of one part of a split: its nodes, the initializers and value
+/// infos they use, its outputs; the head also outputs the boundary values,
+/// which the tail takes as its inputs instead of the model's.
+fn select(
+    graph_fields: &[Field<'_>],
+    nodes: &[Node<'_>],
+    kept: &[bool],
+    outputs: &[&str],
+    part: Part,
+    boundary_infos: &[Vec<u8>],
+) -> Result<Vec<u8>, PruneError> {
+    let reads: HashSet<&str> =
+        nodes.iter().zip(kept).filter(|(_, &k)| k).flat_map(|(n, _)| n.inputs.iter().copied()).collect();
+    let produced: HashSet<&str> =
+        nodes.iter().zip(kept).filter(|(_, &k)| k).flat_map(|(n, _)| n.outputs.iter().copied()).collect();
+    let mut out = Vec::new();
+    let mut node_index = 0;
+    let mut inputs_written = false;
+    for f in graph_fields {
+        let keep_field = match (f.number, f.wire) {
+            (GRAPH_NODE, WIRE_LEN) => {
+                node_index += 1;
+                kept[node_index - 1]
+            }
+            (GRAPH_INPUT, WIRE_LEN) if part == Part::Tail => {
+                if !inputs_written {
+                    for info in boundary_infos {
+                        push_len_field(&mut out, GRAPH_INPUT, info);
+                    }
+                    inputs_written = true;
+                }
+                false
+            }
+            (GRAPH_OUTPUT, WIRE_LEN) => outputs.contains(&name_of(f.payload, VALUE_INFO_NAME)?),
+            (GRAPH_INITIALIZER, WIRE_LEN) => reads.contains(name_of(f.payload, TENSOR_NAME)?),
+            (GRAPH_SPARSE_INITIALIZER, WIRE_LEN) => {
+                let values = fields(f.payload)?
+                    .into_iter()
+                    .find(|x| x.number == SPARSE_TENSOR_VALUES && x.wire == WIRE_LEN)
+                    .map(|x| x.payload)
+                    .unwrap_or(&[]);
+                reads.contains(name_of(values, TENSOR_NAME)?)
+            }
+            (GRAPH_VALUE_INFO, WIRE_LEN) => {
+                let name = name_of(f.payload, VALUE_INFO_NAME)?;
+                (reads.contains(name) || produced.contains(name))
+                    && !(part == Part::Tail && boundary_infos.iter().any(|b| name_of(b, VALUE_INFO_NAME) == Ok(name)))
+            }
+            _ => true,
+        };
+        if keep_field {
+            out.extend_from_slice(f.raw);
+        }
+    }
+    match part {
+        Part::Head => {
+            for info in boundary_infos {
+                push_len_field(&mut out, GRAPH_OUTPUT, info);
+            }
+        }
+        Part::Tail if !inputs_written => {
+            for info in boundary_infos {
+                push_len_field(&mut out, GRAPH_INPUT, info);
+            }
+        }
+        Part::Tail => {}
     }
     Ok(out)
 }
@@ -258,7 +462,7 @@ mod tests {
             (GRAPH_NODE, node(&["b"], &["z"])),
             (GRAPH_INITIALIZER, named(TENSOR_NAME, "wa")),
             (GRAPH_INITIALIZER, named(TENSOR_NAME, "wb")),
-            (11, named(VALUE_INFO_NAME, "x")),
+            (GRAPH_INPUT, named(VALUE_INFO_NAME, "x")),
             (GRAPH_OUTPUT, named(VALUE_INFO_NAME, "y")),
             (GRAPH_OUTPUT, named(VALUE_INFO_NAME, "z")),
             (GRAPH_VALUE_INFO, named(VALUE_INFO_NAME, "b")),
@@ -291,7 +495,7 @@ mod tests {
         assert_eq!(names(&g, GRAPH_NODE, NODE_OUTPUT), ["a", "y"]);
         assert_eq!(names(&g, GRAPH_INITIALIZER, TENSOR_NAME), ["wa"]);
         assert_eq!(names(&g, GRAPH_OUTPUT, VALUE_INFO_NAME), ["y"]);
-        assert_eq!(names(&g, 11, VALUE_INFO_NAME), ["x"], "graph inputs kept");
+        assert_eq!(names(&g, GRAPH_INPUT, VALUE_INFO_NAME), ["x"], "graph inputs kept");
         assert!(names(&g, GRAPH_VALUE_INFO, VALUE_INFO_NAME).is_empty());
     }
 
@@ -314,6 +518,45 @@ mod tests {
         assert_eq!(prune_outputs(&[0x08, 0x01], &["y"]), Err(PruneError::NoGraph));
         assert_eq!(prune_outputs(&[0x3a, 0x05, 0x00], &["y"]), Err(PruneError::Malformed("truncated field")));
         assert_eq!(prune_outputs(&[0x0b], &["y"]), Err(PruneError::Malformed("unsupported wire type")));
+    }
+
+    #[test]
+    fn splits_off_a_branch_with_its_own_nodes_and_weights_only() {
+        let split = split_outputs(&model(), &["y"], &["z"]).unwrap();
+        assert_eq!(split.boundary, ["a"]);
+        let head = graph_of(&split.head);
+        assert_eq!(names(&head, GRAPH_NODE, NODE_OUTPUT), ["a", "y"]);
+        assert_eq!(names(&head, GRAPH_INITIALIZER, TENSOR_NAME), ["wa"]);
+        assert_eq!(names(&head, GRAPH_OUTPUT, VALUE_INFO_NAME), ["y", "a"], "the boundary is an output of the head");
+        assert_eq!(names(&head, GRAPH_INPUT, VALUE_INFO_NAME), ["x"]);
+        let tail = graph_of(&split.tail);
+        assert_eq!(names(&tail, GRAPH_NODE, NODE_OUTPUT), ["b", "z"]);
+        assert_eq!(names(&tail, GRAPH_INITIALIZER, TENSOR_NAME), ["wb"]);
+        assert_eq!(names(&tail, GRAPH_OUTPUT, VALUE_INFO_NAME), ["z"]);
+        assert_eq!(names(&tail, GRAPH_INPUT, VALUE_INFO_NAME), ["a"], "the tail reads the boundary, not x");
+        assert!(names(&tail, GRAPH_VALUE_INFO, VALUE_INFO_NAME).iter().all(|n| n != "a"));
+        // the boundary input is declared a float tensor
+        let input = fields(&tail).unwrap().into_iter().find(|f| f.number == GRAPH_INPUT).unwrap();
+        let ty = fields(input.payload).unwrap().into_iter().find(|f| f.number == VALUE_INFO_TYPE).unwrap();
+        let tensor = fields(ty.payload).unwrap().into_iter().find(|f| f.number == TYPE_TENSOR).unwrap();
+        assert_eq!(tensor.payload, [0x08, 0x01]);
+        assert_eq!(&split.tail[..2], &[0x08, 0x08], "other model fields kept");
+    }
+
+    #[test]
+    fn a_branch_that_reads_the_model_input_is_not_split() {
+        let graph = message(&[
+            (GRAPH_NODE, node(&["x"], &["a"])),
+            (GRAPH_NODE, node(&["a"], &["y"])),
+            (GRAPH_NODE, node(&["a", "x"], &["z"])),
+            (GRAPH_INPUT, named(VALUE_INFO_NAME, "x")),
+            (GRAPH_OUTPUT, named(VALUE_INFO_NAME, "y")),
+            (GRAPH_OUTPUT, named(VALUE_INFO_NAME, "z")),
+        ]);
+        let mut m = Vec::new();
+        push_len_field(&mut m, MODEL_GRAPH, &graph);
+        assert_eq!(split_outputs(&m, &["y"], &["z"]), Err(PruneError::TailReadsInput("x".into())));
+        assert_eq!(split_outputs(&m, &["y"], &["nope"]), Err(PruneError::UnknownOutput("nope".into())));
     }
 
     #[test]
