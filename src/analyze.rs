@@ -256,7 +256,7 @@ pub fn analyze_file_until(
     // scaled down right after decoding (see ANALYSIS_MAX_LONG_SIDE_PX)
     let source = VideoSource::open_file_until(path, stop.as_deref())?;
     let (width, height) = analysis_frame_size(source.info());
-    let mut source = source.with_frame_size(width, height).prefetch(2);
+    let mut source = source.with_frame_size(width, height).prefetch(1);
     if let Some(stop) = stop {
         source = source.stop_when(stop);
     }

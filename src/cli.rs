@@ -1059,23 +1059,34 @@ mod live_cli {
     }
 
     /// The window: skeleton coloured by state, angles, rep counter, a large cue.
+    /// Drawn with OpenCV, shown through minifb, whose X11 client library is
+    /// loaded when the window opens (a GUI toolkit linked in would be loaded,
+    /// and resident, in every run of every command).
     mod overlay {
         use hinge::live::{cue_text, LiveState};
         use hinge::pose::landmarks::SKELETON_EDGES;
+        use minifb::{Key, ScaleMode, WindowOptions};
         use opencv::core::{Mat, Point, Scalar};
+        use opencv::imgproc;
         use opencv::prelude::*;
-        use opencv::{highgui, imgproc};
 
         pub struct Window {
             canvas: Mat,
+            window: minifb::Window,
+            /// The canvas as minifb's 0RGB words.
+            pixels: Vec<u32>,
         }
 
         const NAME: &str = "hinge live";
 
         impl Window {
-            pub fn open() -> opencv::Result<Self> {
-                highgui::named_window(NAME, highgui::WINDOW_NORMAL)?;
-                Ok(Self { canvas: Mat::default() })
+            pub fn open() -> Result<Self, minifb::Error> {
+                let options =
+                    WindowOptions { resize: true, scale_mode: ScaleMode::AspectRatioStretch, ..Default::default() };
+                let mut window = minifb::Window::new(NAME, 640, 480, options)?;
+                // frames are shown as they come: no pacing of its own (it would add latency)
+                window.set_target_fps(0);
+                Ok(Self { canvas: Mat::default(), window, pixels: Vec::new() })
             }
 
             fn text(&mut self, s: &str, at: Point, scale: f64, color: Scalar, thick: i32) {
@@ -1171,9 +1182,15 @@ mod live_cli {
                 if let Some((msg, c)) = banner {
                     self.text(&msg, Point::new((10.0 * k) as i32, h - (20.0 * k) as i32), 0.9 * k, c, (2.0 * k) as i32);
                 }
-                let _ = highgui::imshow(NAME, &self.canvas);
-                let key = highgui::wait_key(1).unwrap_or(-1);
-                !(key == 'q' as i32 || key == 27)
+                if let Ok(bgr) = self.canvas.data_bytes() {
+                    self.pixels.clear();
+                    self.pixels.extend(
+                        bgr.chunks_exact(3).map(|p| (u32::from(p[2]) << 16) | (u32::from(p[1]) << 8) | u32::from(p[0])),
+                    );
+                    let _ = self.window.update_with_buffer(&self.pixels, w as usize, h as usize);
+                }
+                // closing the window, q or Esc end the session
+                self.window.is_open() && !self.window.is_key_down(Key::Q) && !self.window.is_key_down(Key::Escape)
             }
         }
     }

@@ -106,7 +106,16 @@ fn render_outline_figure() {
         let img = big;
         let path = format!("{out}_{index}.png");
         std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
-        opencv::imgcodecs::imwrite(&path, &img, &opencv::core::Vector::new()).expect("write png");
+        let mut rgb = Mat::default();
+        imgproc::cvt_color_def(&img, &mut rgb, imgproc::COLOR_BGR2RGB).unwrap();
+        image::save_buffer(
+            &path,
+            rgb.data_bytes().unwrap(),
+            rgb.cols() as u32,
+            rgb.rows() as u32,
+            image::ExtendedColorType::Rgb8,
+        )
+        .expect("write png");
         eprintln!("wrote {path}");
     }
 }

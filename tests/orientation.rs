@@ -107,14 +107,14 @@ fn trunk_at_depth(s: &serde_json::Value) -> Vec<f64> {
     s["reps"].as_array().unwrap().iter().map(|r| r["at_depth"]["trunk_deg"].as_f64().unwrap()).collect()
 }
 
-/// Frame `index` of a video, as OpenCV decodes it.
+/// Frame `index` of a video, as hinge decodes it.
 fn frame_of(video: &Path, index: i32) -> Mat {
-    let mut cap = opencv::videoio::VideoCapture::from_file(video, opencv::videoio::CAP_FFMPEG).unwrap();
-    let mut m = Mat::default();
+    let mut source = hinge::video::VideoSource::open_file(video).unwrap();
+    let mut frame = hinge::video::Frame::default();
     for _ in 0..=index {
-        assert!(cap.read(&mut m).unwrap());
+        assert!(source.read(&mut frame).unwrap());
     }
-    m
+    frame.image
 }
 
 fn mean_abs_diff(a: &Mat, b: &Mat) -> f64 {

@@ -390,19 +390,19 @@ impl PoseEstimator {
         let mask_sometimes = config.keep_segmentation && config.segmentation_interval_s.is_some();
         let mask_always = config.keep_segmentation && config.segmentation_interval_s.is_none();
         let split = if mask_always {
-            None
+            Err(None)
         } else {
-            split_landmark_graph(runtime, &files.landmark, &lmk_bytes, config.session, mask_sometimes)
-                .inspect_err(|e| {
-                    tracing::warn!(model = %files.landmark.display(), "landmark model not split ({e}): pruned copy used")
-                })
-                .ok()
+            split_landmark_graph(runtime, &files.landmark, &lmk_bytes, config.session, mask_sometimes).map_err(Some)
         };
         let (landmark, mask_tail, landmark_without_mask) = match split {
-            Some((head, tail)) => (head, tail, None),
-            None => {
+            Ok((head, tail)) => (head, tail, None),
+            Err(split_error) => {
+                // the whole graph says what is wrong with a model that is not usable at all
                 let landmark = build_session(runtime, &files.landmark, &lmk_bytes, config.session)?;
                 check_interface(&landmark, &files.landmark, &LANDMARK_OUTPUTS)?;
+                if let Some(e) = split_error {
+                    tracing::warn!(model = %files.landmark.display(), "landmark model not split ({e}): a pruned copy is used");
+                }
                 let pruned = if mask_always {
                     None
                 } else {

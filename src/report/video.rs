@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use opencv::core::{Mat, Point, Rect, Scalar, Size, Vector};
+use opencv::imgproc;
 use opencv::prelude::*;
-use opencv::{imgcodecs, imgproc, videoio};
 
 use super::atomic::{cause_of_incomplete_file, commit_temp_file, NoSpace};
 use super::style::{rgb, ReportStyle};
@@ -42,7 +42,7 @@ pub struct Rendered {
 /// Longest side of a key-frame image in report.html, pixels.
 pub const KEY_FRAME_MAX_SIDE: i32 = 480;
 /// JPEG quality of key frames.
-pub const KEY_FRAME_JPEG_QUALITY: i32 = 80;
+pub const KEY_FRAME_JPEG_QUALITY: u8 = 80;
 /// Longest short side of the annotated video, pixels: larger inputs (phone
 /// video, 1080p and up) are scaled down to 720p before drawing. The overlay
 /// reads the same, and encoding 1080x1920 cost ~25 ms a frame on 2 cores,
@@ -115,7 +115,7 @@ pub fn render(
                 rendered.frames_written += 1;
             }
             if key_frames.contains(&frame.index) {
-                rendered.key_frames.insert(frame.index, jpeg(image).map_err(|e| render_err(e.to_string()))?);
+                rendered.key_frames.insert(frame.index, jpeg(image).map_err(render_err)?);
             }
             rendered.draw += t0.elapsed();
             done += 1;
@@ -193,9 +193,9 @@ fn zoomed(r: &FrameRecord, zoom: f64) -> std::borrow::Cow<'_, FrameRecord> {
     std::borrow::Cow::Owned(z)
 }
 
-/// H.264 encoder: the `ffmpeg` program when there is one (x264 `veryfast`,
-/// several times faster than OpenCV's default settings, `+faststart` for
-/// playback while downloading), else OpenCV's FFmpeg backend. Frames of even
+/// H.264 encoder: the `ffmpeg` program (x264 `veryfast`, several times
+/// faster than OpenCV's default settings, `+faststart` for playback while
+/// downloading; scripts/setup.sh installs it). Frames of even
 /// size go down the pipe as YUV 4:2:0, converted by OpenCV (BT.601 limited
 /// range, what ffmpeg's own conversion gives to within 1 level): half the
 /// bytes of BGR, and the conversion off the encoder's critical path.
@@ -207,7 +207,6 @@ enum Encoder {
         /// Conversion buffer when frames are sent as yuv420p.
         yuv: Option<Mat>,
     },
-    OpenCv(videoio::VideoWriter),
 }
 
 /// x264 preset of the `ffmpeg` encoder.
@@ -236,23 +235,10 @@ impl Encoder {
                 let frame_bytes = if yuv { width * height * 3 / 2 } else { width * height * 3 } as usize;
                 Ok(Encoder::Pipe { child, stdin, frame_bytes, yuv: yuv.then(Mat::default) })
             }
-            Err(_) => {
-                let fourcc = videoio::VideoWriter::fourcc('a', 'v', 'c', '1').map_err(|e| e.to_string())?;
-                let w = videoio::VideoWriter::new_with_backend(
-                    path.to_string_lossy().as_ref(),
-                    videoio::CAP_FFMPEG,
-                    fourcc,
-                    fps,
-                    Size::new(width, height),
-                    true,
-                )
-                .map_err(|e| e.to_string())?;
-                if !w.is_opened().unwrap_or(false) {
-                    return Err("no H.264 encoder: no `ffmpeg` program, and OpenCV's FFmpeg backend cannot open avc1"
-                        .to_string());
-                }
-                Ok(Encoder::OpenCv(w))
-            }
+            Err(e) => Err(format!(
+                "no H.264 encoder: cannot run `{}` ({e}; install FFmpeg, e.g. scripts/setup.sh)",
+                std::env::var_os("HINGE_FFMPEG").unwrap_or_else(|| "ffmpeg".into()).to_string_lossy()
+            )),
         }
     }
 
@@ -273,7 +259,6 @@ impl Encoder {
                 }
                 stdin.as_mut().expect("open until finish").write_all(bytes).map_err(|e| format!("ffmpeg: {e}"))
             }
-            Encoder::OpenCv(w) => w.write(image).map_err(|e| e.to_string()),
         }
     }
 
@@ -288,7 +273,6 @@ impl Encoder {
                     Err(format!("ffmpeg failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()))
                 }
             }
-            Encoder::OpenCv(mut w) => w.release().map_err(|e| e.to_string()),
         }
     }
 }
@@ -309,21 +293,25 @@ fn fps_arg(fps: f64) -> String {
 }
 
 /// A frame as JPEG, scaled down to [`KEY_FRAME_MAX_SIDE`].
-fn jpeg(image: &Mat) -> opencv::Result<Vec<u8>> {
+fn jpeg(image: &Mat) -> Result<Vec<u8>, String> {
     let (w, h) = (image.cols(), image.rows());
     let side = w.max(h);
     let mut small = Mat::default();
     let img = if side > KEY_FRAME_MAX_SIDE {
         let f = KEY_FRAME_MAX_SIDE as f64 / side as f64;
-        imgproc::resize(image, &mut small, Size::new(0, 0), f, f, imgproc::INTER_AREA)?;
+        imgproc::resize(image, &mut small, Size::new(0, 0), f, f, imgproc::INTER_AREA).map_err(|e| e.to_string())?;
         &small
     } else {
         image
     };
-    let mut buf = Vector::<u8>::new();
-    let params = Vector::<i32>::from_slice(&[imgcodecs::IMWRITE_JPEG_QUALITY, KEY_FRAME_JPEG_QUALITY]);
-    imgcodecs::imencode(".jpg", img, &mut buf, &params)?;
-    Ok(buf.to_vec())
+    let mut rgb = Mat::default();
+    imgproc::cvt_color_def(img, &mut rgb, imgproc::COLOR_BGR2RGB).map_err(|e| e.to_string())?;
+    let pixels = rgb.data_bytes().map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, KEY_FRAME_JPEG_QUALITY)
+        .encode(pixels, rgb.cols() as u32, rgb.rows() as u32, image::ExtendedColorType::Rgb8)
+        .map_err(|e| e.to_string())?;
+    Ok(buf)
 }
 
 fn bgr(hex: &str) -> Scalar {

@@ -27,9 +27,22 @@ use opencv::prelude::*;
 
 use super::Orientation;
 
-/// Why a file could not be opened for decoding.
+/// What to open.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Input<'a> {
+    /// A file's path, or `pipe:FD` for a stream hinge opened.
+    File(&'a str),
+    /// A camera by index: V4L2's `/dev/videoN`.
+    Camera(i32),
+    /// A URL FFmpeg reads (RTSP, HTTP, `file:` ...).
+    Url(&'a str),
+}
+
+/// Why a source could not be opened for decoding.
 #[derive(Debug)]
 pub(super) enum OpenFailure {
+    /// A camera or URL FFmpeg cannot open, and why (FFmpeg's words).
+    Unavailable(String),
     /// FFmpeg cannot read the file as a container it knows.
     NotAVideo,
     /// The container holds no video stream.
@@ -85,6 +98,44 @@ fn init() {
     });
 }
 
+/// FFmpeg's V4L2 input. It lives in libavdevice, which is loaded the first
+/// time a camera is opened rather than linked: its dependencies (X11, SDL,
+/// PulseAudio ...) would otherwise be loaded, and resident, in every run.
+fn camera_input_format() -> Result<ff::format::format::Input, String> {
+    static REGISTERED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            // libavdevice's major version is libavformat's (both are FFmpeg's release)
+            let major = ff::format::version() >> 16;
+            let names = [format!("libavdevice.so.{major}"), "libavdevice.so".to_string()];
+            let mut last = String::new();
+            for name in &names {
+                // SAFETY: loading FFmpeg's device library runs its initialisers only;
+                // `avdevice_register_all` takes no arguments and only registers formats.
+                match unsafe { libloading::Library::new(name) } {
+                    Ok(library) => unsafe {
+                        let register: libloading::Symbol<unsafe extern "C" fn()> =
+                            library.get(b"avdevice_register_all\0").map_err(|e| e.to_string())?;
+                        register();
+                        // the formats it registered point into it: it stays loaded
+                        std::mem::forget(library);
+                        return Ok(());
+                    },
+                    Err(e) => last = e.to_string(),
+                }
+            }
+            Err(format!("cameras need FFmpeg's libavdevice ({}; e.g. apt install ffmpeg): {last}", names[0]))
+        })
+        .clone()?;
+    // SAFETY: a C string literal; the result is null or a format registered above.
+    let format = unsafe { ff::ffi::av_find_input_format(c"v4l2".as_ptr()) };
+    if format.is_null() {
+        return Err("this FFmpeg has no V4L2 camera input".into());
+    }
+    // SAFETY: a non-null, static input format of FFmpeg's.
+    Ok(unsafe { ff::format::format::Input::wrap(format as *mut _) })
+}
+
 fn rational_f64(r: ff::Rational) -> Option<f64> {
     (r.numerator() > 0 && r.denominator() > 0).then(|| r.numerator() as f64 / r.denominator() as f64)
 }
@@ -102,11 +153,32 @@ fn matrix_orientation(data: &[u8]) -> Option<Orientation> {
 }
 
 impl AvFile {
-    /// Opens `url` (a path, or `pipe:FD`) and decodes its first picture.
-    /// `Ok(None)`: it opened but no picture decodes.
-    pub(super) fn open(url: &str) -> Result<Option<Self>, OpenFailure> {
+    /// Opens `source` and decodes its first picture. `Ok(None)`: it opened
+    /// but no picture decodes.
+    pub(super) fn open(source: Input<'_>) -> Result<Option<Self>, OpenFailure> {
         init();
-        let input = ff::format::input(url).map_err(|_| OpenFailure::NotAVideo)?;
+        let input = match source {
+            Input::File(path) => ff::format::input(path).map_err(|_| OpenFailure::NotAVideo)?,
+            Input::Camera(index) => {
+                let v4l2 = camera_input_format().map_err(OpenFailure::Unavailable)?;
+                let device = format!("/dev/video{index}");
+                match ff::format::open_with(&device, &ff::Format::Input(v4l2), ff::Dictionary::new()) {
+                    Ok(ff::format::context::Context::Input(input)) => input,
+                    Ok(_) => return Err(OpenFailure::Unavailable(format!("{device} is not an input"))),
+                    Err(e) => return Err(OpenFailure::Unavailable(format!("{device}: {e}"))),
+                }
+            }
+            Input::Url(url) => {
+                let mut options = ff::Dictionary::new();
+                if url.starts_with("rtsp:") {
+                    // as OpenCV did: RTSP over TCP (no lost packets on a busy network)
+                    options.set("rtsp_transport", "tcp");
+                }
+                // a network read that stalls this long is an error (the source is lost)
+                options.set("rw_timeout", "30000000");
+                ff::format::input_with_dictionary(url, options).map_err(|e| OpenFailure::Unavailable(e.to_string()))?
+            }
+        };
         let stream = input.streams().best(ff::media::Type::Video).ok_or(OpenFailure::NoVideoTrack)?;
         let stream_index = stream.index();
         let time_base = stream.time_base();

@@ -14,10 +14,7 @@ mod prefetch;
 
 pub use orientation::Orientation;
 
-use opencv::core::{self as cvcore, Mat};
-use opencv::imgproc;
-use opencv::prelude::*;
-use opencv::videoio::{self, VideoCapture};
+use opencv::core::Mat;
 
 /// Errors of the video stage.
 #[derive(Debug, thiserror::Error)]
@@ -123,33 +120,22 @@ pub fn fit_long_side(width: u32, height: u32, max_long_side_px: u32) -> (u32, u3
     (scaled(width), scaled(height))
 }
 
-/// What decodes a source's pictures: files through FFmpeg's libraries
-/// directly (one thread, converted at the size asked for, see [`av`]),
-/// cameras and network streams through OpenCV.
-enum Backend {
-    Av(Box<av::AvFile>),
-    OpenCv(VideoCapture),
-}
-
 /// The decoder behind a [`VideoSource`]: reads and rotates frames in order.
 struct Decoder {
-    backend: Backend,
+    /// Reads and decodes the pictures (FFmpeg's libraries, see [`av`]).
+    input: Box<av::AvFile>,
     info: VideoInfo,
     next_index: u64,
     last_time_s: Option<f64>,
-    /// A frame read ahead while opening (to validate the source).
-    pending: Option<Mat>,
     /// Display orientation applied to every decoded frame.
     orientation: Orientation,
-    /// Decode buffer when frames are re-oriented or resized.
+    /// Decode buffer when frames are re-oriented.
     raw: Mat,
-    /// A stream's read end, which FFmpeg reads as `pipe:FD` (closed after the capture).
+    /// A stream's read end, which FFmpeg reads as `pipe:FD` (closed after the input).
     stream_fd: Option<std::os::fd::OwnedFd>,
-    /// Upright size frames are resized to right after decoding (`None`: as
+    /// Upright size frames are scaled to while they are converted (`None`: as
     /// decoded), see [`VideoSource::with_frame_size`].
     frame_size: Option<(u32, u32)>,
-    /// Resize buffer when frames are both resized and re-oriented.
-    resized: Mat,
 }
 
 const FALLBACK_FPS: f64 = 30.0;
@@ -308,12 +294,12 @@ impl Decoder {
             Some(false) => VideoError::NoVideoTrack { path: path.to_path_buf() },
             _ => VideoError::NotAVideo { path: path.to_path_buf() },
         };
-        let file = match av::AvFile::open(&name) {
+        let file = match av::AvFile::open(av::Input::File(&name)) {
             Ok(Some(file)) => file,
             Ok(None) => return Err(VideoError::NoFrames { path: path.to_path_buf() }),
             Err(av::OpenFailure::NoVideoTrack) => return Err(VideoError::NoVideoTrack { path: path.to_path_buf() }),
             Err(av::OpenFailure::NoDecoder) => return Err(VideoError::NoFrames { path: path.to_path_buf() }),
-            Err(av::OpenFailure::NotAVideo) => return Err(not_video()),
+            Err(av::OpenFailure::NotAVideo | av::OpenFailure::Unavailable(_)) => return Err(not_video()),
         };
         // orient frames from the track matrix where the walker reads one, else from
         // FFmpeg's display matrix of the stream (the same matrix, other containers)
@@ -322,17 +308,44 @@ impl Decoder {
             .flatten()
             .or(file.display_orientation)
             .unwrap_or(Orientation::UPRIGHT);
-        let mut decoder = Self::finish_open_file(file, path, orientation);
+        let mut decoder = Self::new(file, SourceKind::File(path.to_path_buf()), orientation);
         decoder.stream_fd = stream_fd;
         Ok(decoder)
     }
 
-    fn finish_open_file(file: av::AvFile, path: &Path, orientation: Orientation) -> Self {
+    /// Opens a camera by index (V4L2 on Linux: `/dev/videoN`).
+    fn open_camera(index: i32) -> Result<Self, VideoError> {
+        let unavailable =
+            |reason: String| VideoError::SourceUnavailable { source_name: format!("camera {index}"), reason };
+        match av::AvFile::open(av::Input::Camera(index)) {
+            Ok(Some(file)) => Ok(Self::new(file, SourceKind::Camera(index), Orientation::UPRIGHT)),
+            Ok(None) => Err(unavailable("camera delivered no frame".into())),
+            Err(av::OpenFailure::Unavailable(reason)) => Err(unavailable(reason)),
+            Err(_) => Err(unavailable("no such camera, or it is busy / not permitted".into())),
+        }
+    }
+
+    /// Opens a network stream or any URL FFmpeg understands (RTSP, HTTP ...).
+    fn open_stream(url: &str) -> Result<Self, VideoError> {
+        let unavailable = |reason: String| VideoError::SourceUnavailable { source_name: url.to_string(), reason };
+        match av::AvFile::open(av::Input::Url(url)) {
+            Ok(Some(file)) => {
+                let orientation = file.display_orientation.unwrap_or(Orientation::UPRIGHT);
+                Ok(Self::new(file, SourceKind::Stream(url.to_string()), orientation))
+            }
+            Ok(None) => Err(unavailable("stream delivered no frame".into())),
+            Err(av::OpenFailure::Unavailable(reason)) => Err(unavailable(reason)),
+            Err(av::OpenFailure::NoVideoTrack) => Err(unavailable("no video in it".into())),
+            Err(_) => Err(unavailable("FFmpeg could not open it".into())),
+        }
+    }
+
+    fn new(file: av::AvFile, kind: SourceKind, orientation: Orientation) -> Self {
         let (w, h) = file.stored_size();
         let (width, height) = if orientation.swaps_axes() { (h, w) } else { (w, h) };
         let fps = file.fps.filter(|f| f.is_finite() && *f > 0.5 && *f < 1000.0).unwrap_or(FALLBACK_FPS);
         let info = VideoInfo {
-            kind: SourceKind::File(path.to_path_buf()),
+            kind,
             width,
             height,
             fps,
@@ -341,84 +354,15 @@ impl Decoder {
             mirrored: orientation.mirrored(),
         };
         Self {
-            backend: Backend::Av(Box::new(file)),
+            input: Box::new(file),
             info,
             next_index: 0,
             last_time_s: None,
-            pending: None,
             orientation,
             raw: Mat::default(),
             stream_fd: None,
             frame_size: None,
-            resized: Mat::default(),
         }
-    }
-
-    /// Opens a camera by index (V4L2 on Linux).
-    fn open_camera(index: i32) -> Result<Self, VideoError> {
-        let unavailable =
-            |reason: String| VideoError::SourceUnavailable { source_name: format!("camera {index}"), reason };
-        let capture = VideoCapture::new(index, videoio::CAP_ANY).map_err(|e| unavailable(e.to_string()))?;
-        if !capture.is_opened().unwrap_or(false) {
-            return Err(unavailable("no such camera, or it is busy / not permitted".into()));
-        }
-        Self::finish_open(capture, SourceKind::Camera(index), Orientation::UPRIGHT)?
-            .ok_or_else(|| unavailable("camera delivered no frame".into()))
-    }
-
-    /// Opens a network stream or any URL FFmpeg understands (RTSP, HTTP ...).
-    fn open_stream(url: &str) -> Result<Self, VideoError> {
-        let unavailable = |reason: String| VideoError::SourceUnavailable { source_name: url.to_string(), reason };
-        let mut capture = VideoCapture::from_file(url, videoio::CAP_FFMPEG).map_err(|e| unavailable(e.to_string()))?;
-        if !capture.is_opened().unwrap_or(false) {
-            return Err(unavailable("FFmpeg could not open it".into()));
-        }
-        let orientation = opencv_orientation(&mut capture);
-        Self::finish_open(capture, SourceKind::Stream(url.to_string()), orientation)?
-            .ok_or_else(|| unavailable("stream delivered no frame".into()))
-    }
-
-    fn finish_open(
-        mut capture: VideoCapture,
-        kind: SourceKind,
-        orientation: Orientation,
-    ) -> Result<Option<Self>, VideoError> {
-        let fps = capture.get(videoio::CAP_PROP_FPS).unwrap_or(0.0);
-        let fps = if fps.is_finite() && fps > 0.5 && fps < 1000.0 { fps } else { FALLBACK_FPS };
-        let count = capture.get(videoio::CAP_PROP_FRAME_COUNT).unwrap_or(0.0);
-        let frame_count_hint = (count.is_finite() && count >= 1.0).then_some(count as u64);
-        let mut raw = Mat::default();
-        let got = capture.read(&mut raw).unwrap_or(false);
-        if !got || raw.empty() {
-            return Ok(None);
-        }
-        let mut first = Mat::default();
-        if orientation == Orientation::UPRIGHT {
-            first = std::mem::take(&mut raw);
-        } else if orientation.apply(&raw, &mut first).is_err() {
-            return Ok(None);
-        }
-        let info = VideoInfo {
-            kind,
-            width: first.cols() as u32,
-            height: first.rows() as u32,
-            fps,
-            frame_count_hint,
-            rotation_deg: orientation.rotation_cw_deg(),
-            mirrored: orientation.mirrored(),
-        };
-        Ok(Some(Self {
-            backend: Backend::OpenCv(capture),
-            info,
-            next_index: 0,
-            last_time_s: None,
-            pending: Some(first),
-            orientation,
-            raw,
-            stream_fd: None,
-            frame_size: None,
-            resized: Mat::default(),
-        }))
     }
 
     fn frame_scale(&self) -> f64 {
@@ -428,38 +372,28 @@ impl Decoder {
         }
     }
 
-    /// Turns a frame that `orientation` makes upright into an upright one of the frame size.
-    fn finish_frame(&mut self, decoded: &Mat, orientation: Orientation, out: &mut Mat) -> opencv::Result<()> {
-        let Some((w, h)) = self.frame_size else {
-            return orientation.apply(decoded, out);
-        };
-        let stored = if orientation.swaps_axes() { (h, w) } else { (w, h) };
-        let zoom = w as f64 / self.info.width.max(1) as f64;
-        let interpolation = if zoom >= 0.5 { imgproc::INTER_LINEAR } else { imgproc::INTER_AREA };
-        let size = cvcore::Size::new(stored.0 as i32, stored.1 as i32);
-        if orientation == Orientation::UPRIGHT {
-            return imgproc::resize(decoded, out, size, 0.0, 0.0, interpolation);
-        }
-        imgproc::resize(decoded, &mut self.resized, size, 0.0, 0.0, interpolation)?;
-        orientation.apply(&self.resized, out)
-    }
-
-    /// Reads the next frame into `frame` (reusing its buffer). Returns false
-    /// at the end of the video.
+    /// Reads the next frame into `frame` (reusing its buffer): converted and
+    /// scaled by the decoder, then turned upright. Returns false at the end.
     fn read(&mut self, frame: &mut Frame) -> Result<bool, VideoError> {
         frame.failed_reads_before = 0;
-        let container_s = match self.backend {
-            Backend::Av(_) => self.read_av(frame)?,
-            Backend::OpenCv(_) => self.read_opencv(frame)?,
-        };
-        let Some(container_s) = container_s else {
+        let Self { input, info, next_index, orientation, frame_size, raw, .. } = self;
+        let decode_error = |reason: String| VideoError::Decode { source_name: info.name(), frame: *next_index, reason };
+        let stored = frame_size.map(|(w, h)| if orientation.swaps_axes() { (h, w) } else { (w, h) });
+        let upright = *orientation == Orientation::UPRIGHT;
+        let target = if upright { &mut frame.image } else { &mut *raw };
+        // a damaged stretch is read past: the packets that fail are counted, not the end
+        if !input.read(target, stored, &mut frame.failed_reads_before, MAX_FAILED_READS).map_err(decode_error)? {
             return Ok(false);
-        };
+        }
+        if !upright {
+            orientation.apply(raw, &mut frame.image).map_err(|e| decode_error(e.to_string()))?;
+        }
+        let container_s = input.time_s();
         let step = 1.0 / self.info.fps;
         let time_s = match self.last_time_s {
             None if container_s.is_finite() && container_s >= 0.0 => container_s,
             None => 0.0,
-            // the container's clock must advance; FFmpeg reports 0 for the last frames
+            // the container's clock must advance (a frame without a time, or a camera's jitter)
             Some(last) if container_s.is_finite() && container_s > last + 1e-6 => container_s,
             Some(last) => last + step,
         };
@@ -468,61 +402,6 @@ impl Decoder {
         self.last_time_s = Some(time_s);
         self.next_index += 1;
         Ok(true)
-    }
-
-    /// Reads a file's next picture, converted and scaled by the decoder and
-    /// then turned upright. Its presentation time, seconds; `None` at the end.
-    fn read_av(&mut self, frame: &mut Frame) -> Result<Option<f64>, VideoError> {
-        let Self { backend, info, next_index, orientation, frame_size, raw, .. } = self;
-        let Backend::Av(file) = backend else { unreachable!("read_av on a file") };
-        let decode_error = |reason: String| VideoError::Decode { source_name: info.name(), frame: *next_index, reason };
-        let stored = frame_size.map(|(w, h)| if orientation.swaps_axes() { (h, w) } else { (w, h) });
-        let upright = *orientation == Orientation::UPRIGHT;
-        let target = if upright { &mut frame.image } else { &mut *raw };
-        // a damaged stretch is read past: the packets that fail are counted, not the end
-        if !file.read(target, stored, &mut frame.failed_reads_before, MAX_FAILED_READS).map_err(decode_error)? {
-            return Ok(None);
-        }
-        if !upright {
-            orientation.apply(raw, &mut frame.image).map_err(|e| decode_error(e.to_string()))?;
-        }
-        Ok(Some(file.time_s()))
-    }
-
-    /// Reads the next frame of a camera or stream through OpenCV, resized and
-    /// turned upright. The container's time of it, seconds; `None` at the end.
-    fn read_opencv(&mut self, frame: &mut Frame) -> Result<Option<f64>, VideoError> {
-        let decode_error = |info: &VideoInfo, e: opencv::Error, index| VideoError::Decode {
-            source_name: info.name(),
-            frame: index,
-            reason: e.to_string(),
-        };
-        if let Some(first) = self.pending.take() {
-            // already upright
-            if self.frame_size.is_some() {
-                self.finish_frame(&first, Orientation::UPRIGHT, &mut frame.image)
-                    .map_err(|e| decode_error(&self.info, e, self.next_index))?;
-            } else {
-                frame.image = first;
-            }
-        } else {
-            let as_decoded = self.orientation == Orientation::UPRIGHT && self.frame_size.is_none();
-            let Backend::OpenCv(capture) = &mut self.backend else { unreachable!("read_opencv on a camera or stream") };
-            let target = if as_decoded { &mut frame.image } else { &mut self.raw };
-            // a camera or stream that fails to deliver has ended
-            let ok = capture.read(target).map_err(|e| decode_error(&self.info, e, self.next_index))?;
-            if !ok || target.empty() {
-                return Ok(None);
-            }
-            if !as_decoded {
-                let raw = std::mem::take(&mut self.raw);
-                let done = self.finish_frame(&raw, self.orientation, &mut frame.image);
-                self.raw = raw;
-                done.map_err(|e| decode_error(&self.info, e, self.next_index))?;
-            }
-        }
-        let Backend::OpenCv(capture) = &mut self.backend else { unreachable!("read_opencv on a camera or stream") };
-        Ok(Some(capture.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(f64::NAN) / 1000.0))
     }
 }
 
@@ -604,37 +483,10 @@ pub fn missing_ranges(times_s: &[f64], failed_before: &[bool]) -> Vec<[f64; 2]> 
     out.into_iter().map(|[a, b]| [ms(a), ms(b)]).collect()
 }
 
-/// Turns OpenCV's own orientation off, so that a frame is oriented once, by hinge.
-fn disable_auto_orientation(capture: &mut VideoCapture) {
-    let _ = capture.set(videoio::CAP_PROP_ORIENTATION_AUTO, 0.0);
-}
-
-/// The orientation OpenCV reads from the container (rotations only), for
-/// sources the MP4 walker cannot read; OpenCV's auto-orientation is turned
-/// off and the rotation applied by hinge instead.
-fn opencv_orientation(capture: &mut VideoCapture) -> Orientation {
-    disable_auto_orientation(capture);
-    let meta = capture.get(videoio::CAP_PROP_ORIENTATION_META).unwrap_or(0.0);
-    if !meta.is_finite() {
-        return Orientation::UPRIGHT;
-    }
-    let version = (cvcore::get_version_major(), cvcore::get_version_minor());
-    Orientation::rotation_cw(meta_to_cw_deg(meta.round() as i32, version))
-}
-
-/// Clockwise degrees from `CAP_PROP_ORIENTATION_META`: OpenCV 4.6 reports
-/// the counter-clockwise angle (opencv/opencv#22088), the others the clockwise one.
-fn meta_to_cw_deg(meta: i32, (major, minor): (i32, i32)) -> i32 {
-    if (major, minor) == (4, 6) {
-        (-meta).rem_euclid(360)
-    } else {
-        meta.rem_euclid(360)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opencv::prelude::*;
 
     fn at_30fps(frames: &[u32]) -> Vec<f64> {
         frames.iter().map(|&k| k as f64 / 30.0).collect()
@@ -707,62 +559,84 @@ mod tests {
         }
     }
 
-    /// Files are decoded by FFmpeg's libraries directly; at the video's own
-    /// size the frames are the pixels OpenCV's reader gave, at the same times.
+    /// The frames are the pixels and times FFmpeg's own program gives (the same
+    /// conversion OpenCV's reader made before: bicubic swscale to BGR at the
+    /// video's size), turned upright by the track matrix.
     #[test]
-    fn files_decode_to_the_frames_and_times_opencv_gives() {
+    fn files_decode_to_the_frames_and_times_ffmpeg_gives() {
+        use std::process::Command;
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         for clip in ["samples/dev/dev_12_idle_side_facing_right.mp4", "samples/dev_sessions/devs_02_phone_rotated.mp4"]
         {
-            let mut ours = VideoSource::open_file(&dir.join(clip)).unwrap();
-            let mut capture = VideoCapture::from_file(dir.join(clip), videoio::CAP_FFMPEG).unwrap();
-            disable_auto_orientation(&mut capture);
-            let orientation = Orientation::rotation_cw(ours.info().rotation_deg);
-            assert_eq!(ours.info().fps, capture.get(videoio::CAP_PROP_FPS).unwrap(), "{clip}");
-            let (mut frame, mut raw, mut upright) = (Frame::default(), Mat::default(), Mat::default());
+            let path = dir.join(clip);
+            let mut ours = VideoSource::open_file(&path).unwrap();
+            let (w, h) = (ours.info().width as usize, ours.info().height as usize);
+            let raw = Command::new("ffmpeg")
+                .args(["-v", "error", "-i"])
+                .arg(&path)
+                .args(["-sws_flags", "bicubic", "-f", "rawvideo", "-pix_fmt", "bgr24", "-"])
+                .output()
+                .expect("ffmpeg");
+            assert!(raw.status.success(), "{clip}: ffmpeg failed");
+            let probe = Command::new("ffprobe")
+                .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=best_effort_timestamp_time"])
+                .args(["-show_entries", "stream=start_time", "-of", "csv=p=0"])
+                .arg(&path)
+                .output()
+                .expect("ffprobe");
+            let lines: Vec<f64> = String::from_utf8_lossy(&probe.stdout)
+                .lines()
+                .filter_map(|l| l.trim().trim_end_matches(',').parse().ok())
+                .collect();
+            let frame_bytes = w * h * 3;
+            assert_eq!(raw.stdout.len() % frame_bytes, 0, "{clip}: ffmpeg's frames are {w}x{h} (upright)");
+            let expected = raw.stdout.len() / frame_bytes;
+            let mut frame = Frame::default();
             let mut n = 0;
             while ours.read(&mut frame).unwrap() {
-                assert!(capture.read(&mut raw).unwrap(), "{clip}: OpenCV ended first, at {n}");
-                orientation.apply(&raw, &mut upright).unwrap();
-                let diff =
-                    opencv::core::norm2(&frame.image, &upright, opencv::core::NORM_INF, &opencv::core::no_array())
-                        .unwrap();
-                assert_eq!(diff, 0.0, "{clip}: frame {n}");
-                let opencv_s = capture.get(videoio::CAP_PROP_POS_MSEC).unwrap() / 1000.0;
-                if n > 0 && opencv_s > 0.0 {
-                    assert!(
-                        (frame.time_s - opencv_s).abs() < 1e-6,
-                        "{clip}: frame {n} at {} s, OpenCV {opencv_s} s",
-                        frame.time_s
-                    );
-                }
+                assert!(n < expected, "{clip}: more frames than ffmpeg's {expected}");
+                let want = &raw.stdout[n * frame_bytes..(n + 1) * frame_bytes];
+                assert_eq!(frame.image.data_bytes().unwrap(), want, "{clip}: frame {n}");
                 n += 1;
             }
-            assert!(!capture.read(&mut raw).unwrap_or(false), "{clip}: OpenCV has more frames than {n}");
+            assert_eq!(n, expected, "{clip}");
+            // ffprobe lists each frame's time, then the stream's start
+            let (start, times) = lines.split_last().unwrap();
+            assert_eq!(times.len(), n, "{clip}");
+            let mut again = VideoSource::open_file(&path).unwrap();
+            for (k, t) in times.iter().enumerate() {
+                assert!(again.read(&mut frame).unwrap());
+                assert!(
+                    (frame.time_s - (t - start)).abs() < 1e-6,
+                    "{clip}: frame {k} at {} s, ffprobe {}",
+                    frame.time_s,
+                    t - start
+                );
+            }
             assert!(n > 30, "{clip}");
         }
     }
 
+    /// FFmpeg's display matrix (what orients a stream, or a file the walker
+    /// cannot read) says what the track matrix says on the phone sample.
     #[test]
-    fn opencv_4_6_reports_the_other_way_round() {
-        assert_eq!(meta_to_cw_deg(270, (4, 6)), 90);
-        assert_eq!(meta_to_cw_deg(90, (4, 6)), 270);
-        assert_eq!(meta_to_cw_deg(180, (4, 6)), 180);
-        assert_eq!(meta_to_cw_deg(90, (4, 8)), 90);
-        assert_eq!(meta_to_cw_deg(-90, (4, 5)), 270);
-        assert_eq!(meta_to_cw_deg(0, (4, 6)), 0);
-    }
-
-    /// The walker and OpenCV agree on the rotation of the phone sample, once
-    /// OpenCV's reading is put the right way round for its version.
-    #[test]
-    fn opencv_fallback_agrees_with_the_track_matrix() {
-        let clip =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/dev_sessions/devs_02_phone_rotated.mp4");
-        let mut capture = VideoCapture::from_file(&clip, videoio::CAP_FFMPEG).unwrap();
-        assert_eq!(opencv_orientation(&mut capture), Orientation::rotation_cw(90));
-        let mut raw = Mat::default();
-        assert!(capture.read(&mut raw).unwrap());
-        assert_eq!((raw.cols(), raw.rows()), (1280, 720), "OpenCV left the frame as stored");
+    fn the_display_matrix_agrees_with_the_track_matrix() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (clip, cw) in [
+            ("samples/dev_sessions/devs_02_phone_rotated.mp4", 90),
+            ("samples/dev/dev_12_idle_side_facing_right.mp4", 0),
+        ] {
+            let path = dir.join(clip);
+            let file = av::AvFile::open(av::Input::File(&path.to_string_lossy())).unwrap().unwrap();
+            assert_eq!(
+                file.display_orientation.unwrap_or(Orientation::UPRIGHT),
+                Orientation::rotation_cw(cw),
+                "{clip}"
+            );
+            assert_eq!(mp4::display_orientation(&path), Some(Orientation::rotation_cw(cw)), "{clip}");
+            let url = format!("file://{}", path.display());
+            let stream = VideoSource::open_stream(&url).unwrap();
+            assert_eq!(stream.info().rotation_deg, cw, "{clip} as a stream");
+        }
     }
 }
