@@ -1,7 +1,8 @@
-//! Video files decoded with FFmpeg's libraries directly (libavformat,
-//! libavcodec, libswscale), for the memory a large video costs.
+//! Video decoded with FFmpeg's libraries directly (libavformat, libavcodec,
+//! libswscale; libavdevice for cameras, loaded when one opens), for the
+//! memory a large video costs: files, pipes, cameras and network streams.
 //!
-//! OpenCV's FFmpeg reader decodes with as many threads as the machine has
+//! OpenCV's FFmpeg reader decoded with as many threads as the machine has
 //! cores (each with its own pictures) and converts every frame to a full-size
 //! BGR image before hinge can shrink it: a 3840x2160 clip held ~150 MB of
 //! decoder memory. Here a file is decoded on one thread, and each picture is
@@ -54,7 +55,7 @@ pub(super) enum OpenFailure {
 /// What a scaler was made for: pixel format, source and destination sizes.
 type ScalerKey = (Pixel, u32, u32, u32, u32);
 
-/// A file (or a pipe, as `pipe:FD`) read and decoded in order.
+/// A source (file, pipe, camera or URL) read and decoded in order.
 pub(super) struct AvFile {
     input: ff::format::context::Input,
     stream_index: usize,
