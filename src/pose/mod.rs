@@ -311,27 +311,30 @@ struct MaskTail {
     boundary: Vec<String>,
 }
 
-/// The landmark model split at its mask branch: the head (landmarks, and the
-/// values the branch reads) and, when `with_tail`, the branch; both checked
-/// against what hinge reads.
-fn split_landmark_graph(
+/// Sessions of the landmark model split at its mask branch: the head
+/// (landmarks, and the values the branch reads) and, when `with_tail`, the
+/// branch; both checked against what hinge reads. Each part's bytes are freed
+/// once its session is built (loading is when memory peaks on small video).
+fn split_sessions(
     runtime: &Runtime,
     path: &std::path::Path,
-    bytes: &[u8],
+    split: prune::SplitModel,
     options: SessionOptions,
     with_tail: bool,
 ) -> Result<(Session, Option<MaskTail>), PoseError> {
-    let split = prune::split_outputs(bytes, &LANDMARK_OUTPUTS_WITHOUT_MASK, &[LANDMARK_OUTPUTS[2].0])
-        .map_err(|e| interface_error(path, e.to_string()))?;
-    let head = build_session(runtime, path, &split.head, options)?;
+    let prune::SplitModel { head, tail, boundary } = split;
+    let head = {
+        let bytes = head;
+        build_session(runtime, path, &bytes, options)?
+    };
     let head_outputs: Vec<OutputSpec> = [0, 1, 3, 4].iter().map(|&k| LANDMARK_OUTPUTS[k]).collect();
     check_interface(&head, path, &head_outputs)?;
     if !with_tail {
         return Ok((head, None));
     }
-    let tail = build_session(runtime, path, &split.tail, options)?;
+    let tail = build_session(runtime, path, &tail, options)?;
     check_outputs(&tail, path, &LANDMARK_OUTPUTS[2..3])?;
-    Ok((head, Some(MaskTail { session: tail, boundary: split.boundary })))
+    Ok((head, Some(MaskTail { session: tail, boundary })))
 }
 
 /// Video-mode pose estimator for one person.
@@ -378,10 +381,13 @@ impl PoseEstimator {
 
     /// Loads explicit model files.
     pub fn with_files(runtime: &Runtime, config: PoseConfig, files: ModelFiles) -> Result<Self, PoseError> {
-        let det_bytes = read_model(&files.detector, files.detector_sha256)?;
-        let lmk_bytes = read_model(&files.landmark, files.landmark_sha256)?;
-        let detector = build_session(runtime, &files.detector, &det_bytes, config.session)?;
+        // one model's bytes at a time: loading is when memory peaks on small video
+        let detector = {
+            let det_bytes = read_model(&files.detector, files.detector_sha256)?;
+            build_session(runtime, &files.detector, &det_bytes, config.session)?
+        };
         check_interface(&detector, &files.detector, &DETECTOR_OUTPUTS)?;
+        let mut lmk_bytes = Some(read_model(&files.landmark, files.landmark_sha256)?);
         // frames that need no mask run the graph without its mask branch (about half
         // the time): the graph is split where that branch leaves it, so that the mask
         // is computed from the landmark run's own values when it is due, with no
@@ -389,14 +395,25 @@ impl PoseEstimator {
         // copy beside it for the frames without a mask
         let mask_sometimes = config.keep_segmentation && config.segmentation_interval_s.is_some();
         let mask_always = config.keep_segmentation && config.segmentation_interval_s.is_none();
-        let split = if mask_always {
-            Err(None)
-        } else {
-            split_landmark_graph(runtime, &files.landmark, &lmk_bytes, config.session, mask_sometimes).map_err(Some)
+        let split = match lmk_bytes.as_deref().filter(|_| !mask_always) {
+            None => Err(None),
+            Some(bytes) => {
+                match prune::split_outputs(bytes, &LANDMARK_OUTPUTS_WITHOUT_MASK, &[LANDMARK_OUTPUTS[2].0]) {
+                    Ok(parts) => {
+                        lmk_bytes = None; // the parts hold all of it
+                        split_sessions(runtime, &files.landmark, parts, config.session, mask_sometimes).map_err(Some)
+                    }
+                    Err(e) => Err(Some(interface_error(&files.landmark, e.to_string()))),
+                }
+            }
         };
         let (landmark, mask_tail, landmark_without_mask) = match split {
             Ok((head, tail)) => (head, tail, None),
             Err(split_error) => {
+                let lmk_bytes = match lmk_bytes {
+                    Some(bytes) => bytes,
+                    None => read_model(&files.landmark, files.landmark_sha256)?,
+                };
                 // the whole graph says what is wrong with a model that is not usable at all
                 let landmark = build_session(runtime, &files.landmark, &lmk_bytes, config.session)?;
                 check_interface(&landmark, &files.landmark, &LANDMARK_OUTPUTS)?;

@@ -310,7 +310,7 @@ pub fn split_outputs(model: &[u8], head: &[&str], tail: &[&str]) -> Result<Split
     let head_graph = select(&graph_fields, &nodes, &in_head, head, Part::Head, &boundary_infos)?;
     let tail_graph = select(&graph_fields, &nodes, &in_tail, tail, Part::Tail, &boundary_infos)?;
     let with_graph = |g: &[u8]| {
-        let mut out = Vec::with_capacity(model.len());
+        let mut out = Vec::with_capacity(model.len() - graph.payload.len() + g.len() + 16);
         for f in &model_fields {
             if f.number == MODEL_GRAPH && f.wire == WIRE_LEN {
                 push_len_field(&mut out, MODEL_GRAPH, g);
