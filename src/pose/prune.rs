@@ -191,43 +191,7 @@ fn prune_graph(graph: &[u8], keep: &[&str]) -> Result<Vec<u8>, PruneError> {
     }
     let nodes = graph_nodes(&graph_fields)?;
     let kept = needed_nodes(&nodes, keep);
-    let needed: HashSet<&str> = keep
-        .iter()
-        .copied()
-        .chain(nodes.iter().zip(&kept).filter(|(_, &k)| k).flat_map(|(n, _)| n.inputs.iter().copied()))
-        .filter(|i| !i.is_empty())
-        .collect();
-    let produced: HashSet<&str> =
-        nodes.iter().zip(&kept).filter(|(_, &k)| k).flat_map(|(n, _)| n.outputs.iter().copied()).collect();
-    let mut out = Vec::with_capacity(graph.len());
-    let mut node_index = 0;
-    for f in &graph_fields {
-        let keep_field = match (f.number, f.wire) {
-            (GRAPH_NODE, WIRE_LEN) => {
-                node_index += 1;
-                kept[node_index - 1]
-            }
-            (GRAPH_OUTPUT, WIRE_LEN) => keep.contains(&name_of(f.payload, VALUE_INFO_NAME)?),
-            (GRAPH_INITIALIZER, WIRE_LEN) => needed.contains(name_of(f.payload, TENSOR_NAME)?),
-            (GRAPH_SPARSE_INITIALIZER, WIRE_LEN) => {
-                let values = fields(f.payload)?
-                    .into_iter()
-                    .find(|x| x.number == SPARSE_TENSOR_VALUES && x.wire == WIRE_LEN)
-                    .map(|x| x.payload)
-                    .unwrap_or(&[]);
-                needed.contains(name_of(values, TENSOR_NAME)?)
-            }
-            (GRAPH_VALUE_INFO, WIRE_LEN) => {
-                let name = name_of(f.payload, VALUE_INFO_NAME)?;
-                needed.contains(name) || produced.contains(name)
-            }
-            _ => true,
-        };
-        if keep_field {
-            out.extend_from_slice(f.raw);
-        }
-    }
-    Ok(out)
+    select(&graph_fields, &nodes, &kept, keep, Part::Head, &[])
 }
 
 /// A model cut in two where some outputs' own branch leaves the rest (see
@@ -361,9 +325,10 @@ fn needed_nodes(nodes: &[Node<'_>], keep: &[&str]) -> Vec<bool> {
     kept
 }
 
-/// The graph of one part of a split: its nodes, the initializers and value
-/// infos they use, its outputs; the head also outputs the boundary values,
-/// which the tail takes as its inputs instead of the model's.
+/// The graph of one part of a split (or of a pruned model: a head with no
+/// boundary): its nodes, the initializers and value infos they use, its
+/// outputs; the head also outputs the boundary values, which the tail takes
+/// as its inputs instead of the model's.
 fn select(
     graph_fields: &[Field<'_>],
     nodes: &[Node<'_>],
