@@ -82,6 +82,9 @@ pub(super) struct AvFile {
     last_time_s: f64,
     /// The end of the input has been passed to the decoder.
     input_ended: bool,
+    /// A camera or network stream: a failed read ends it (a file's damaged
+    /// stretch is read past instead).
+    live: bool,
 }
 
 // SAFETY: every FFmpeg object here (format context, codec context, frames,
@@ -223,6 +226,7 @@ impl AvFile {
             padded: Vec::new(),
             last_time_s: f64::NAN,
             input_ended: false,
+            live: !matches!(source, Input::File(_)),
         };
         let mut failed = 0;
         if !file.receive(&mut failed, super::MAX_FAILED_READS) {
@@ -274,6 +278,10 @@ impl AvFile {
                     }
                 }
                 Err(ff::Error::Eof) => self.end_input(),
+                // a camera or network stream that fails to deliver (unplugged, the
+                // network gone past its timeout) has ended: waiting out `max_failed`
+                // more reads would hold a live session for minutes
+                Err(_) if self.live => self.end_input(),
                 Err(_) => {
                     *failed += 1;
                 }
