@@ -1075,6 +1075,21 @@ mod live_cli {
             window: minifb::Window,
             /// The canvas as minifb's 0RGB words.
             pixels: Vec<u32>,
+            /// Set when q or Esc was pressed (kept from the key event itself: a
+            /// tap between two frames is over before the key state is looked at).
+            quit: std::rc::Rc<std::cell::Cell<bool>>,
+        }
+
+        /// Records a press of q or Esc.
+        struct QuitKeys(std::rc::Rc<std::cell::Cell<bool>>);
+
+        impl minifb::InputCallback for QuitKeys {
+            fn add_char(&mut self, _: u32) {}
+            fn set_key_state(&mut self, key: Key, down: bool) {
+                if down && matches!(key, Key::Q | Key::Escape) {
+                    self.0.set(true);
+                }
+            }
         }
 
         const NAME: &str = "hinge live";
@@ -1086,7 +1101,9 @@ mod live_cli {
                 let mut window = minifb::Window::new(NAME, 640, 480, options)?;
                 // frames are shown as they come: no pacing of its own (it would add latency)
                 window.set_target_fps(0);
-                Ok(Self { canvas: Mat::default(), window, pixels: Vec::new() })
+                let quit = std::rc::Rc::new(std::cell::Cell::new(false));
+                window.set_input_callback(Box::new(QuitKeys(std::rc::Rc::clone(&quit))));
+                Ok(Self { canvas: Mat::default(), window, pixels: Vec::new(), quit })
             }
 
             fn text(&mut self, s: &str, at: Point, scale: f64, color: Scalar, thick: i32) {
@@ -1190,7 +1207,7 @@ mod live_cli {
                     let _ = self.window.update_with_buffer(&self.pixels, w as usize, h as usize);
                 }
                 // closing the window, q or Esc end the session
-                self.window.is_open() && !self.window.is_key_down(Key::Q) && !self.window.is_key_down(Key::Escape)
+                self.window.is_open() && !self.quit.get()
             }
         }
     }

@@ -237,7 +237,7 @@ pub fn split_outputs(model: &[u8], head: &[&str], tail: &[&str]) -> Result<Split
         nodes.iter().zip(&in_head).filter(|(_, &k)| k).flat_map(|(n, _)| n.outputs.iter().copied()).collect();
     let mut boundary: Vec<&str> = Vec::new();
     for (node, _) in nodes.iter().zip(&in_tail).filter(|(_, &k)| k) {
-        for &input in &node.inputs {
+        for &input in node.inputs.iter().filter(|i| !i.is_empty()) {
             if produced_by_head.contains(input) && !boundary.contains(&input) {
                 boundary.push(input);
             }
@@ -382,8 +382,11 @@ fn select(
     }
     match part {
         Part::Head => {
+            // a boundary value that is an output of the head already is not added twice
             for info in boundary_infos {
-                push_len_field(&mut out, GRAPH_OUTPUT, info);
+                if !outputs.contains(&name_of(info, VALUE_INFO_NAME)?) {
+                    push_len_field(&mut out, GRAPH_OUTPUT, info);
+                }
             }
         }
         Part::Tail if !inputs_written => {
@@ -506,6 +509,26 @@ mod tests {
         let tensor = fields(ty.payload).unwrap().into_iter().find(|f| f.number == TYPE_TENSOR).unwrap();
         assert_eq!(tensor.payload, [0x08, 0x01]);
         assert_eq!(&split.tail[..2], &[0x08, 0x08], "other model fields kept");
+    }
+
+    #[test]
+    fn a_boundary_that_is_a_head_output_is_not_output_twice_and_empty_inputs_are_no_boundary() {
+        let graph = message(&[
+            (GRAPH_NODE, node(&["x"], &["a"])),
+            (GRAPH_NODE, node(&["a"], &["y"])),
+            // an omitted optional input is an empty name
+            (GRAPH_NODE, node(&["a", ""], &["z"])),
+            (GRAPH_INPUT, named(VALUE_INFO_NAME, "x")),
+            (GRAPH_OUTPUT, named(VALUE_INFO_NAME, "y")),
+            (GRAPH_OUTPUT, named(VALUE_INFO_NAME, "a")),
+            (GRAPH_OUTPUT, named(VALUE_INFO_NAME, "z")),
+        ]);
+        let mut m = Vec::new();
+        push_len_field(&mut m, MODEL_GRAPH, &graph);
+        let split = split_outputs(&m, &["y", "a"], &["z"]).unwrap();
+        assert_eq!(split.boundary, ["a"]);
+        assert_eq!(names(&graph_of(&split.head), GRAPH_OUTPUT, VALUE_INFO_NAME), ["y", "a"]);
+        assert_eq!(names(&graph_of(&split.tail), GRAPH_INPUT, VALUE_INFO_NAME), ["a"]);
     }
 
     #[test]

@@ -12,8 +12,9 @@
 //! colour matrix), so frames are the same pixels as before.
 //!
 //! Times are the frames' best-effort presentation times from the stream's
-//! start, as OpenCV reports them; the nominal rate and frame count follow the
-//! rules OpenCV uses too. Packets that do not decode (a damaged stretch) are
+//! start, as OpenCV reported them; the nominal rate is the stream's average
+//! (else FFmpeg's guess), the frame count the container's (else estimated
+//! from the duration at a plausible rate). Packets that do not decode (a damaged stretch) are
 //! skipped and counted, and decoding goes on after them.
 
 use std::sync::Once;
@@ -64,7 +65,7 @@ pub(super) struct AvFile {
     time_base_s: f64,
     /// The stream's first tick (0 where the container gives none).
     start_ticks: i64,
-    /// Nominal frames per second (`None`: the container gives none).
+    /// Nominal frames per second (`None`: the container gives no plausible one).
     pub(super) fps: Option<f64>,
     /// Frames announced by the container, or estimated from its duration.
     pub(super) frame_count_hint: Option<u64>,
@@ -140,6 +141,12 @@ fn camera_input_format() -> Result<ff::format::format::Input, String> {
     Ok(unsafe { ff::format::format::Input::wrap(format as *mut _) })
 }
 
+/// How long a network source may deliver nothing before it counts as lost, µs.
+const STALL_TIMEOUT_US: &str = "30000000";
+
+/// Frame rates taken as the container's own (outside: no usable rate), fps.
+const PLAUSIBLE_FPS: std::ops::RangeInclusive<f64> = 0.5..=1000.0;
+
 fn rational_f64(r: ff::Rational) -> Option<f64> {
     (r.numerator() > 0 && r.denominator() > 0).then(|| r.numerator() as f64 / r.denominator() as f64)
 }
@@ -166,7 +173,17 @@ impl AvFile {
             Input::Camera(index) => {
                 let v4l2 = camera_input_format().map_err(OpenFailure::Unavailable)?;
                 let device = format!("/dev/video{index}");
-                match ff::format::open_with(&device, &ff::Format::Input(v4l2), ff::Dictionary::new()) {
+                // 640x480 at 30 fps, as OpenCV's V4L2 reader asked (a camera keeps whatever
+                // mode it was left in otherwise, often a large one at a few frames a second);
+                // a camera that has no such mode is opened as it is
+                let mut options = ff::Dictionary::new();
+                options.set("video_size", "640x480");
+                options.set("framerate", "30");
+                let opened = ff::format::open_with(&device, &ff::Format::Input(v4l2), options).or_else(|_| {
+                    let v4l2 = camera_input_format().map_err(|_| ff::Error::Bug)?;
+                    ff::format::open_with(&device, &ff::Format::Input(v4l2), ff::Dictionary::new())
+                });
+                match opened {
                     Ok(ff::format::context::Context::Input(input)) => input,
                     Ok(_) => return Err(OpenFailure::Unavailable(format!("{device} is not an input"))),
                     Err(e) => return Err(OpenFailure::Unavailable(format!("{device}: {e}"))),
@@ -174,12 +191,16 @@ impl AvFile {
             }
             Input::Url(url) => {
                 let mut options = ff::Dictionary::new();
-                if url.starts_with("rtsp:") {
+                // a network read that stalls this long is an error (the source is lost);
+                // RTSP has its own socket option for it: `timeout` since FFmpeg 5
+                // (libavformat 59), `stimeout` before (where `timeout` means listen)
+                options.set("rw_timeout", STALL_TIMEOUT_US);
+                if url.starts_with("rtsp:") || url.starts_with("rtsps:") {
                     // as OpenCV did: RTSP over TCP (no lost packets on a busy network)
                     options.set("rtsp_transport", "tcp");
+                    let key = if ff::format::version() >> 16 >= 59 { "timeout" } else { "stimeout" };
+                    options.set(key, STALL_TIMEOUT_US);
                 }
-                // a network read that stalls this long is an error (the source is lost)
-                options.set("rw_timeout", "30000000");
                 ff::format::input_with_dictionary(url, options).map_err(|e| OpenFailure::Unavailable(e.to_string()))?
             }
         };
@@ -192,7 +213,9 @@ impl AvFile {
             t => t,
         };
         // as OpenCV: the average rate, else FFmpeg's guess from the stream
-        let fps = rational_f64(stream.avg_frame_rate()).or_else(|| rational_f64(stream.rate()));
+        let fps = rational_f64(stream.avg_frame_rate())
+            .or_else(|| rational_f64(stream.rate()))
+            .filter(|f| PLAUSIBLE_FPS.contains(f));
         let duration_s = match stream.duration() {
             d if d > 0 && d != ff::ffi::AV_NOPTS_VALUE => Some(d as f64 * time_base_s),
             _ => (input.duration() > 0).then(|| input.duration() as f64 / f64::from(ff::ffi::AV_TIME_BASE)),

@@ -1,7 +1,7 @@
 //! Video sources: files (with rotation metadata applied, so frames come out
-//! upright), read with FFmpeg's libraries directly ([`av`]: one decoding
-//! thread, frames converted at the size the analysis asks for), and cameras
-//! and network streams, read through OpenCV.
+//! upright), cameras (V4L2) and network streams, all read with FFmpeg's
+//! libraries directly ([`av`]: one decoding thread, frames converted at the
+//! size the analysis asks for).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -343,7 +343,7 @@ impl Decoder {
     fn new(file: av::AvFile, kind: SourceKind, orientation: Orientation) -> Self {
         let (w, h) = file.stored_size();
         let (width, height) = if orientation.swaps_axes() { (h, w) } else { (w, h) };
-        let fps = file.fps.filter(|f| f.is_finite() && *f > 0.5 && *f < 1000.0).unwrap_or(FALLBACK_FPS);
+        let fps = file.fps.unwrap_or(FALLBACK_FPS);
         let info = VideoInfo {
             kind,
             width,
