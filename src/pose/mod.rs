@@ -323,10 +323,9 @@ fn split_sessions(
     with_tail: bool,
 ) -> Result<(Session, Option<MaskTail>), PoseError> {
     let prune::SplitModel { head, tail, boundary } = split;
-    let head = {
-        let bytes = head;
-        build_session(runtime, path, &bytes, options)?
-    };
+    let head_bytes = head;
+    let head = build_session(runtime, path, &head_bytes, options)?;
+    drop(head_bytes);
     let head_outputs: Vec<OutputSpec> = [0, 1, 3, 4].iter().map(|&k| LANDMARK_OUTPUTS[k]).collect();
     check_interface(&head, path, &head_outputs)?;
     if !with_tail {

@@ -181,14 +181,7 @@ pub fn prune_outputs(model: &[u8], keep: &[&str]) -> Result<Vec<u8>, PruneError>
 
 fn prune_graph(graph: &[u8], keep: &[&str]) -> Result<Vec<u8>, PruneError> {
     let graph_fields = fields(graph)?;
-    let outputs: Vec<&str> = graph_fields
-        .iter()
-        .filter(|f| f.number == GRAPH_OUTPUT && f.wire == WIRE_LEN)
-        .map(|f| name_of(f.payload, VALUE_INFO_NAME))
-        .collect::<Result<_, _>>()?;
-    if let Some(missing) = keep.iter().find(|k| !outputs.contains(k)) {
-        return Err(PruneError::UnknownOutput(missing.to_string()));
-    }
+    require_outputs(&graph_fields, keep)?;
     let nodes = graph_nodes(&graph_fields)?;
     let kept = needed_nodes(&nodes, keep);
     select(&graph_fields, &nodes, &kept, keep, Part::Head, &[])
@@ -222,14 +215,8 @@ pub fn split_outputs(model: &[u8], head: &[&str], tail: &[&str]) -> Result<Split
     let graph =
         model_fields.iter().find(|f| f.number == MODEL_GRAPH && f.wire == WIRE_LEN).ok_or(PruneError::NoGraph)?;
     let graph_fields = fields(graph.payload)?;
-    let outputs: Vec<&str> = graph_fields
-        .iter()
-        .filter(|f| f.number == GRAPH_OUTPUT && f.wire == WIRE_LEN)
-        .map(|f| name_of(f.payload, VALUE_INFO_NAME))
-        .collect::<Result<_, _>>()?;
-    if let Some(missing) = head.iter().chain(tail).find(|k| !outputs.contains(k)) {
-        return Err(PruneError::UnknownOutput(missing.to_string()));
-    }
+    require_outputs(&graph_fields, head)?;
+    require_outputs(&graph_fields, tail)?;
     let nodes = graph_nodes(&graph_fields)?;
     let in_head = needed_nodes(&nodes, head);
     let in_tail: Vec<bool> = needed_nodes(&nodes, tail).iter().zip(&in_head).map(|(&t, &h)| t && !h).collect();
@@ -295,6 +282,19 @@ pub fn split_outputs(model: &[u8], head: &[&str], tail: &[&str]) -> Result<Split
 enum Part {
     Head,
     Tail,
+}
+
+/// Checks that every name in `names` is an output of the graph.
+fn require_outputs(graph_fields: &[Field<'_>], names: &[&str]) -> Result<(), PruneError> {
+    let outputs: Vec<&str> = graph_fields
+        .iter()
+        .filter(|f| f.number == GRAPH_OUTPUT && f.wire == WIRE_LEN)
+        .map(|f| name_of(f.payload, VALUE_INFO_NAME))
+        .collect::<Result<_, _>>()?;
+    match names.iter().find(|k| !outputs.contains(k)) {
+        Some(missing) => Err(PruneError::UnknownOutput(missing.to_string())),
+        None => Ok(()),
+    }
 }
 
 /// The graph's nodes with their inputs and outputs, checked for subgraphs.
@@ -442,6 +442,13 @@ mod tests {
         m
     }
 
+    /// A model holding `graph` and nothing else.
+    fn model_of(graph: &[u8]) -> Vec<u8> {
+        let mut m = Vec::new();
+        push_len_field(&mut m, MODEL_GRAPH, graph);
+        m
+    }
+
     fn graph_of(m: &[u8]) -> Vec<u8> {
         fields(m).unwrap().into_iter().find(|f| f.number == MODEL_GRAPH).unwrap().payload.to_vec()
     }
@@ -480,8 +487,7 @@ mod tests {
         let mut if_node = node(&["x"], &["y"]);
         push_len_field(&mut if_node, NODE_ATTRIBUTE, &attribute);
         let graph = message(&[(GRAPH_NODE, if_node), (GRAPH_OUTPUT, named(VALUE_INFO_NAME, "y"))]);
-        let mut m = Vec::new();
-        push_len_field(&mut m, MODEL_GRAPH, &graph);
+        let m = model_of(&graph);
         assert_eq!(prune_outputs(&m, &["y"]), Err(PruneError::Subgraph));
         assert_eq!(prune_outputs(&[0x08, 0x01], &["y"]), Err(PruneError::NoGraph));
         assert_eq!(prune_outputs(&[0x3a, 0x05, 0x00], &["y"]), Err(PruneError::Malformed("truncated field")));
@@ -523,8 +529,7 @@ mod tests {
             (GRAPH_OUTPUT, named(VALUE_INFO_NAME, "a")),
             (GRAPH_OUTPUT, named(VALUE_INFO_NAME, "z")),
         ]);
-        let mut m = Vec::new();
-        push_len_field(&mut m, MODEL_GRAPH, &graph);
+        let m = model_of(&graph);
         let split = split_outputs(&m, &["y", "a"], &["z"]).unwrap();
         assert_eq!(split.boundary, ["a"]);
         assert_eq!(names(&graph_of(&split.head), GRAPH_OUTPUT, VALUE_INFO_NAME), ["y", "a"]);
@@ -541,8 +546,7 @@ mod tests {
             (GRAPH_OUTPUT, named(VALUE_INFO_NAME, "y")),
             (GRAPH_OUTPUT, named(VALUE_INFO_NAME, "z")),
         ]);
-        let mut m = Vec::new();
-        push_len_field(&mut m, MODEL_GRAPH, &graph);
+        let m = model_of(&graph);
         assert_eq!(split_outputs(&m, &["y"], &["z"]), Err(PruneError::TailReadsInput("x".into())));
         assert_eq!(split_outputs(&m, &["y"], &["nope"]), Err(PruneError::UnknownOutput("nope".into())));
     }

@@ -157,10 +157,9 @@ fn matrix_orientation(data: &[u8]) -> Option<Orientation> {
     if data.len() < 36 {
         return None;
     }
-    let fixed = |i: usize| {
-        i32::from_ne_bytes([data[4 * i], data[4 * i + 1], data[4 * i + 2], data[4 * i + 3]]) as f64 / 65536.0
-    };
-    Some(Orientation::from_matrix(fixed(0), fixed(1), fixed(3), fixed(4)))
+    let words =
+        std::array::from_fn(|i| i32::from_ne_bytes([data[4 * i], data[4 * i + 1], data[4 * i + 2], data[4 * i + 3]]));
+    Some(Orientation::from_display_matrix(words))
 }
 
 impl AvFile {

@@ -171,10 +171,8 @@ impl<R: Read + Seek> Walker<'_, R> {
         }
         let mut m = [0u8; 36];
         self.read_at(at, &mut m)?;
-        // a, b, u, c, d, v, x, y, w; a b c d in 16.16 fixed point
-        let fixed =
-            |i: usize| i32::from_be_bytes([m[4 * i], m[4 * i + 1], m[4 * i + 2], m[4 * i + 3]]) as f64 / 65536.0;
-        Some(Orientation::from_matrix(fixed(0), fixed(1), fixed(3), fixed(4)))
+        let words = std::array::from_fn(|i| i32::from_be_bytes([m[4 * i], m[4 * i + 1], m[4 * i + 2], m[4 * i + 3]]));
+        Some(Orientation::from_display_matrix(words))
     }
 }
 

@@ -45,6 +45,14 @@ impl Orientation {
         }
     }
 
+    /// The orientation of a whole display matrix as containers store it: nine
+    /// 32-bit words `a b u c d v x y w`, `a b c d` in 16.16 fixed point (an
+    /// MP4 track header holds them big-endian, FFmpeg's side data native-endian).
+    pub fn from_display_matrix(words: [i32; 9]) -> Orientation {
+        let fixed = |i: usize| words[i] as f64 / 65536.0;
+        Orientation::from_matrix(fixed(0), fixed(1), fixed(3), fixed(4))
+    }
+
     /// The 2x2 matrix part `(a, b, c, d)` (see [`Orientation::from_matrix`]).
     pub fn matrix(self) -> (i32, i32, i32, i32) {
         let s = |neg: bool| if neg { -1 } else { 1 };
