@@ -260,3 +260,17 @@ fn bench_script_rejects_a_bad_round_count() {
         assert!(!String::from_utf8_lossy(&o.stdout).contains("hinge bench"), "ROUNDS={bad}: nothing should run");
     }
 }
+
+hinge_test!(no_ffmpeg_program_for_the_annotated_video, |cmd, dir| {
+    // the annotated video is encoded by the `ffmpeg` program; without it, one line naming
+    // it, exit 1, and what was already written stays
+    let out = dir.path().join("o");
+    cmd.env("HINGE_FFMPEG", dir.path().join("no-ffmpeg-here"));
+    cmd.arg("analyze").arg(repo(CLIP)).arg("--out").arg(&out);
+    let o = run(cmd);
+    assert_fails(&o, 1, &["annotated.mp4", "no H.264 encoder", "no-ffmpeg-here", "install FFmpeg"]);
+    assert_eq!(stderr(&o).trim().lines().count(), 1, "one line: {}", stderr(&o));
+    for kept in ["frames.csv", "summary.json", "reps.csv"] {
+        assert!(out.join(kept).is_file(), "{kept} kept");
+    }
+});
