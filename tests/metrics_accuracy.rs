@@ -65,39 +65,40 @@ struct Expect {
 
 /// Five rendered bodies never used in training or for choosing anything.
 /// Measured when the model shipped (hinge eval, docs/spine_model.md): trunk
-/// 1.85, hip angle 3.71, knee 2.98, hip flexion 6.68 (zero 30.50), lumbar
-/// 5.99 (zero 5.58), pelvic tilt 5.80 (zero 4.30), rib stack 6.44 (zero 7.25);
-/// fault sets 15/28, practice-set reps 3/5; person found in 4896/4896 frames.
-/// Lumbar and tilt are at the 6° target but not better than predicting zero,
-/// so the target is not met: they are guarded.
+/// 1.76, hip angle 3.71, knee 2.98, hip flexion 6.32 (zero 35.53), lumbar
+/// 5.78 (zero 6.93), pelvic tilt 5.50 (zero 5.30), rib stack 6.13 (zero 9.02);
+/// fault sets 14/28, practice-set reps 3/5; person found in 4896/4896 frames.
+/// Lumbar and tilt are under the 6° target, but tilt is no better than
+/// predicting zero and lumbar only 17% better, so the target is not
+/// met: they are guarded, and lumbar must stay better than zero.
 const HELD_OUT: Expect = Expect {
     mae: [
         ("trunk_deg", Bound::Target(2.5)),
         ("hip_angle_deg", Bound::Target(5.0)),
         ("knee_flexion_deg", Bound::Target(4.0)),
-        ("hip_flexion_deg", Bound::Guard(6.0, 7.3)),
-        ("lumbar_flexion_deg", Bound::Guard(6.0, 6.6)),
-        ("pelvic_tilt_deg", Bound::Guard(6.0, 6.4)),
-        ("rib_stack_deg", Bound::Guard(6.0, 7.0)),
+        ("hip_flexion_deg", Bound::Guard(6.0, 7.0)),
+        ("lumbar_flexion_deg", Bound::Guard(6.0, 6.3)),
+        ("pelvic_tilt_deg", Bound::Guard(6.0, 6.0)),
+        ("rib_stack_deg", Bound::Guard(6.0, 6.7)),
     ],
-    vs_zero: &[("trunk_deg", 0.2), ("hip_flexion_deg", 0.35)],
+    vs_zero: &[("trunk_deg", 0.2), ("hip_flexion_deg", 0.35), ("lumbar_flexion_deg", 0.9)],
     fault_sets: Bound::Guard(0.9, 0.45),
     session_reps: Bound::Guard(0.9, 0.4),
 };
 
 /// The dev body (samples/dev, samples/dev_sessions), also never used in
-/// training. Measured: trunk 2.02, hip angle 2.11, knee 1.98, hip flexion 6.80,
-/// lumbar 6.00 (zero 6.49), pelvic tilt 5.60 (zero 5.45), rib stack 6.63;
+/// training. Measured: trunk 1.77, hip angle 2.11, knee 1.98, hip flexion 6.14,
+/// lumbar 5.80 (zero 6.52), pelvic tilt 5.44 (zero 5.47), rib stack 6.31;
 /// fault sets 6/12, practice-set reps 8/11.
 const DEV_BODY: Expect = Expect {
     mae: [
         ("trunk_deg", Bound::Target(2.5)),
         ("hip_angle_deg", Bound::Target(5.0)),
         ("knee_flexion_deg", Bound::Target(4.0)),
-        ("hip_flexion_deg", Bound::Guard(6.0, 7.4)),
-        ("lumbar_flexion_deg", Bound::Guard(6.0, 6.6)),
+        ("hip_flexion_deg", Bound::Guard(6.0, 6.9)),
+        ("lumbar_flexion_deg", Bound::Guard(6.0, 6.4)),
         ("pelvic_tilt_deg", Bound::Target(6.0)),
-        ("rib_stack_deg", Bound::Guard(6.0, 7.2)),
+        ("rib_stack_deg", Bound::Guard(6.0, 6.9)),
     ],
     vs_zero: &[("trunk_deg", 0.2), ("hip_flexion_deg", 0.35)],
     fault_sets: Bound::Guard(0.9, 0.4),

@@ -22,7 +22,7 @@ use crate::pose::PoseError;
 /// File name of the bundled spine model.
 pub const SPINE_MODEL_FILE: &str = "spine_back.onnx";
 /// SHA-256 of the bundled spine model (see `models/SHA256SUMS`).
-pub const SPINE_MODEL_SHA256: &str = "0e099c9f848c4a7c64f1afdd8ca92e8de76e63d6a17df29bfbf0d6f2fa8009d3";
+pub const SPINE_MODEL_SHA256: &str = "2bad5353c0ab832b3433537784be9e589f317d01de2d6b53e79188ddafe1f56f";
 
 /// Outputs of the model, in order (degrees; each an ensemble's mean, followed
 /// in the same order by the members' spread): the first five are read (the

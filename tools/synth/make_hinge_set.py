@@ -2,7 +2,7 @@
 lifts, independent pelvis/lumbar/thoracic motion, rib cage flared or closed, standing tilt habits, arms hanging
 behind the back) next to the old ones, round-robin by body so that stopping early leaves a balanced set.
 
-  python3 make_hinge_set.py PLAN [--out DIR] [--workers 1] [--dry] [--limit N] [--stop-at UNIX_TIME]
+  python3 make_hinge_set.py PLAN [--out DIR] [--workers 1] [--fps N] [--dry] [--limit N] [--stop-at UNIX_TIME]
 
 PLAN  train2  bodies body_0100.. (seed base 21000), 40 bodies x 3 clips + 3 practice sets; never the box
       test    bodies test_0000.. (seed base 40000), 10 bodies x 6 clips + 3 practice sets; box loads only here
@@ -52,7 +52,9 @@ def variant_deck(deck, n_bodies, passes, seed0):
     return out
 
 
-def make_configs(plan, out_dir):
+def make_configs(plan, out_dir, fps_override=None):
+    """Clip configurations of a plan; `fps_override` renders every clip at that rate (training data needs no
+    30 fps: neighbouring frames add little, and 10 fps takes about a third of the render time)."""
     pl = PLANS[plan]
     n, passes, seed0 = pl["bodies"], pl["passes"], pl["seed0"]
     bodies = [sc.make_body(pl["prefix"] % (pl["first"] + i), seed0 + i) for i in range(n)]
@@ -70,6 +72,8 @@ def make_configs(plan, out_dir):
             fu = r.random()
             fmt = "land43" if fu < 0.50 else ("port34" if fu < 0.93 else ("land169" if fu < 0.97 else "port916"))
             fps = 60 if r.random() < 0.05 else 30
+            if fps_override:
+                fps = fps_override
             load = r.choice(pl["loads"])
             sfmt = session_at.get((ps, i))
             body = bodies[i]
@@ -88,7 +92,7 @@ def make_configs(plan, out_dir):
                 cam = sc.camera(r, side, view, sfmt)
                 clip = "%s_%03d_session_%s_%s_%s" % (plan, len(cfgs) + 1, body["body_id"], cam["kind"], load or "noload")
                 cfgs.append(sc.clip_config(clip, out_dir, out_dir, "session", 5, seed, body, cam, sfmt, sc.scene(r), load,
-                                           params, rep_plan=plan_reps, phone=sfmt == "port916"))
+                                           params, fps=fps, rep_plan=plan_reps, phone=sfmt == "port916"))
                 continue
             # the test plan cycles through its deck (every card 2-3 times); train2 draws per pass
             v = pl["deck"][(ps * n + i) % len(pl["deck"])] if plan == "test" else decks[ps][i]
@@ -113,7 +117,7 @@ if __name__ == "__main__":
         sys.exit("unknown plan %r (train2 | test)" % plan)
     out = os.path.abspath(a[a.index("--out") + 1]) if "--out" in a else os.path.abspath(
         os.path.join(HERE, "..", "..", ".work", "synth", plan))
-    cfgs = make_configs(plan, out)
+    cfgs = make_configs(plan, out, int(a[a.index("--fps") + 1]) if "--fps" in a else None)
     if "--limit" in a:
         cfgs = cfgs[:int(a[a.index("--limit") + 1])]
     if "--dry" in a:
