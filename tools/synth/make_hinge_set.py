@@ -5,6 +5,7 @@ behind the back) next to the old ones, round-robin by body so that stopping earl
   python3 make_hinge_set.py PLAN [--out DIR] [--workers 1] [--fps N] [--dry] [--limit N] [--stop-at UNIX_TIME]
 
 PLAN  train2  bodies body_0100.. (seed base 21000), 40 bodies x 3 clips + 3 practice sets; never the box
+      train3  bodies body_0140.. (seed base 22000), 100 bodies x 2 clips + 2 practice sets; never the box
       test    bodies test_0000.. (seed base 40000), 10 bodies x 6 clips + 3 practice sets; box loads only here
 Bodies of the two plans never overlap, nor with make_train.py (body_0000..0031, seeds 20000..) or footage/dev.
 Output: DIR/{CLIP.mp4, CLIP.csv, CLIP.meta.json, configs/CLIP.json, manifest.json}; default
@@ -19,6 +20,12 @@ PLANS = {
     "train2": dict(prefix="body_%04d", first=100, bodies=40, passes=3, seed0=21000, sessions=3,
                    loads=[None, None, "dumbbells", "kettlebell", None, "dumbbells", "kettlebell"],
                    deck=(["floor_good"] * 4 + ["floor_rounded"] * 3 + ["spine_mix"] * 5 + ["ribs_flared"] * 2
+                         + ["ribs_closed"] * 2 + ["good"] * 2 + ["rounded_lumbar"] * 2 + ["anterior_tilt"] * 2
+                         + ["posterior_tilt"] * 2 + ["squat"] + ["load_far"] + ["idle_anterior"] + ["idle_posterior"])),
+    # one clip per body first (pass-major order), so a run stopped early still gives the most bodies
+    "train3": dict(prefix="body_%04d", first=140, bodies=100, passes=2, seed0=22000, sessions=2,
+                   loads=[None, None, "dumbbells", "kettlebell", None, "dumbbells", "kettlebell"],
+                   deck=(["floor_good"] * 3 + ["floor_rounded"] * 3 + ["spine_mix"] * 4 + ["ribs_flared"] * 2
                          + ["ribs_closed"] * 2 + ["good"] * 2 + ["rounded_lumbar"] * 2 + ["anterior_tilt"] * 2
                          + ["posterior_tilt"] * 2 + ["squat"] + ["load_far"] + ["idle_anterior"] + ["idle_posterior"])),
     "test": dict(prefix="test_%04d", first=0, bodies=10, passes=6, seed0=40000, sessions=3,
@@ -94,7 +101,7 @@ def make_configs(plan, out_dir, fps_override=None):
                 cfgs.append(sc.clip_config(clip, out_dir, out_dir, "session", 5, seed, body, cam, sfmt, sc.scene(r), load,
                                            params, fps=fps, rep_plan=plan_reps, phone=sfmt == "port916"))
                 continue
-            # the test plan cycles through its deck (every card 2-3 times); train2 draws per pass
+            # the test plan cycles through its deck (every card 2-3 times); train2/3 draw per pass
             v = pl["deck"][(ps * n + i) % len(pl["deck"])] if plan == "test" else decks[ps][i]
             if v in ("floor_good", "floor_rounded") and load == "dumbbells" and r.random() < 0.5:
                 load = "kettlebell"       # floor lifts: mostly a bell (or a box in the test plan)
@@ -114,7 +121,7 @@ if __name__ == "__main__":
     a = sys.argv
     plan = a[1] if len(a) > 1 and not a[1].startswith("-") else sys.exit(__doc__)
     if plan not in PLANS:
-        sys.exit("unknown plan %r (train2 | test)" % plan)
+        sys.exit("unknown plan %r (train2 | train3 | test)" % plan)
     out = os.path.abspath(a[a.index("--out") + 1]) if "--out" in a else os.path.abspath(
         os.path.join(HERE, "..", "..", ".work", "synth", plan))
     cfgs = make_configs(plan, out, int(a[a.index("--fps") + 1]) if "--fps" in a else None)
