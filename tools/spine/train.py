@@ -393,10 +393,8 @@ def main():
             log("fold %d/%d: train %d clips, validate %d clips (%d bodies)" % (
                 k + 1, a.folds, len(train_clips) - len(va), len(va), len({c["body"] for c in va})))
         fold_nets = train_folds(train_clips, fold_of, a.folds, a.epochs, opts, a.jobs)
-        for k, net in enumerate(fold_nets):
-            for c in train_clips:
-                if fold_of[c["body"]] == k:
-                    cv_pred[c["clip"]] = predict(net, stack([c])[0])
+        for c in train_clips:
+            cv_pred[c["clip"]] = predict(fold_nets[fold_of[c["body"]]], stack([c])[0])
         y = np.concatenate([c["y"] for c in train_clips])
         p = np.concatenate([cv_pred[c["clip"]] for c in train_clips])
         fig = figures(y, p)

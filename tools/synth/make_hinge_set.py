@@ -16,15 +16,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import synth_common as sc
 
+# loads of the training plans: no load, dumbbells or a kettlebell (the box only in the test plan)
+TRAINING_LOADS = [None, None, "dumbbells", "kettlebell", None, "dumbbells", "kettlebell"]
 PLANS = {
     "train2": dict(prefix="body_%04d", first=100, bodies=40, passes=3, seed0=21000, sessions=3,
-                   loads=[None, None, "dumbbells", "kettlebell", None, "dumbbells", "kettlebell"],
+                   loads=TRAINING_LOADS,
                    deck=(["floor_good"] * 4 + ["floor_rounded"] * 3 + ["spine_mix"] * 5 + ["ribs_flared"] * 2
                          + ["ribs_closed"] * 2 + ["good"] * 2 + ["rounded_lumbar"] * 2 + ["anterior_tilt"] * 2
                          + ["posterior_tilt"] * 2 + ["squat"] + ["load_far"] + ["idle_anterior"] + ["idle_posterior"])),
     # one clip per body first (pass-major order), so a run stopped early still gives the most bodies
     "train3": dict(prefix="body_%04d", first=140, bodies=100, passes=2, seed0=22000, sessions=2,
-                   loads=[None, None, "dumbbells", "kettlebell", None, "dumbbells", "kettlebell"],
+                   loads=TRAINING_LOADS,
                    deck=(["floor_good"] * 3 + ["floor_rounded"] * 3 + ["spine_mix"] * 4 + ["ribs_flared"] * 2
                          + ["ribs_closed"] * 2 + ["good"] * 2 + ["rounded_lumbar"] * 2 + ["anterior_tilt"] * 2
                          + ["posterior_tilt"] * 2 + ["squat"] + ["load_far"] + ["idle_anterior"] + ["idle_posterior"])),
@@ -124,7 +126,13 @@ if __name__ == "__main__":
         sys.exit("unknown plan %r (train2 | train3 | test)" % plan)
     out = os.path.abspath(a[a.index("--out") + 1]) if "--out" in a else os.path.abspath(
         os.path.join(HERE, "..", "..", ".work", "synth", plan))
-    cfgs = make_configs(plan, out, int(a[a.index("--fps") + 1]) if "--fps" in a else None)
+    fps = None
+    if "--fps" in a:
+        arg = a[a.index("--fps") + 1] if a.index("--fps") + 1 < len(a) else ""
+        if not arg.isdigit() or not 1 <= int(arg) <= 120:
+            sys.exit("--fps: expected a frame rate from 1 to 120, got %r" % arg)
+        fps = int(arg)
+    cfgs = make_configs(plan, out, fps)
     if "--limit" in a:
         cfgs = cfgs[:int(a[a.index("--limit") + 1])]
     if "--dry" in a:

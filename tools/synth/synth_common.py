@@ -328,7 +328,7 @@ def render_one(cfg, log_dir=None):
     t = time.time()
     logp = os.path.join(log_dir or d, "_log_" + cfg["clip"] + ".txt")
     with open(logp, "w") as log:
-        rc = subprocess.call(["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", "blender", "-b", "-P",
+        rc = subprocess.call(["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", "blender", "-b", "--python-exit-code", "1", "-P",
                               os.path.join(SYNTH, "render_hinge.py"), "--", p], stdout=log, stderr=subprocess.STDOUT)
     if rc == 0:
         os.remove(p)
