@@ -6,7 +6,9 @@ behind the back) next to the old ones, round-robin by body so that stopping earl
 
 PLAN  train2  bodies body_0100.. (seed base 21000), 40 bodies x 3 clips + 3 practice sets; never the box
       train3  bodies body_0140.. (seed base 22000), 100 bodies x 2 clips + 2 practice sets; never the box
+      train4  bodies body_0240.. (seed base 23000), 100 bodies x 1 clip + 1 practice set, every body in a loose top
       test    bodies test_0000.. (seed base 40000), 10 bodies x 6 clips + 3 practice sets; box loads only here
+      testloose  bodies test_0010.. (seed base 40500), 6 bodies x 3 clips + 1 practice set in loose tops (held out)
 Bodies of the two plans never overlap, nor with make_train.py (body_0000..0031, seeds 20000..) or footage/dev.
 Output: DIR/{CLIP.mp4, CLIP.csv, CLIP.meta.json, configs/CLIP.json, manifest.json}; default
 ../../.work/synth/PLAN (ignored by git). Clips already rendered are skipped, so a run resumes.
@@ -30,6 +32,12 @@ PLANS = {
                    deck=(["floor_good"] * 3 + ["floor_rounded"] * 3 + ["spine_mix"] * 4 + ["ribs_flared"] * 2
                          + ["ribs_closed"] * 2 + ["good"] * 2 + ["rounded_lumbar"] * 2 + ["anterior_tilt"] * 2
                          + ["posterior_tilt"] * 2 + ["squat"] + ["load_far"] + ["idle_anterior"] + ["idle_posterior"])),
+    # loose tops (sweatshirts, hoodies over the waistband): the back's outline is fabric, as in real lifts
+    "train4": dict(prefix="body_%04d", first=240, bodies=100, passes=1, seed0=23000, sessions=1,
+                   loads=TRAINING_LOADS, loose=True,
+                   deck=(["floor_good"] * 3 + ["floor_rounded"] * 3 + ["spine_mix"] * 4 + ["ribs_flared"] * 2
+                         + ["ribs_closed"] * 2 + ["good"] * 3 + ["rounded_lumbar"] * 2 + ["anterior_tilt"] * 2
+                         + ["posterior_tilt"] * 2 + ["squat"] + ["load_far"] + ["idle_anterior"] + ["idle_posterior"])),
     "test": dict(prefix="test_%04d", first=0, bodies=10, passes=6, seed0=40000, sessions=3,
                  loads=[None, None, "dumbbells", "kettlebell", "box", None, "kettlebell", "box"],
                  deck=(["good", "rounded_lumbar", "anterior_tilt", "posterior_tilt", "squat", "load_far", "floor_good",
@@ -37,6 +45,25 @@ PLANS = {
                         "good", "rounded_lumbar", "floor_good", "floor_rounded", "posterior_tilt", "anterior_tilt", "squat",
                         "floor_good", "floor_rounded", "idle", "load_far"])),
 }
+PLANS["testloose"] = dict(PLANS["test"], first=10, bodies=6, passes=3, seed0=40500, sessions=1, loose=True)
+CYCLING_PLANS = ("test", "testloose")
+DARK_TOPS = ("black", "charcoal", "navy", "grey", "maroon", "olive")
+
+
+def dress_loose(body):
+    """The body in a loose top (its own random stream, so the body itself is the one its seed gives): sleeves long
+    (75 %) or short, 2-6 cm off the skin, smoothed over the lower back, the hem 4-13 cm below the waist; 40 % dark."""
+    r = random.Random(body["body_seed"] + 777)
+    long_sleeves = r.random() < 0.75
+    body.update(sleeveless=False, long_sleeves=long_sleeves)
+    body["loose_top"] = {"offset_m": round(r.uniform(0.02, 0.06), 3), "smooth": round(r.uniform(0.8, 0.95), 2),
+                         "iterations": r.randint(8, 20), "hem_drop_m": round(r.uniform(0.04, 0.13), 3)}
+    desc = body["clothing"]
+    desc.update(sleeves="long" if long_sleeves else "short", fit="loose")
+    if r.random() < 0.4:
+        desc["top"] = r.choice(DARK_TOPS)
+        body["colours"]["shirt"] = [round(min(1, x * r.uniform(0.85, 1.15)), 4) for x in sc.CLOTH[desc["top"]]]
+    return body
 SESSION_VARIANTS = ["good", "rounded_lumbar", "anterior_tilt", "posterior_tilt", "squat", "load_far", "floor_good",
                     "floor_rounded", "ribs_flared", "ribs_closed"]
 NO_REPS = ("idle", "idle_anterior", "idle_posterior")
@@ -67,6 +94,8 @@ def make_configs(plan, out_dir, fps_override=None):
     pl = PLANS[plan]
     n, passes, seed0 = pl["bodies"], pl["passes"], pl["seed0"]
     bodies = [sc.make_body(pl["prefix"] % (pl["first"] + i), seed0 + i) for i in range(n)]
+    if pl.get("loose"):
+        bodies = [dress_loose(b) for b in bodies]
     decks = variant_deck(pl["deck"], n, passes, seed0)
     r0 = random.Random(seed0 + 7)
     session_at = {(r0.randrange(passes), r0.randrange(n)): fmt for fmt in ["land43", "port34", "port916"][:pl["sessions"]]}
@@ -103,8 +132,8 @@ def make_configs(plan, out_dir, fps_override=None):
                 cfgs.append(sc.clip_config(clip, out_dir, out_dir, "session", 5, seed, body, cam, sfmt, sc.scene(r), load,
                                            params, fps=fps, rep_plan=plan_reps, phone=sfmt == "port916"))
                 continue
-            # the test plan cycles through its deck (every card 2-3 times); train2/3 draw per pass
-            v = pl["deck"][(ps * n + i) % len(pl["deck"])] if plan == "test" else decks[ps][i]
+            # the test plans cycle through their deck (every card 2-3 times); the training plans draw per pass
+            v = pl["deck"][(ps * n + i) % len(pl["deck"])] if plan in CYCLING_PLANS else decks[ps][i]
             if v in ("floor_good", "floor_rounded") and load == "dumbbells" and r.random() < 0.5:
                 load = "kettlebell"       # floor lifts: mostly a bell (or a box in the test plan)
             p = sc.variant_params(v, r, load)
@@ -123,7 +152,7 @@ if __name__ == "__main__":
     a = sys.argv
     plan = a[1] if len(a) > 1 and not a[1].startswith("-") else sys.exit(__doc__)
     if plan not in PLANS:
-        sys.exit("unknown plan %r (train2 | train3 | test)" % plan)
+        sys.exit("unknown plan %r (%s)" % (plan, " | ".join(PLANS)))
     out = os.path.abspath(a[a.index("--out") + 1]) if "--out" in a else os.path.abspath(
         os.path.join(HERE, "..", "..", ".work", "synth", plan))
     fps = None
