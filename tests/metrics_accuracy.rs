@@ -9,6 +9,10 @@
 //!   (tools/synth/make_hinge_set.py test, bodies test_0005..test_0009) with
 //!   every variant, box loads and a practice set — none of them used in
 //!   training (the plan's other five bodies are, tools/spine/build.sh);
+//! * `tests/fixtures/heldout_loose`: six more rendered bodies in loose tops
+//!   (sweatshirts, hoodies over the waistband; make_hinge_set.py testloose,
+//!   bodies test_0010..test_0015), never used in training either: the back's
+//!   outline is fabric, as in the real lifts;
 //! * `samples/dev` + `samples/dev_sessions`: the dev body (also never used in
 //!   training), side and oblique views, and two practice sets, one a rotated
 //!   phone video.
@@ -20,8 +24,8 @@ use std::path::Path;
 use common::{hinge, repo, run, stderr, stdout};
 use serde_json::Value;
 
-/// Least share of frames with the person found, over a set and in each clip.
-const MIN_PERSON: f64 = 0.995;
+/// Least share of frames with the person found in each clip (a set's own
+/// least share is in its [`Expect`]).
 const MIN_PERSON_PER_CLIP: f64 = 0.85;
 
 /// Where a figure is asserted.
@@ -61,35 +65,68 @@ struct Expect {
     fault_sets: Bound,
     /// Least share of practice-set reps with the right faults.
     session_reps: Bound,
+    /// Least share of the set's frames with the person found.
+    min_person: f64,
 }
 
 /// Five rendered bodies never used in training or for choosing anything.
 /// Measured when the model shipped (hinge eval, docs/spine_model.md): trunk
-/// 1.76, hip angle 3.71, knee 2.98, hip flexion 6.32 (zero 35.53), lumbar
-/// 5.78 (zero 6.93), pelvic tilt 5.50 (zero 5.30), rib stack 6.13 (zero 9.02);
-/// fault sets 14/28, practice-set reps 3/5; person found in 4896/4896 frames.
-/// Lumbar and tilt are under the 6° target, but tilt is no better than
-/// predicting zero and lumbar only 17% better, so the target is not
-/// met: they are guarded, and lumbar must stay better than zero.
+/// 1.64, hip angle 3.71, knee 2.98, hip flexion 6.36 (zero 33.76), lumbar
+/// 5.66 (zero 5.98), pelvic tilt 5.18 (zero 4.35), rib stack 5.69 (zero 8.27);
+/// fault sets 17/28, practice-set reps 3/5; person found in 4896/4896 frames.
+/// Lumbar and tilt are under the 6° target, but tilt is worse than predicting
+/// zero and lumbar only 5% better, so the target is not met: they are
+/// guarded, and lumbar must not fall behind zero.
 const HELD_OUT: Expect = Expect {
     mae: [
         ("trunk_deg", Bound::Target(2.5)),
         ("hip_angle_deg", Bound::Target(5.0)),
         ("knee_flexion_deg", Bound::Target(4.0)),
         ("hip_flexion_deg", Bound::Guard(6.0, 7.0)),
-        ("lumbar_flexion_deg", Bound::Guard(6.0, 6.3)),
-        ("pelvic_tilt_deg", Bound::Guard(6.0, 6.0)),
-        ("rib_stack_deg", Bound::Guard(6.0, 6.7)),
+        ("lumbar_flexion_deg", Bound::Guard(6.0, 6.2)),
+        ("pelvic_tilt_deg", Bound::Guard(6.0, 5.8)),
+        ("rib_stack_deg", Bound::Guard(6.0, 6.3)),
     ],
-    vs_zero: &[("trunk_deg", 0.2), ("hip_flexion_deg", 0.35), ("lumbar_flexion_deg", 0.9)],
-    fault_sets: Bound::Guard(0.9, 0.45),
+    vs_zero: &[("trunk_deg", 0.2), ("hip_flexion_deg", 0.35), ("lumbar_flexion_deg", 1.0), ("rib_stack_deg", 0.8)],
+    fault_sets: Bound::Guard(0.9, 0.55),
     session_reps: Bound::Guard(0.9, 0.4),
+    min_person: 0.995,
+};
+
+/// Six more rendered bodies never used in training, in loose tops
+/// (sweatshirts and hoodies over the waistband: the back's outline is fabric,
+/// as in the real lifts). Measured when the model shipped: trunk 1.92, hip
+/// angle 7.98, knee 6.00, hip flexion 7.30 (zero 30.74), lumbar 6.05 (zero
+/// 7.84), pelvic tilt 5.59 (zero 6.45), rib stack 6.39 (zero 9.77); fault sets
+/// 10/16, practice-set reps 1/5; person found in 964/971 frames. The
+/// landmark model's hip and knee angles suffer under the loose top too (the
+/// hip keypoint sits in the fabric): guarded like the back.
+const HELD_OUT_LOOSE: Expect = Expect {
+    mae: [
+        ("trunk_deg", Bound::Target(2.5)),
+        ("hip_angle_deg", Bound::Guard(5.0, 8.5)),
+        ("knee_flexion_deg", Bound::Guard(4.0, 6.5)),
+        ("hip_flexion_deg", Bound::Guard(6.0, 7.9)),
+        ("lumbar_flexion_deg", Bound::Guard(6.0, 6.6)),
+        ("pelvic_tilt_deg", Bound::Guard(6.0, 6.1)),
+        ("rib_stack_deg", Bound::Guard(6.0, 6.9)),
+    ],
+    vs_zero: &[
+        ("trunk_deg", 0.2),
+        ("hip_flexion_deg", 0.35),
+        ("lumbar_flexion_deg", 0.85),
+        ("pelvic_tilt_deg", 0.95),
+        ("rib_stack_deg", 0.75),
+    ],
+    fault_sets: Bound::Guard(0.9, 0.55),
+    session_reps: Bound::Guard(0.9, 0.2),
+    min_person: 0.99,
 };
 
 /// The dev body (samples/dev, samples/dev_sessions), also never used in
-/// training. Measured: trunk 1.77, hip angle 2.11, knee 1.98, hip flexion 6.14,
-/// lumbar 5.80 (zero 6.52), pelvic tilt 5.44 (zero 5.47), rib stack 6.31;
-/// fault sets 6/12, practice-set reps 8/11.
+/// training. Measured: trunk 1.93, hip angle 2.11, knee 1.98, hip flexion 6.42,
+/// lumbar 5.91 (zero 6.52), pelvic tilt 5.33 (zero 5.47), rib stack 6.19
+/// (zero 7.41); fault sets 6/12, practice-set reps 8/11.
 const DEV_BODY: Expect = Expect {
     mae: [
         ("trunk_deg", Bound::Target(2.5)),
@@ -103,6 +140,7 @@ const DEV_BODY: Expect = Expect {
     vs_zero: &[("trunk_deg", 0.2), ("hip_flexion_deg", 0.35)],
     fault_sets: Bound::Guard(0.9, 0.4),
     session_reps: Bound::Guard(0.9, 0.6),
+    min_person: 0.995,
 };
 
 fn run_eval(dirs: &[&Path]) -> Value {
@@ -203,8 +241,8 @@ fn check(set_name: &str, report: &Value, expect: &Expect) -> Vec<String> {
             }
         }
     }
-    if (seen_all as f64) < MIN_PERSON * frames_all as f64 {
-        failures.push(format!("{set_name}: person found in {seen_all}/{frames_all} frames (< {MIN_PERSON})"));
+    if (seen_all as f64) < expect.min_person * frames_all as f64 {
+        failures.push(format!("{set_name}: person found in {seen_all}/{frames_all} frames (< {})", expect.min_person));
     }
     let share = |ok: usize, n: usize| if n == 0 { 1.0 } else { ok as f64 / n as f64 };
     eprintln!("{set_name}: fault sets exact {sets_ok}/{sets_n}, practice reps right {reps_ok}/{reps_n}");
@@ -228,6 +266,13 @@ fn held_out_bodies_meet_the_targets() {
     let report = run_eval(&[&repo("tests/fixtures/heldout")]);
     let failures = check("heldout", &report, &HELD_OUT);
     assert!(failures.is_empty(), "held-out figures missed:\n  {}", failures.join("\n  "));
+}
+
+#[test]
+fn held_out_bodies_in_loose_tops_meet_the_targets() {
+    let report = run_eval(&[&repo("tests/fixtures/heldout_loose")]);
+    let failures = check("heldout_loose", &report, &HELD_OUT_LOOSE);
+    assert!(failures.is_empty(), "held-out figures (loose tops) missed:\n  {}", failures.join("\n  "));
 }
 
 #[test]

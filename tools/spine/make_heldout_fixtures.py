@@ -1,9 +1,10 @@
-"""Copies the held-out test clips (bodies the spine model never saw, tools/synth/make_hinge_set.py test) into
-tests/fixtures/heldout/ for the test suite: each video as rendered, its truth CSV cut down to the columns
+"""Copies the held-out test clips (bodies the spine model never saw, tools/synth/make_hinge_set.py test and
+testloose) into tests/fixtures/ for the test suite: each video as rendered, its truth CSV cut down to the columns
 `hinge eval` reads, and its metadata cut down to what the scoring needs, plus a manifest.
 
-  python3 tools/spine/make_heldout_fixtures.py [SRC_DIR] [DST_DIR]
-Defaults: .work/synth/test -> tests/fixtures/heldout
+  python3 tools/spine/make_heldout_fixtures.py [PLAN]
+PLAN test (default): .work/synth/test -> tests/fixtures/heldout
+     testloose:      .work/synth/testloose -> tests/fixtures/heldout_loose
 Only the bodies that stay held out are copied (HELDOUT_BODIES; the others are trained on, tools/spine/build.sh).
 """
 import csv, json, os, shutil, sys
@@ -12,15 +13,25 @@ COLUMNS = ["frame", "time_s", "phase", "trunk_incl_deg", "trunk_thigh_angle3d_L"
            "knee_angle3d_L", "knee_angle3d_R", "hip_flexion_deg", "lumbar_flexion_deg", "pelvic_tilt_deg",
            "ribcage_pelvis_deg", "hands_ankle_fwd_m", "rep", "rep_variant"]
 # the test plan's bodies that are never trained on (tools/spine/build.sh: HELDOUT_TEST_BODIES)
-HELDOUT_BODIES = {"test_0005", "test_0006", "test_0007", "test_0008", "test_0009"}
+HELDOUT_BODIES = {"test_%04d" % i for i in range(5, 16)}
+PLANS = {
+    "test": ("heldout", "bodies never used to train the spine model: test_0005..test_0009 of the test plan "
+                        "(test_0000..test_0004 are trained on; tools/spine/build.sh)"),
+    "testloose": ("heldout_loose", "bodies never used to train the spine model, in loose tops (sweatshirts, hoodies "
+                                   "over the waistband): test_0010..test_0015 of the testloose plan"),
+}
 META = ["clip", "variant", "reps", "body_id", "fault_set", "reps_detail", "object", "width", "height", "fps",
         "n_frames", "camera"]
 
 
 def main():
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, ".work", "synth", "test")
-    dst = sys.argv[2] if len(sys.argv) > 2 else os.path.join(root, "tests", "fixtures", "heldout")
+    plan = sys.argv[1] if len(sys.argv) > 1 else "test"
+    if plan not in PLANS:
+        sys.exit("unknown plan %r (%s)" % (plan, " | ".join(PLANS)))
+    set_name, note = PLANS[plan]
+    src = os.path.join(root, ".work", "synth", plan)
+    dst = os.path.join(root, "tests", "fixtures", set_name)
     os.makedirs(dst, exist_ok=True)
     clips = []
     for name in sorted(os.listdir(src)):
@@ -47,8 +58,7 @@ def main():
                 w.writerow([row.get(c, "") for c in COLUMNS])
         json.dump(small, open(os.path.join(dst, stem + ".meta.json"), "w"), indent=1)
         clips.append(dict(small, video=stem + ".mp4", truth_csv=stem + ".csv"))
-    json.dump({"set": "heldout", "note": "bodies never used to train the spine model: test_0005..test_0009 of the test plan (test_0000..test_0004 are trained on; tools/spine/build.sh)",
-               "clips": clips}, open(os.path.join(dst, "manifest.json"), "w"), indent=1)
+    json.dump({"set": set_name, "note": note, "clips": clips}, open(os.path.join(dst, "manifest.json"), "w"), indent=1)
     print("%d clips -> %s" % (len(clips), dst))
 
 
