@@ -12,7 +12,8 @@ import csv, json, os, shutil, sys
 COLUMNS = ["frame", "time_s", "phase", "trunk_incl_deg", "trunk_thigh_angle3d_L", "trunk_thigh_angle3d_R",
            "knee_angle3d_L", "knee_angle3d_R", "hip_flexion_deg", "lumbar_flexion_deg", "pelvic_tilt_deg",
            "ribcage_pelvis_deg", "hands_ankle_fwd_m", "rep", "rep_variant"]
-# the test plan's bodies that are never trained on (tools/spine/build.sh: HELDOUT_TEST_BODIES)
+# bodies never trained on: test_0005..0009 of the test plan (tools/spine/build.sh: HELDOUT_TEST_BODIES) and
+# test_0010..0015 of the testloose plan
 HELDOUT_BODIES = {"test_%04d" % i for i in range(5, 16)}
 PLANS = {
     "test": ("heldout", "bodies never used to train the spine model: test_0005..test_0009 of the test plan "

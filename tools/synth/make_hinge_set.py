@@ -9,7 +9,7 @@ PLAN  train2  bodies body_0100.. (seed base 21000), 40 bodies x 3 clips + 3 prac
       train4  bodies body_0240.. (seed base 23000), 100 bodies x 1 clip + 1 practice set, every body in a loose top
       test    bodies test_0000.. (seed base 40000), 10 bodies x 6 clips + 3 practice sets; box loads only here
       testloose  bodies test_0010.. (seed base 40500), 6 bodies x 3 clips + 1 practice set in loose tops (held out)
-Bodies of the two plans never overlap, nor with make_train.py (body_0000..0031, seeds 20000..) or footage/dev.
+Bodies of the plans never overlap, nor with make_train.py (body_0000..0031, seeds 20000..) or footage/dev.
 Output: DIR/{CLIP.mp4, CLIP.csv, CLIP.meta.json, configs/CLIP.json, manifest.json}; default
 ../../.work/synth/PLAN (ignored by git). Clips already rendered are skipped, so a run resumes.
 """
@@ -34,7 +34,7 @@ PLANS = {
                          + ["posterior_tilt"] * 2 + ["squat"] + ["load_far"] + ["idle_anterior"] + ["idle_posterior"])),
     # loose tops (sweatshirts, hoodies over the waistband): the back's outline is fabric, as in real lifts
     "train4": dict(prefix="body_%04d", first=240, bodies=100, passes=1, seed0=23000, sessions=1,
-                   loads=TRAINING_LOADS, loose=True,
+                   loads=TRAINING_LOADS, loose=True,   # train3's deck with a third good hinge
                    deck=(["floor_good"] * 3 + ["floor_rounded"] * 3 + ["spine_mix"] * 4 + ["ribs_flared"] * 2
                          + ["ribs_closed"] * 2 + ["good"] * 3 + ["rounded_lumbar"] * 2 + ["anterior_tilt"] * 2
                          + ["posterior_tilt"] * 2 + ["squat"] + ["load_far"] + ["idle_anterior"] + ["idle_posterior"])),
@@ -48,6 +48,10 @@ PLANS = {
 PLANS["testloose"] = dict(PLANS["test"], first=10, bodies=6, passes=3, seed0=40500, sessions=1, loose=True)
 CYCLING_PLANS = ("test", "testloose")
 DARK_TOPS = ("black", "charcoal", "navy", "grey", "maroon", "olive")
+
+SESSION_VARIANTS = ["good", "rounded_lumbar", "anterior_tilt", "posterior_tilt", "squat", "load_far", "floor_good",
+                    "floor_rounded", "ribs_flared", "ribs_closed"]
+NO_REPS = ("idle", "idle_anterior", "idle_posterior")
 
 
 def dress_loose(body):
@@ -64,9 +68,6 @@ def dress_loose(body):
         desc["top"] = r.choice(DARK_TOPS)
         body["colours"]["shirt"] = [round(min(1, x * r.uniform(0.85, 1.15)), 4) for x in sc.CLOTH[desc["top"]]]
     return body
-SESSION_VARIANTS = ["good", "rounded_lumbar", "anterior_tilt", "posterior_tilt", "squat", "load_far", "floor_good",
-                    "floor_rounded", "ribs_flared", "ribs_closed"]
-NO_REPS = ("idle", "idle_anterior", "idle_posterior")
 
 
 def variant_deck(deck, n_bodies, passes, seed0):
