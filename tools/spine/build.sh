@@ -93,7 +93,7 @@ for spec in "${TRAIN_SETS[@]}" "${HELDOUT_SETS[@]}"; do
     target/release/hinge eval "$dir" --mask-interval 0 --jobs 2 --dump-spine "$DUMP/$name" --quiet
     touch "$DUMP/$name/.done"
   fi
-  case $name in test | testloose) ;; *) ARGS+=(--set "$name=$dir:$DUMP/$name") ;; esac
+  [ "$name" = test ] || ARGS+=(--set "$name=$dir:$DUMP/$name")
 done
 # the test plan's dump split by body (links to the same files): testA trained on, testB held out
 for part in testA:$TRAINED_TEST_BODIES testB:$HELDOUT_TEST_BODIES; do
@@ -102,7 +102,6 @@ for part in testA:$TRAINED_TEST_BODIES testB:$HELDOUT_TEST_BODIES; do
   for f in "$DUMP"/test/*_${pattern}_*; do ln -s "../test/$(basename "$f")" "$DUMP/$sub/"; done
   ARGS+=(--set "$sub=$SYNTH_OUT/test:$DUMP/$sub")
 done
-ARGS+=(--set "testloose=$SYNTH_OUT/testloose:$DUMP/testloose")
 
 # ---- train, validate, export
 say "training (cross-validation by body, then the final model)"
