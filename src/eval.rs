@@ -725,6 +725,8 @@ impl EvalReport {
         let seen: usize = self.clips.iter().map(|c| c.frames_with_person).sum();
         let reps_ok = self.clips.iter().filter(|c| c.reps_ok()).count();
         let faults_ok = single.iter().filter(|c| c.faults_ok()).count();
+        // the trivial predictor: "no fault" on every clip
+        let no_fault_ok = single.iter().filter(|c| c.faults_expected.is_empty()).count();
         let rep_total: usize = self.clips.iter().map(|c| c.rep_scores.len()).sum();
         let rep_ok: usize = self.clips.iter().map(|c| c.rep_scores.iter().filter(|r| r.ok).count()).sum();
         let secs: f64 = self.clips.iter().map(|c| c.seconds).sum();
@@ -734,7 +736,12 @@ impl EvalReport {
             100.0 * seen as f64 / frames.max(1) as f64
         );
         let _ = writeln!(s, "  rep count exact       {reps_ok}/{n} clips");
-        let _ = writeln!(s, "  fault set exact       {faults_ok}/{} single-variant clips", single.len());
+        let _ = writeln!(
+            s,
+            "  fault set exact       {faults_ok}/{} single-variant clips (predicting no fault: {no_fault_ok}/{})",
+            single.len(),
+            single.len()
+        );
         if rep_total > 0 {
             let _ = writeln!(s, "  session reps right    {rep_ok}/{rep_total}");
         }

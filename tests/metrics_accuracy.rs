@@ -38,19 +38,24 @@ enum Bound {
     /// margin (second number), so that nothing makes it worse unnoticed. The
     /// gap is stated in README.md and docs/spine_model.md.
     Guard(f64, f64),
+    /// Issue 13's target (first number), met with room to spare: the test
+    /// holds the figure measured when the spine model shipped, plus a margin
+    /// (second number, below the target), so that the gain is not lost unnoticed.
+    Kept(f64, f64),
 }
 
 impl Bound {
     fn limit(self) -> f64 {
         match self {
             Bound::Target(t) => t,
-            Bound::Guard(_, g) => g,
+            Bound::Guard(_, g) | Bound::Kept(_, g) => g,
         }
     }
     fn describe(self) -> String {
         match self {
             Bound::Target(t) => format!("issue 13's target {t}"),
             Bound::Guard(t, g) => format!("regression guard {g}; issue 13's target {t} is not met yet"),
+            Bound::Kept(t, g) => format!("regression guard {g}; issue 13's target {t} is met"),
         }
     }
 }
@@ -71,17 +76,17 @@ struct Expect {
 
 /// Five rendered bodies never used in training or for choosing anything.
 /// Measured when the model shipped (hinge eval, docs/spine_model.md): trunk
-/// 1.64, hip angle 3.71, knee 2.98, hip flexion 6.36 (zero 33.76), lumbar
+/// 1.64, hip angle 1.57, knee 1.72, hip flexion 6.36 (zero 33.76), lumbar
 /// 5.66 (zero 5.98), pelvic tilt 5.18 (zero 4.35), rib stack 5.69 (zero 8.27);
-/// fault sets 17/28, practice-set reps 3/5; person found in 4896/4896 frames.
+/// fault sets 18/28, practice-set reps 3/5; person found in 4896/4896 frames.
 /// Lumbar and tilt are under the 6° target, but tilt is worse than predicting
 /// zero and lumbar only 5% better, so the issue's target is not met: they are
 /// guarded, and lumbar must not fall behind zero.
 const HELD_OUT: Expect = Expect {
     mae: [
         ("trunk_deg", Bound::Target(2.5)),
-        ("hip_angle_deg", Bound::Target(5.0)),
-        ("knee_flexion_deg", Bound::Target(4.0)),
+        ("hip_angle_deg", Bound::Kept(5.0, 2.2)),
+        ("knee_flexion_deg", Bound::Kept(4.0, 2.4)),
         ("hip_flexion_deg", Bound::Guard(6.0, 7.0)),
         ("lumbar_flexion_deg", Bound::Guard(6.0, 6.2)),
         ("pelvic_tilt_deg", Bound::Guard(6.0, 5.8)),
@@ -96,16 +101,17 @@ const HELD_OUT: Expect = Expect {
 /// Six more rendered bodies never used in training, in loose tops
 /// (sweatshirts and hoodies over the waistband: the back's outline is fabric,
 /// as in the real lifts). Measured when the model shipped: trunk 1.92, hip
-/// angle 7.98, knee 6.00, hip flexion 7.30 (zero 30.74), lumbar 6.05 (zero
+/// angle 2.48, knee 2.57, hip flexion 7.30 (zero 30.74), lumbar 6.05 (zero
 /// 7.84), pelvic tilt 5.59 (zero 6.45), rib stack 6.39 (zero 9.77); fault sets
 /// 10/16, practice-set reps 1/5; person found in 964/971 frames. The
-/// landmark model's hip and knee angles suffer under the loose top too (the
-/// hip keypoint sits in the fabric): guarded like the back.
+/// landmark model's own hip and knee angles miss here (8.2° and 6.0°: the hip
+/// keypoint sits in the fabric); the spine model's corrections bring them
+/// under the targets, and the guards keep them there.
 const HELD_OUT_LOOSE: Expect = Expect {
     mae: [
         ("trunk_deg", Bound::Target(2.5)),
-        ("hip_angle_deg", Bound::Guard(5.0, 8.5)),
-        ("knee_flexion_deg", Bound::Guard(4.0, 6.5)),
+        ("hip_angle_deg", Bound::Kept(5.0, 3.2)),
+        ("knee_flexion_deg", Bound::Kept(4.0, 3.3)),
         ("hip_flexion_deg", Bound::Guard(6.0, 7.9)),
         ("lumbar_flexion_deg", Bound::Guard(6.0, 6.6)),
         ("pelvic_tilt_deg", Bound::Guard(6.0, 6.1)),
@@ -124,14 +130,14 @@ const HELD_OUT_LOOSE: Expect = Expect {
 };
 
 /// The dev body (samples/dev, samples/dev_sessions), also never used in
-/// training. Measured: trunk 1.93, hip angle 2.11, knee 1.98, hip flexion 6.42,
+/// training. Measured: trunk 1.93, hip angle 1.34, knee 1.56, hip flexion 6.42,
 /// lumbar 5.91 (zero 6.52), pelvic tilt 5.33 (zero 5.47), rib stack 6.19
 /// (zero 7.41); fault sets 6/12, practice-set reps 8/11.
 const DEV_BODY: Expect = Expect {
     mae: [
         ("trunk_deg", Bound::Target(2.5)),
-        ("hip_angle_deg", Bound::Target(5.0)),
-        ("knee_flexion_deg", Bound::Target(4.0)),
+        ("hip_angle_deg", Bound::Kept(5.0, 2.0)),
+        ("knee_flexion_deg", Bound::Kept(4.0, 2.2)),
         ("hip_flexion_deg", Bound::Guard(6.0, 6.9)),
         ("lumbar_flexion_deg", Bound::Guard(6.0, 6.4)),
         ("pelvic_tilt_deg", Bound::Target(6.0)),

@@ -61,10 +61,13 @@ pub const SPINE_MAX_GAP_S: f64 = 0.25;
 /// [`SPINE_SMOOTH_WINDOW_S`], then carried to the frames between them by
 /// linear interpolation when both neighbours lie within [`SPINE_MAX_GAP_S`]
 /// (the mask is computed ten times a second by default). Frames without a
-/// person (`has_person` false) stay empty. The trunk is read by the model as
-/// well: the difference between its reading and the keypoint trunk line
-/// (which misses the joint centres by a body- and view-dependent offset) is
-/// carried over time the same way and added to every frame's keypoint trunk.
+/// person (`has_person` false) stay empty. The trunk, the hip angle and the
+/// knee flexion are read by the model as well: the difference between its
+/// reading and the keypoint angle (the keypoint trunk line misses the joint
+/// centres by a body- and view-dependent offset; the keypoint hip lies in the
+/// fabric of a loose top) is carried over time the same way and added to every
+/// frame's keypoint angle. An angle the model does not read stays as the
+/// keypoints give it.
 pub fn finish_series(
     times: &[f64],
     mut metrics: Vec<FrameMetrics>,
@@ -83,10 +86,15 @@ pub fn finish_series(
     let tilt = channel(of(|e| e.pelvic_tilt_deg));
     let rib = channel(of(|e| e.rib_stack_deg));
     let hip = channel(of(|e| e.hip_flexion_deg));
-    // the trunk: the model's reading at mask frames as a correction of the
-    // keypoint trunk line, carried to every frame in between
-    let trunk_fix =
-        channel(spine.iter().zip(&metrics).map(|(e, m)| Some(e.as_ref()?.trunk_deg - m.trunk_deg?)).collect());
+    // the trunk, hip angle and knee flexion: the model's reading at mask
+    // frames as a correction of the keypoint angle, carried to every frame in between
+    let fix = |model: fn(&spine_model::SpineEstimate) -> Option<f64>, keypoint: fn(&FrameMetrics) -> Option<f64>| {
+        channel(spine.iter().zip(&metrics).map(|(e, m)| Some(model(e.as_ref()?)? - keypoint(m)?)).collect())
+    };
+    let trunk_fix = fix(|e| Some(e.trunk_deg), |m| m.trunk_deg);
+    let hip_angle_fix = fix(|e| e.hip_angle_deg, |m| m.hip_angle_deg);
+    let knee_fix = fix(|e| e.knee_flexion_deg, |m| m.knee_flexion_deg);
+    let corrected = |v: Option<f64>, fix: Option<f64>| v.map(|v| v + fix.unwrap_or(0.0));
     for (i, m) in metrics.iter_mut().enumerate() {
         if !has_person.get(i).copied().unwrap_or(false) {
             continue;
@@ -95,9 +103,9 @@ pub fn finish_series(
         m.pelvic_tilt_deg = tilt[i];
         m.rib_stack_deg = rib[i];
         m.hip_flexion_deg = hip[i];
-        if let (Some(t), Some(fix)) = (m.trunk_deg, trunk_fix[i]) {
-            m.trunk_deg = Some(t + fix);
-        }
+        m.trunk_deg = corrected(m.trunk_deg, trunk_fix[i]);
+        m.hip_angle_deg = corrected(m.hip_angle_deg, hip_angle_fix[i]);
+        m.knee_flexion_deg = corrected(m.knee_flexion_deg, knee_fix[i]);
     }
     metrics
 }
@@ -230,6 +238,8 @@ mod tests {
             rib_stack_deg: v,
             hip_flexion_deg: 2.0 * v,
             trunk_deg: 40.0,
+            hip_angle_deg: Some(60.0),
+            knee_flexion_deg: None,
             back_spread_deg: 1.0,
         };
         let times: Vec<f64> = (0..10).map(|i| i as f64 / 30.0).collect();
@@ -274,6 +284,8 @@ mod tests {
                 rib_stack_deg: 22.0,
                 hip_flexion_deg: 60.0,
                 trunk_deg: 50.0,
+                hip_angle_deg: Some(70.0),
+                knee_flexion_deg: Some(30.0),
                 back_spread_deg: spread,
             })
         };
@@ -284,6 +296,38 @@ mod tests {
         assert_eq!(out[1].lumbar_flexion_deg, None, "members disagree: the back is not read");
         assert_eq!(out[1].pelvic_tilt_deg, None);
         assert_eq!(out[1].trunk_deg, Some(50.0), "the trunk still is");
+        assert_eq!(out[0].hip_angle_deg, None, "no keypoint hip angle: nothing to correct");
+    }
+
+    #[test]
+    fn hip_and_knee_readings_correct_the_keypoint_angles() {
+        let e = |hip: Option<f64>, knee: Option<f64>| {
+            Some(spine_model::SpineEstimate {
+                lumbar_flexion_deg: 0.0,
+                pelvic_tilt_deg: 0.0,
+                rib_stack_deg: 0.0,
+                hip_flexion_deg: 0.0,
+                trunk_deg: 50.0,
+                hip_angle_deg: hip,
+                knee_flexion_deg: knee,
+                back_spread_deg: spine_model::MAX_BACK_SPREAD_DEG + 1.0,
+            })
+        };
+        let times = [0.0, 1.0, 2.0];
+        let keypoint = FrameMetrics {
+            trunk_deg: Some(45.0),
+            hip_angle_deg: Some(80.0),
+            knee_flexion_deg: Some(20.0),
+            ..Default::default()
+        };
+        let spine = [e(Some(90.0), Some(25.0)), e(None, Some(15.0)), None];
+        let out = finish_series(&times, vec![keypoint; 3], &[true; 3], &spine);
+        assert_eq!(out[0].hip_angle_deg, Some(90.0), "corrected even where the back is not read");
+        assert_eq!(out[0].knee_flexion_deg, Some(25.0));
+        assert_eq!(out[1].hip_angle_deg, Some(80.0), "no hip reading: the keypoint angle");
+        assert_eq!(out[1].knee_flexion_deg, Some(15.0));
+        assert_eq!(out[2].hip_angle_deg, Some(80.0), "no reading within reach: the keypoint angle");
+        assert_eq!(out[2].knee_flexion_deg, Some(20.0));
     }
 
     #[test]

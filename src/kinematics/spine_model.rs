@@ -22,12 +22,15 @@ use crate::pose::PoseError;
 /// File name of the bundled spine model.
 pub const SPINE_MODEL_FILE: &str = "spine_back.onnx";
 /// SHA-256 of the bundled spine model (see `models/SHA256SUMS`).
-pub const SPINE_MODEL_SHA256: &str = "e2d5eed7994ac07e95538d00edba9b04c065b3eb20651ace0917b7ba8b984168";
+pub const SPINE_MODEL_SHA256: &str = "ea391961f2448b476d50a2baaef554d23c7de14faba9350765c2784093a1cd4e";
 
 /// Outputs of the model, in order (degrees; each an ensemble's mean, followed
-/// in the same order by the members' spread): the first five are read (the
-/// trunk as a correction of the keypoint trunk line), the rest only helped training.
-pub const OUTPUTS: [&str; 7] = [
+/// in the same order by the members' spread): `tools/spine/train.py`'s
+/// `TARGETS`, whose names the model file lists (checked at load). The back
+/// group's first five are read (the trunk as a correction of the keypoint
+/// trunk line), its two pitches only helped training; the joint group's hip
+/// angle and knee flexion are read as corrections of the keypoint angles.
+pub const OUTPUTS: [&str; 9] = [
     "lumbar_flexion_deg",
     "pelvic_tilt_deg",
     "rib_stack_deg",
@@ -35,7 +38,14 @@ pub const OUTPUTS: [&str; 7] = [
     "trunk_deg",
     "pelvis_pitch_deg",
     "thorax_pitch_deg",
+    "hip_angle_deg",
+    "knee_flexion_deg",
 ];
+
+/// Column of the hip angle in [`OUTPUTS`].
+const HIP_ANGLE: usize = 7;
+/// Column of the knee flexion in [`OUTPUTS`].
+const KNEE_FLEXION: usize = 8;
 
 /// The model returns each output's mean over its members, then their spread.
 const COLUMNS: usize = 2 * OUTPUTS.len();
@@ -73,6 +83,11 @@ pub struct SpineEstimate {
     /// Trunk inclination of the joint centres (hip and shoulder), which the
     /// keypoint trunk line misses by a body- and view-dependent offset.
     pub trunk_deg: f64,
+    /// Hip angle (trunk line against thigh, joint centres), where read: the
+    /// keypoint hip lies in the fabric of a loose top.
+    pub hip_angle_deg: Option<f64>,
+    /// Knee flexion (joint centres), where read.
+    pub knee_flexion_deg: Option<f64>,
     /// How much the ensemble's members disagree on the back (the largest
     /// spread of lumbar, pelvis and rib readings), degrees.
     pub back_spread_deg: f64,
@@ -112,20 +127,36 @@ impl SpineReader for FixedReadings {
 }
 
 impl FixedReadings {
-    /// Reads `frame,lumbar_flexion_deg,pelvic_tilt_deg,rib_stack_deg,hip_flexion_deg,trunk_deg[,back_spread_deg]` rows.
+    /// Columns a readings file must have.
+    const REQUIRED: [&'static str; 6] =
+        ["frame", "lumbar_flexion_deg", "pelvic_tilt_deg", "rib_stack_deg", "hip_flexion_deg", "trunk_deg"];
+
+    /// Reads a CSV file with the columns `frame`, `lumbar_flexion_deg`,
+    /// `pelvic_tilt_deg`, `rib_stack_deg`, `hip_flexion_deg` and `trunk_deg`,
+    /// and optionally `back_spread_deg` (0 when absent), `hip_angle_deg` and
+    /// `knee_flexion_deg` (no correction of the keypoint angles when absent),
+    /// in any order; every value a finite number.
     pub fn from_csv(path: &Path) -> Result<FixedReadings, String> {
-        let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+        let mut r = csv::Reader::from_path(path).map_err(|e| err(&e))?;
+        let header = r.headers().map_err(|e| err(&e))?.clone();
+        let column = |name: &str| header.iter().position(|h| h.trim() == name);
+        let mut required = [0usize; 6];
+        for (slot, name) in required.iter_mut().zip(Self::REQUIRED) {
+            *slot = column(name).ok_or_else(|| err(&format!("no column `{name}`")))?;
+        }
+        let (spread, hip, knee) = (column("back_spread_deg"), column("hip_angle_deg"), column("knee_flexion_deg"));
         let mut out = std::collections::BTreeMap::new();
-        for rec in r.records() {
-            let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
-            let v: Vec<f64> = rec
-                .iter()
-                .map(|x| x.trim().parse::<f64>())
-                .collect::<Result<_, _>>()
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            if v.len() < 6 || v.iter().any(|x| !x.is_finite()) {
-                return Err(format!("{}: a row needs 6 finite numbers", path.display()));
-            }
+        for (line, rec) in r.records().enumerate() {
+            let rec = rec.map_err(|e| err(&e))?;
+            let value = |i: usize| -> Result<f64, String> {
+                rec.get(i)
+                    .and_then(|x| x.trim().parse::<f64>().ok())
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| err(&format!("row {}: column {} is not a finite number", line + 1, i + 1)))
+            };
+            let optional = |i: Option<usize>| i.map(value).transpose();
+            let v: Vec<f64> = required.iter().map(|&i| value(i)).collect::<Result<_, _>>()?;
             out.insert(
                 v[0] as u64,
                 SpineEstimate {
@@ -134,7 +165,9 @@ impl FixedReadings {
                     rib_stack_deg: v[3],
                     hip_flexion_deg: v[4],
                     trunk_deg: v[5],
-                    back_spread_deg: v.get(6).copied().unwrap_or(0.0),
+                    hip_angle_deg: optional(hip)?,
+                    knee_flexion_deg: optional(knee)?,
+                    back_spread_deg: optional(spread)?.unwrap_or(0.0),
                 },
             );
         }
@@ -197,6 +230,14 @@ impl SpineReader for CachedReader<'_> {
     }
 }
 
+/// The output names a model file's description lists (`tools/spine/train.py`
+/// writes "hinge spine model: outputs NAME,NAME,... (degrees, …"), if any.
+fn output_names(description: &str) -> Option<Vec<&str>> {
+    let rest = description.split_once("outputs ")?.1;
+    let list = rest.split_once(' ').map_or(rest, |(list, _)| list);
+    Some(list.split(',').collect())
+}
+
 /// A loaded spine model.
 #[derive(Debug)]
 pub struct SpineModel {
@@ -221,6 +262,16 @@ impl SpineModel {
     pub fn load(runtime: &Runtime, path: &Path, sha256: Option<&str>) -> Result<SpineModel, SpineModelError> {
         let bytes = read_model(path, sha256)?;
         let session = build_session(runtime, path, &bytes, SessionOptions::default())?;
+        let description = session.metadata().ok().and_then(|m| m.description()).unwrap_or_default();
+        if output_names(&description) != Some(OUTPUTS.to_vec()) {
+            return Err(SpineModelError::Inference {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "the model does not list the outputs hinge reads ({}); its description: {description:?}",
+                    OUTPUTS.join(",")
+                ),
+            });
+        }
         Ok(SpineModel { session: Mutex::new(session), path: path.to_path_buf() })
     }
 
@@ -270,6 +321,8 @@ impl SpineModel {
                     rib_stack_deg: row[2] as f64,
                     hip_flexion_deg: row[3] as f64,
                     trunk_deg: row[4] as f64,
+                    hip_angle_deg: Some(row[HIP_ANGLE] as f64),
+                    knee_flexion_deg: Some(row[KNEE_FLEXION] as f64),
                     back_spread_deg: row[spread..spread + 3].iter().fold(0.0f32, |a, b| a.max(*b)) as f64,
                 });
             }
@@ -291,6 +344,38 @@ mod tests {
         profile.extend(vec![0.5 - back; PROFILE_STATIONS]);
         profile.extend(vec![1.0; 2 * PROFILE_STATIONS]);
         SpineInput { crop: vec![0.0; CROP_ROWS * CROP_COLS], scalars, profile }
+    }
+
+    #[test]
+    fn output_names_are_read_from_the_model_description() {
+        let d = format!("hinge spine model: outputs {} (degrees, the fold models' mean), then …", OUTPUTS.join(","));
+        assert_eq!(output_names(&d), Some(OUTPUTS.to_vec()));
+        assert_eq!(output_names("hinge spine model: outputs a,b"), Some(vec!["a", "b"]));
+        assert_eq!(output_names(""), None);
+        assert_eq!(OUTPUTS[HIP_ANGLE], "hip_angle_deg");
+        assert_eq!(OUTPUTS[KNEE_FLEXION], "knee_flexion_deg");
+    }
+
+    #[test]
+    fn readings_files_are_read_by_column_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        let write = |text: &str| std::fs::write(&path, text).unwrap();
+        // the columns in any order; the joint angles optional
+        write(
+            "trunk_deg,frame,hip_flexion_deg,rib_stack_deg,pelvic_tilt_deg,lumbar_flexion_deg,knee_flexion_deg\n\
+               40,3,60,5,-2,7,25\n",
+        );
+        let r = FixedReadings::from_csv(&path).unwrap();
+        let e = r.0[&3];
+        assert_eq!((e.lumbar_flexion_deg, e.pelvic_tilt_deg, e.trunk_deg), (7.0, -2.0, 40.0));
+        assert_eq!((e.hip_angle_deg, e.knee_flexion_deg, e.back_spread_deg), (None, Some(25.0), 0.0));
+        write("frame,lumbar_flexion_deg,pelvic_tilt_deg,rib_stack_deg,trunk_deg\n1,2,3,4,5\n");
+        let err = FixedReadings::from_csv(&path).unwrap_err();
+        assert!(err.contains("no column `hip_flexion_deg`") && err.contains("r.csv"), "{err}");
+        write("frame,lumbar_flexion_deg,pelvic_tilt_deg,rib_stack_deg,hip_flexion_deg,trunk_deg\n1,2,3,nan,5,6\n");
+        let err = FixedReadings::from_csv(&path).unwrap_err();
+        assert!(err.contains("row 1: column 4 is not a finite number"), "{err}");
     }
 
     /// A frame already read keeps its reading when the window's view moves

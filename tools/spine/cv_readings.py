@@ -9,6 +9,9 @@ import os, sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from train import NAMES, READ  # noqa: E402  (the model's output names, and which of them hinge reads)
+
 
 def main():
     if len(sys.argv) != 3:
@@ -19,9 +22,9 @@ def main():
     for clip in cv.files:
         a = cv[clip]
         with open(os.path.join(out, clip + ".spine_readings.csv"), "w") as fh:
-            fh.write("frame,lumbar_flexion_deg,pelvic_tilt_deg,rib_stack_deg,hip_flexion_deg,trunk_deg\n")
+            fh.write(",".join(["frame"] + [NAMES[k] for k in READ]) + "\n")
             for row in a:
-                fh.write("%d,%s\n" % (int(row[0]), ",".join("%.3f" % x for x in row[1:6])))
+                fh.write("%d,%s\n" % (int(row[0]), ",".join("%.3f" % row[1 + k] for k in READ)))
     print("wrote %d clips to %s" % (len(cv.files), out))
 
 

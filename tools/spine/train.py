@@ -1,6 +1,6 @@
 """Trains hinge's spine model: the back's edge profiles, a coarse torso mask crop and landmark scalars ->
-lumbar flexion, pelvic tilt, rib stack, hip flexion (and two auxiliary pitches); validated leave-bodies-out;
-exported to ONNX.
+lumbar flexion, pelvic tilt, rib stack, hip flexion, trunk (and two auxiliary pitches), and the hip and knee
+angles of the joint centres; validated leave-bodies-out; exported to ONNX.
 
 Inputs are what `hinge eval --mask-interval 0 --dump-spine DIR` writes for each clip (the exact tensors the
 Rust side feeds the model), joined by frame index with the clip's truth CSV (rendered footage, tools/synth).
@@ -25,13 +25,33 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 ROWS, COLS, NSCALAR, NPROF = 56, 48, 18, 64
-# (truth column, output name); the first four are the metrics hinge reports
+# (truth, output name): a truth column, or ("180-", left, right) for 180 minus the mean of two columns (the hip
+# and knee angles as docs/metrics.md defines them and `hinge eval` scores them). The model's outputs are these
+# names in this order (src/kinematics/spine_model.rs OUTPUTS), then their spreads in the same order.
 TARGETS = [("lumbar_flexion_deg", "lumbar_flexion_deg"), ("pelvic_tilt_deg", "pelvic_tilt_deg"),
            ("ribcage_pelvis_deg", "rib_stack_deg"), ("hip_flexion_deg", "hip_flexion_deg"),
            ("trunk_incl_deg", "trunk_deg"),
-           ("pelvis_pitch_deg", "pelvis_pitch_deg"), ("thorax_pitch_deg", "thorax_pitch_deg")]
-# the first five are read by hinge (trunk: its keypoint reading corrected); the rest only help training
-REPORTED = 5
+           ("pelvis_pitch_deg", "pelvis_pitch_deg"), ("thorax_pitch_deg", "thorax_pitch_deg"),
+           (("180-", "trunk_thigh_angle3d_L", "trunk_thigh_angle3d_R"), "hip_angle_deg"),
+           (("180-", "knee_angle3d_L", "knee_angle3d_R"), "knee_flexion_deg")]
+NAMES = [n for _, n in TARGETS]
+
+
+class Group:
+    """Targets learnt together by one ensemble; the groups share no weights, so adding a group leaves the
+    others' members as they were. `reported`: its first targets are read by hinge (the rest only help
+    training)."""
+
+    def __init__(self, name, first, count, reported):
+        self.name, self.columns, self.reported = name, slice(first, first + count), reported
+
+
+# the back (trunk, hip angle and knee: corrections of their keypoint readings): the model of the 358-body
+# release, byte for byte the same members; the joint-centre angles: a group of their own, because training them
+# with the back moved its readings of real lifts (docs/spine_model.md)
+GROUPS = [Group("back", 0, 7, 5), Group("joints", 7, 2, 2)]
+# columns of TARGETS that hinge reads, in order
+READ = [g.columns.start + k for g in GROUPS for k in range(g.reported)]
 SEED = 1234
 # Auxiliary targets: where the truth's spine joints, dorsal skin points and pelvis landmarks lie in the torso
 # frame of the input (along the hip->shoulder axis and toward the back, in axis lengths). Learning to place
@@ -41,6 +61,16 @@ AUX_POINTS = (["j_spine05", "j_spine04", "j_spine03", "j_spine02", "j_spine01", 
               + ["skin_spine05", "skin_spine04", "skin_spine03", "skin_spine02", "skin_spine01", "skin_neck01"]
               + [("bony_ASIS_L", "bony_ASIS_R"), ("bony_PSIS_L", "bony_PSIS_R")])
 NAUX = 2 * len(AUX_POINTS)
+
+
+def truth_value(row, col):
+    """A target's truth in one CSV row; NaN where the row lacks it."""
+    try:
+        if isinstance(col, tuple):
+            return 180.0 - 0.5 * (float(row[col[1]]) + float(row[col[2]]))
+        return float(row[col])
+    except (KeyError, TypeError, ValueError):
+        return math.nan
 
 
 def log(*a):
@@ -67,7 +97,7 @@ def load_set(name, footage, dump):
         with open(truth_csv) as fh:
             for row in csv.DictReader(fh):
                 f = int(row["frame"])
-                truth[f] = [float(row[c]) if row.get(c, "") != "" else math.nan for c, _ in TARGETS]
+                truth[f] = [truth_value(row, c) for c, _ in TARGETS]
                 uv = []
                 for p in AUX_POINTS:
                     names = p if isinstance(p, tuple) else (p,)
@@ -130,7 +160,7 @@ class SpineNet(nn.Module):
                 nn.Conv2d(c2, 8, 1), nn.ReLU())
             n += 8 * 7 * 6
         self.shared = nn.Sequential(nn.Linear(n, 128), nn.ReLU(), nn.Dropout(0.1))
-        self.head = nn.Sequential(nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, len(TARGETS)))
+        self.head = nn.Sequential(nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, len(y_mean)))
         self.aux_head = nn.Linear(128, NAUX)
         self.register_buffer("y_mean", torch.tensor(y_mean, dtype=torch.float32))
         self.register_buffer("y_std", torch.tensor(y_std, dtype=torch.float32))
@@ -208,7 +238,9 @@ def augment(x, s, pr, g, loose_p=0.3):
 
 
 # ------------------------------------------------------------------ training
-def train_model(inp, y, w, epochs, seed, width=16, log_every=10, use_crop=True, loose_p=0.3, aux_weight=0.5):
+def train_model(inp, y, w, epochs, seed, reported, width=16, log_every=10, use_crop=True, loose_p=0.3,
+                aux_weight=0.5):
+    """One member: y holds its group's targets, of which the first `reported` count fully."""
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     ok = ~np.isnan(y)
@@ -227,8 +259,8 @@ def train_model(inp, y, w, epochs, seed, width=16, log_every=10, use_crop=True, 
     at = torch.from_numpy(np.nan_to_num((aux - aux_mean) / aux_std))
     amt = torch.from_numpy(aux_ok.astype(np.float32))
     wt = torch.from_numpy(w)
-    # the auxiliary pitches help the shared features; the four reported metrics count fully
-    tw = torch.tensor([1.0] * REPORTED + [0.3] * (len(TARGETS) - REPORTED))
+    # the auxiliary pitches help the shared features; the metrics hinge reads count fully
+    tw = torch.tensor([1.0] * reported + [0.3] * (y.shape[1] - reported))
     opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
     n = len(xt)
     bs = 128
@@ -244,7 +276,7 @@ def train_model(inp, y, w, epochs, seed, width=16, log_every=10, use_crop=True, 
             pred, pred_aux = net.forward_train(xb, sb, pb)
             l = F.smooth_l1_loss(pred, yt[idx], reduction="none", beta=0.5) * mt[idx] * tw
             la = F.smooth_l1_loss(pred_aux, at[idx], reduction="none", beta=0.5) * amt[idx]
-            loss = ((l.sum(1) + aux_weight * la.mean(1) * REPORTED) * wt[idx]).mean()
+            loss = ((l.sum(1) + aux_weight * la.mean(1) * reported) * wt[idx]).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -256,7 +288,7 @@ def train_model(inp, y, w, epochs, seed, width=16, log_every=10, use_crop=True, 
     return net
 
 
-def predict(net, inp, columns=len(TARGETS)):
+def predict(net, inp, columns):
     """Runs a model (one member or the ensemble) over inputs in batches of 512."""
     out = []
     n = len(inp["crop"])
@@ -275,16 +307,18 @@ def _train_fold(k):
     j = _FOLD_JOB
     torch.set_num_threads(1)
     tr = [c for c in j["clips"] if j["fold_of"][c["body"]] != k]
-    net = train_model(*stack(tr), j["epochs"], SEED + k, log_every=0, **j["opts"])
-    log("fold %d trained" % (k + 1))
+    group = j["group"]
+    inp, y, w = stack(tr)
+    net = train_model(inp, y[:, group.columns], w, j["epochs"], SEED + k, group.reported, log_every=0, **j["opts"])
+    log("%s fold %d trained" % (group.name, k + 1))
     return net
 
 
-def train_folds(clips, fold_of, folds, epochs, opts, jobs):
-    """One model per fold, each on the bodies outside its fold, seeded by its fold number. With jobs > 1
-    the folds train in that many processes at once (one thread each): every fold's model is the same as
-    when they train one after the other, only sooner."""
-    _FOLD_JOB.update(clips=clips, fold_of=fold_of, epochs=epochs, opts=opts)
+def train_folds(group, clips, fold_of, folds, epochs, opts, jobs):
+    """One model of a group per fold, each on the bodies outside its fold, seeded by its fold number. With
+    jobs > 1 the folds train in that many processes at once (one thread each): every fold's model is the same
+    as when they train one after the other, only sooner."""
+    _FOLD_JOB.update(group=group, clips=clips, fold_of=fold_of, epochs=epochs, opts=opts)
     if jobs <= 1:
         return [_train_fold(k) for k in range(folds)]
     import multiprocessing as mp
@@ -293,12 +327,12 @@ def train_folds(clips, fold_of, folds, epochs, opts, jobs):
 
 
 def figures(y, p):
-    """MAE, bias, SD of the error and the zero predictor's MAE per reported metric."""
+    """MAE, bias, SD of the error and the zero predictor's MAE per metric hinge reads."""
     out = {}
-    for k in range(REPORTED):
+    for k in READ:
         ok = ~np.isnan(y[:, k])
         e = p[ok, k] - y[ok, k]
-        out[TARGETS[k][1]] = dict(n=int(ok.sum()), mae=float(np.mean(np.abs(e))), bias=float(np.mean(e)),
+        out[NAMES[k]] = dict(n=int(ok.sum()), mae=float(np.mean(np.abs(e))), bias=float(np.mean(e)),
                                   sd=float(np.std(e)), zero_mae=float(np.mean(np.abs(y[ok, k]))))
     return out
 
@@ -311,19 +345,22 @@ def print_figures(title, fig):
 
 
 class Ensemble(nn.Module):
-    """The cross-validation's fold models together: the mean of their readings and their spread (standard
-    deviation), which is large where the input is unlike anything the models saw (the frame does not show
-    the back in a way they can read)."""
+    """The cross-validation's fold models of every group together: per group the mean of its members'
+    readings and their spread (standard deviation), which is large where the input is unlike anything the
+    models saw (the frame does not show the back in a way they can read); all the groups' means, then all
+    their spreads, in the order of TARGETS."""
 
-    def __init__(self, nets):
+    def __init__(self, members):
         super().__init__()
-        self.nets = nn.ModuleList(nets)
+        self.groups = nn.ModuleList(nn.ModuleList(nets) for nets in members)
 
     def forward(self, crop, scalars, profile):
-        out = torch.stack([n(crop, scalars, profile) for n in self.nets], 0)
-        mean = out.mean(0)
-        spread = out.std(0, unbiased=False) if len(self.nets) > 1 else torch.zeros_like(mean)
-        return torch.cat([mean, spread], 1)
+        means, spreads = [], []
+        for nets in self.groups:
+            out = torch.stack([n(crop, scalars, profile) for n in nets], 0)
+            means.append(out.mean(0))
+            spreads.append(out.std(0, unbiased=False) if len(nets) > 1 else torch.zeros_like(means[-1]))
+        return torch.cat(means + spreads, 1)
 
 
 def export_onnx(net, path):
@@ -336,7 +373,7 @@ def export_onnx(net, path):
     import onnx
     m = onnx.load(tmp)
     m.producer_name, m.producer_version = "hinge tools/spine/train.py", "1"
-    m.doc_string = ("hinge spine model: outputs " + ",".join(n for _, n in TARGETS) + " (degrees, the fold models' mean), "
+    m.doc_string = ("hinge spine model: outputs " + ",".join(NAMES) + " (degrees, the fold models' mean), "
                     "then the same names' spread across the fold models")
     onnx.save(m, path)
     os.remove(tmp)
@@ -377,7 +414,7 @@ def main():
     if overlap:
         sys.exit("held-out bodies also in training: %s" % sorted(overlap))
     opts = dict(width=a.width, use_crop=not a.no_crop, loose_p=a.loose, aux_weight=a.aux)
-    report = dict(targets=[n for _, n in TARGETS], train_bodies=len(train_bodies),
+    report = dict(targets=NAMES, groups={g.name: NAMES[g.columns] for g in GROUPS}, train_bodies=len(train_bodies),
                   train_clips=len(train_clips), train_frames=int(sum(len(c["frames"]) for c in train_clips)),
                   epochs=a.epochs, folds=a.folds, **opts)
     os.makedirs(os.path.dirname(a.report) or ".", exist_ok=True)
@@ -392,9 +429,11 @@ def main():
             va = [c for c in train_clips if fold_of[c["body"]] == k]
             log("fold %d/%d: train %d clips, validate %d clips (%d bodies)" % (
                 k + 1, a.folds, len(train_clips) - len(va), len(va), len({c["body"] for c in va})))
-        fold_nets = train_folds(train_clips, fold_of, a.folds, a.epochs, opts, a.jobs)
+        members = [train_folds(g, train_clips, fold_of, a.folds, a.epochs, opts, a.jobs) for g in GROUPS]
         for c in train_clips:
-            cv_pred[c["clip"]] = predict(fold_nets[fold_of[c["body"]]], stack([c])[0])
+            inp = stack([c])[0]
+            cv_pred[c["clip"]] = np.concatenate(
+                [predict(nets[fold_of[c["body"]]], inp, len(NAMES[g.columns])) for g, nets in zip(GROUPS, members)], 1)
         y = np.concatenate([c["y"] for c in train_clips])
         p = np.concatenate([cv_pred[c["clip"]] for c in train_clips])
         fig = figures(y, p)
@@ -411,20 +450,21 @@ def main():
     if a.cv_only:
         json.dump(report, open(a.report, "w"), indent=1)
         return
-    # ---- the shipped model: the fold models as an ensemble (or one model on every body without CV)
+    # ---- the shipped model: the fold models as an ensemble (or one model a group on every body without CV)
     if a.no_cv or a.folds < 2:
-        log("one model on every training body: %d clips, %d bodies" % (len(train_clips), len(train_bodies)))
-        fold_nets = [train_model(*stack(train_clips), a.epochs, SEED, **opts)]
-    ens = Ensemble(fold_nets).eval()
+        log("one model a group on every training body: %d clips, %d bodies" % (len(train_clips), len(train_bodies)))
+        inp, y, w = stack(train_clips)
+        members = [[train_model(inp, y[:, g.columns], w, a.epochs, SEED, g.reported, **opts)] for g in GROUPS]
+    ens = Ensemble(members).eval()
     if test_clips:
         inp, y, _ = stack(test_clips)
         pe = predict(ens, inp, 2 * len(TARGETS))
         fig = figures(y, pe[:, :len(TARGETS)])
-        print_figures("held-out bodies (%d clips, %d bodies), ensemble of %d" % (
-            len(test_clips), len({c["body"] for c in test_clips}), len(fold_nets)), fig)
+        print_figures("held-out bodies (%d clips, %d bodies), ensembles of %d" % (
+            len(test_clips), len({c["body"] for c in test_clips}), len(members[0])), fig)
         report["heldout"] = fig
         report["heldout_spread_p50_p95"] = {
-            TARGETS[k][1]: [float(np.percentile(pe[:, len(TARGETS) + k], q)) for q in (50, 95)] for k in range(REPORTED)}
+            NAMES[k]: [float(np.percentile(pe[:, len(TARGETS) + k], q)) for q in (50, 95)] for k in READ}
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
     sha = export_onnx(ens, a.out)
     report["sha256"] = sha
