@@ -46,9 +46,10 @@ class Group:
         self.name, self.columns, self.reported = name, slice(first, first + count), reported
 
 
-# the back (trunk, hip angle and knee: corrections of their keypoint readings): the model of the 358-body
-# release, byte for byte the same members; the joint-centre angles: a group of their own, because training them
-# with the back moved its readings of real lifts (docs/spine_model.md)
+# the back (lumbar, tilt, rib stack, hip flexion, trunk; two auxiliary pitches): byte for byte the members of the
+# 358-body release; the joint-centre hip angle and knee flexion (hinge applies them, like the trunk, as corrections
+# of its keypoint angles): a group of their own, because learnt with the back they moved its readings of real
+# lifts (docs/spine_model.md)
 GROUPS = [Group("back", 0, 7, 5), Group("joints", 7, 2, 2)]
 # columns of TARGETS that hinge reads, in order
 READ = [g.columns.start + k for g in GROUPS for k in range(g.reported)]
