@@ -153,7 +153,7 @@ impl FixedReadings {
                 rec.get(i)
                     .and_then(|x| x.trim().parse::<f64>().ok())
                     .filter(|x| x.is_finite())
-                    .ok_or_else(|| err(&format!("row {}: column {} is not a finite number", line + 1, i + 1)))
+                    .ok_or_else(|| err(&format!("row {}: `{}` is not a finite number", line + 1, &header[i])))
             };
             let optional = |i: Option<usize>| i.map(value).transpose();
             let v: Vec<f64> = required.iter().map(|&i| value(i)).collect::<Result<_, _>>()?;
@@ -375,7 +375,7 @@ mod tests {
         assert!(err.contains("no column `hip_flexion_deg`") && err.contains("r.csv"), "{err}");
         write("frame,lumbar_flexion_deg,pelvic_tilt_deg,rib_stack_deg,hip_flexion_deg,trunk_deg\n1,2,3,nan,5,6\n");
         let err = FixedReadings::from_csv(&path).unwrap_err();
-        assert!(err.contains("row 1: column 4 is not a finite number"), "{err}");
+        assert!(err.contains("row 1: `rib_stack_deg` is not a finite number"), "{err}");
     }
 
     /// A frame already read keeps its reading when the window's view moves
