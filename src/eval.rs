@@ -619,30 +619,144 @@ fn write_features(a: &Analysis, path: &Path) -> std::io::Result<()> {
     std::fs::write(path, s)
 }
 
-/// Scores of a whole footage set.
+/// Variants built to show a standing tilt habit: their clip-level fault set
+/// must name it.
+pub const HABIT_VARIANTS: [&str; 2] = ["idle_anterior", "idle_posterior"];
+
+/// `ok` of `of`: a count of successes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub ok: usize,
+    pub of: usize,
+}
+
+impl Tally {
+    fn count<T>(items: impl IntoIterator<Item = T>, ok: impl Fn(&T) -> bool) -> Tally {
+        items.into_iter().fold(Tally::default(), |t, x| Tally { ok: t.ok + usize::from(ok(&x)), of: t.of + 1 })
+    }
+
+    /// Share of successes; 1 for an empty tally.
+    pub fn share(&self) -> f64 {
+        if self.of == 0 {
+            1.0
+        } else {
+            self.ok as f64 / self.of as f64
+        }
+    }
+}
+
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.ok, self.of)
+    }
+}
+
+/// One metric's accuracy over every frame of a set (error = hinge − truth).
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricSummary {
+    pub metric: &'static str,
+    /// Frames with a person, a value and a truth.
+    pub frames: usize,
+    pub mae: f64,
+    pub bias: f64,
+    pub sd: f64,
+    /// MAE of predicting zero on the same frames.
+    pub zero_mae: f64,
+    /// Issue 13's target ([`TARGET_MAE`]), where it sets one.
+    pub target_mae: Option<f64>,
+    /// Frames with a person and a truth where hinge left the metric empty.
+    pub frames_without_value: usize,
+}
+
+/// The figures of a whole set: what the table prints and `--json` carries, so
+/// that every reader (the test suite, `tools/accuracy_table.py`) takes the
+/// same numbers instead of aggregating the clips again.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalSummary {
+    pub clips: usize,
+    /// Distinct bodies among the clips (those whose metadata names one).
+    pub bodies: usize,
+    pub frames: usize,
+    pub frames_with_person: usize,
+    /// Per scored metric with at least one frame, in [`SCORED`] order.
+    pub metrics: Vec<MetricSummary>,
+    /// Clips whose rep count is exact.
+    pub rep_count_exact: Tally,
+    /// Single-variant clips (not metrics-only, not practice sets) whose fault set is exact.
+    pub fault_set_exact: Tally,
+    /// The same clips scored for the trivial predictor "no fault".
+    pub fault_set_no_fault_predictor: Tally,
+    /// Practice-set reps with exactly the right faults.
+    pub practice_reps_right: Tally,
+    /// Clips of a standing-habit variant ([`HABIT_VARIANTS`]) whose fault set is exact.
+    pub standing_habits_found: Tally,
+    pub analysis_s: f64,
+}
+
+impl EvalSummary {
+    fn of(clips: &[ClipScore]) -> EvalSummary {
+        let mut pooled = [ErrorSum::default(); SCORED.len()];
+        for c in clips {
+            for (o, e) in pooled.iter_mut().zip(&c.errors) {
+                o.merge(e);
+            }
+        }
+        let metrics = SCORED
+            .iter()
+            .enumerate()
+            .filter_map(|(k, m)| {
+                let e = &pooled[k];
+                Some(MetricSummary {
+                    metric: m.name(),
+                    frames: e.n,
+                    mae: e.mae()?,
+                    bias: e.bias()?,
+                    sd: e.sd()?,
+                    zero_mae: e.zero_mae()?,
+                    target_mae: TARGET_MAE[k],
+                    frames_without_value: clips.iter().map(|c| c.missing[k]).sum(),
+                })
+            })
+            .collect();
+        let single: Vec<&ClipScore> = clips.iter().filter(|c| c.faults_scored()).collect();
+        let bodies: BTreeSet<&str> = clips.iter().filter_map(|c| c.clip.body.as_deref()).collect();
+        EvalSummary {
+            clips: clips.len(),
+            bodies: bodies.len(),
+            frames: clips.iter().map(|c| c.frames).sum(),
+            frames_with_person: clips.iter().map(|c| c.frames_with_person).sum(),
+            metrics,
+            rep_count_exact: Tally::count(clips, |c| c.reps_ok()),
+            fault_set_exact: Tally::count(&single, |c| c.faults_ok()),
+            fault_set_no_fault_predictor: Tally::count(&single, |c| c.faults_expected.is_empty()),
+            practice_reps_right: Tally::count(clips.iter().flat_map(|c| &c.rep_scores), |r| r.ok),
+            standing_habits_found: Tally::count(
+                single.iter().filter(|c| HABIT_VARIANTS.contains(&c.clip.variant.as_str())),
+                |c| c.faults_ok(),
+            ),
+            analysis_s: clips.iter().map(|c| c.seconds).sum(),
+        }
+    }
+
+    /// The metric's figures, if the set has any frame of it.
+    pub fn metric(&self, name: &str) -> Option<&MetricSummary> {
+        self.metrics.iter().find(|m| m.metric == name)
+    }
+}
+
+/// Scores of a whole footage set: the summary, then every clip.
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalReport {
+    pub summary: EvalSummary,
     pub clips: Vec<ClipScore>,
 }
 
 impl EvalReport {
-    /// Pooled errors per metric over every frame of every clip.
-    pub fn pooled(&self) -> [ErrorSum; SCORED.len()] {
-        let mut out = [ErrorSum::default(); SCORED.len()];
-        for c in &self.clips {
-            for (o, e) in out.iter_mut().zip(&c.errors) {
-                o.merge(e);
-            }
-        }
-        out
+    pub fn new(clips: Vec<ClipScore>) -> EvalReport {
+        EvalReport { summary: EvalSummary::of(&clips), clips }
     }
 
-    /// Distinct bodies among the clips (those whose metadata names one).
-    pub fn bodies(&self) -> BTreeSet<&str> {
-        self.clips.iter().filter_map(|c| c.clip.body.as_deref()).collect()
-    }
-
-    /// Human-readable table: one line per clip, then the aggregates with their targets.
+    /// Human-readable table: one line per clip, then the summary with its targets.
     pub fn table(&self) -> String {
         use std::fmt::Write as _;
         let mut s = String::new();
@@ -689,66 +803,56 @@ impl EvalReport {
                 );
             }
         }
-        let pooled = self.pooled();
-        let bodies = self.bodies();
+        let sum = &self.summary;
         let _ = writeln!(
             s,
             "\nOver all frames with a person ({} clips{}); error = hinge − truth:",
-            self.clips.len(),
-            if bodies.is_empty() { String::new() } else { format!(", {} bodies", bodies.len()) }
+            sum.clips,
+            if sum.bodies == 0 { String::new() } else { format!(", {} bodies", sum.bodies) }
         );
         let _ = writeln!(s, "  {:<20} {:>7} {:>16} {:>10} {:>8}", "metric", "MAE", "bias ± SD", "zero pred.", "target");
-        for (k, m) in SCORED.iter().enumerate() {
-            let e = &pooled[k];
-            let Some(mae) = e.mae() else { continue };
-            let missing: usize = self.clips.iter().map(|c| c.missing[k]).sum();
-            let (bias, sd, zero) = (e.bias().unwrap_or(0.0), e.sd().unwrap_or(0.0), e.zero_mae().unwrap_or(0.0));
-            let target = match TARGET_MAE[k] {
-                Some(t) => format!("≤ {t:.1} {}", if mae <= t { "ok" } else { "MISS" }),
+        for m in &sum.metrics {
+            let target = match m.target_mae {
+                Some(t) => format!("≤ {t:.1} {}", if m.mae <= t { "ok" } else { "MISS" }),
                 None => String::new(),
             };
+            let missing = m.frames_without_value;
             let _ = writeln!(
                 s,
                 "  {:<20} {:>7.2} {:>+8.2} ± {:<5.2} {:>10.2} {:>10}{}",
-                m.name(),
-                mae,
-                bias,
-                sd,
-                zero,
+                m.metric,
+                m.mae,
+                m.bias,
+                m.sd,
+                m.zero_mae,
                 target,
                 if missing > 0 { format!("  ({missing} frames without a value)") } else { String::new() }
             );
         }
-        let n = self.clips.len();
-        let single: Vec<&ClipScore> = self.clips.iter().filter(|c| c.faults_scored()).collect();
-        let frames: usize = self.clips.iter().map(|c| c.frames).sum();
-        let seen: usize = self.clips.iter().map(|c| c.frames_with_person).sum();
-        let reps_ok = self.clips.iter().filter(|c| c.reps_ok()).count();
-        let faults_ok = single.iter().filter(|c| c.faults_ok()).count();
-        // the trivial predictor: "no fault" on every clip
-        let no_fault_ok = single.iter().filter(|c| c.faults_expected.is_empty()).count();
-        let rep_total: usize = self.clips.iter().map(|c| c.rep_scores.len()).sum();
-        let rep_ok: usize = self.clips.iter().map(|c| c.rep_scores.iter().filter(|r| r.ok).count()).sum();
-        let secs: f64 = self.clips.iter().map(|c| c.seconds).sum();
         let _ = writeln!(
             s,
-            "  person found          {seen}/{frames} frames ({:.2}%)",
-            100.0 * seen as f64 / frames.max(1) as f64
+            "  person found          {}/{} frames ({:.2}%)",
+            sum.frames_with_person,
+            sum.frames,
+            100.0 * sum.frames_with_person as f64 / sum.frames.max(1) as f64
         );
-        let _ = writeln!(s, "  rep count exact       {reps_ok}/{n} clips");
+        let _ = writeln!(s, "  rep count exact       {} clips", sum.rep_count_exact);
         let _ = writeln!(
             s,
-            "  fault set exact       {faults_ok}/{} single-variant clips (predicting no fault: {no_fault_ok}/{})",
-            single.len(),
-            single.len()
+            "  fault set exact       {} single-variant clips (predicting no fault: {})",
+            sum.fault_set_exact, sum.fault_set_no_fault_predictor
         );
-        if rep_total > 0 {
-            let _ = writeln!(s, "  session reps right    {rep_ok}/{rep_total}");
+        if sum.standing_habits_found.of > 0 {
+            let _ = writeln!(s, "  standing habits found {} clips", sum.standing_habits_found);
+        }
+        if sum.practice_reps_right.of > 0 {
+            let _ = writeln!(s, "  session reps right    {}", sum.practice_reps_right);
         }
         let _ = writeln!(
             s,
-            "  analysis time         {secs:.1} s ({:.0} frames/s per worker)",
-            frames as f64 / secs.max(1e-9)
+            "  analysis time         {:.1} s ({:.0} frames/s per worker)",
+            sum.analysis_s,
+            sum.frames as f64 / sum.analysis_s.max(1e-9)
         );
         s
     }
@@ -785,5 +889,82 @@ pub fn evaluate(
     let mut all: Vec<(usize, Result<ClipScore, EvalError>)> = results.into_iter().flatten().collect();
     all.sort_by_key(|(i, _)| *i);
     let clips = all.into_iter().map(|(_, r)| r).collect::<Result<Vec<_>, _>>()?;
-    Ok(EvalReport { clips })
+    Ok(EvalReport::new(clips))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clip_score(variant: &str, found: &[&str], rep_oks: &[bool], errors: &[(usize, f64, f64)]) -> ClipScore {
+        let clip = Clip {
+            name: format!("c_{variant}"),
+            video: PathBuf::new(),
+            truth_csv: PathBuf::new(),
+            variant: variant.to_string(),
+            reps: 2,
+            reps_detail: rep_oks
+                .iter()
+                .map(|_| TruthRep { start_s: 0.0, end_s: 1.0, bottom_s: 0.5, fault: None })
+                .collect(),
+            fault_set: None,
+            body: Some(format!("body_{}", variant.len() % 2)),
+        };
+        let mut e = [ErrorSum::default(); SCORED.len()];
+        for &(k, value, truth) in errors {
+            e[k].add(value, truth);
+        }
+        ClipScore {
+            faults_expected: clip.expected_faults(),
+            clip,
+            frames: 10,
+            frames_with_person: 9,
+            errors: e,
+            missing: [1; SCORED.len()],
+            reps_found: 2,
+            faults_found: found.iter().map(|f| f.to_string()).collect(),
+            rep_scores: rep_oks
+                .iter()
+                .enumerate()
+                .map(|(i, &ok)| RepScore {
+                    truth_index: i + 1,
+                    matched: Some(i + 1),
+                    expected: None,
+                    found: vec![],
+                    ok,
+                })
+                .collect(),
+            seconds: 0.5,
+        }
+    }
+
+    #[test]
+    fn the_summary_counts_what_the_table_prints() {
+        let clips = vec![
+            clip_score("good", &[], &[], &[(0, 2.0, 0.0), (4, 5.0, 10.0)]),
+            clip_score("rounded_lumbar", &["rounded_lumbar"], &[], &[(0, -1.0, 1.0)]),
+            clip_score("idle_anterior", &[], &[], &[]),
+            clip_score("idle_posterior", &["posterior_tilt"], &[], &[]),
+            // metrics only: its faults never count
+            clip_score("spine_mix", &["anterior_tilt"], &[], &[]),
+            // a practice set: its reps count, not its fault set
+            clip_score("session", &["squat_pattern"], &[true, false, true], &[]),
+        ];
+        let s = EvalReport::new(clips).summary;
+        assert_eq!((s.clips, s.bodies, s.frames, s.frames_with_person), (6, 2, 60, 54));
+        assert_eq!(s.fault_set_exact, Tally { ok: 3, of: 4 });
+        assert_eq!(s.fault_set_no_fault_predictor, Tally { ok: 1, of: 4 });
+        assert_eq!(s.standing_habits_found, Tally { ok: 1, of: 2 });
+        assert_eq!(s.practice_reps_right, Tally { ok: 2, of: 3 });
+        assert_eq!(s.rep_count_exact, Tally { ok: 6, of: 6 });
+        // only metrics with frames; pooled over clips
+        let names: Vec<&str> = s.metrics.iter().map(|m| m.metric).collect();
+        assert_eq!(names, ["trunk_deg", "lumbar_flexion_deg"]);
+        let trunk = s.metric("trunk_deg").unwrap();
+        assert_eq!((trunk.frames, trunk.mae, trunk.bias, trunk.sd, trunk.zero_mae), (2, 2.0, 0.0, 2.0, 0.5));
+        assert_eq!((trunk.target_mae, trunk.frames_without_value), (TARGET_MAE[0], 6));
+        let table = EvalReport::new(vec![clip_score("idle_anterior", &[], &[], &[(0, 2.0, 0.0)])]).table();
+        assert!(table.contains("standing habits found 0/1 clips"), "{table}");
+        assert!(table.contains("fault set exact       0/1 single-variant clips (predicting no fault: 0/1)"), "{table}");
+    }
 }

@@ -63,25 +63,30 @@ print(sorted((p, len(v)) for p, v in ids.items()))
 #[test]
 fn the_accuracy_table_is_written_from_eval_summaries() {
     let dir = tempfile::tempdir().unwrap();
-    let summary = |mae_hip: f64, faults: &str, no_fault: &str| {
-        format!(
-            "clip                                     det%  trunk  faults (found / expected)\n\
-             t_001_idle_anterior_b_side_L_3_box     100.0    1.0  0/0  anterior_tilt / anterior_tilt\n\
-             t_002_idle_posterior_b_side_L_3_box    100.0    1.0  0/0  none / posterior_tilt ✗\n\
-             \nOver all frames with a person (3 clips, 2 bodies); error = hinge − truth:\n\
-             \x20 metric                   MAE        bias ± SD zero pred.   target\n\
-             \x20 trunk_deg               1.50    +0.10 ± 2.00       25.00   ≤ 2.5 ok\n\
-             \x20 hip_angle_deg           {mae_hip:.2}    -0.50 ± 2.50       47.00   ≤ 5.0 ok\n\
-             \x20 lumbar_flexion_deg      6.50    +1.00 ± 8.00        6.00   ≤ 6.0 MISS  (9 frames without a value)\n\
-             \x20 load_distance_cm        7.30    -1.20 ± 9.00       16.50           \n\
-             \x20 person found          100/100 frames (100.00%)\n\
-             \x20 rep count exact       3/3 clips\n\
-             \x20 fault set exact       {faults} single-variant clips (predicting no fault: {no_fault})\n"
-        )
+    // the shape of `hinge eval --json`'s summary (src/eval.rs, EvalSummary)
+    let summary = |mae_hip: f64, faults: [usize; 2], no_fault: [usize; 2]| {
+        let metric = |name: &str, mae: f64, bias: f64, sd: f64, zero: f64, target: Option<f64>| {
+            serde_json::json!({"metric": name, "frames": 100, "mae": mae, "bias": bias, "sd": sd, "zero_mae": zero,
+                               "target_mae": target, "frames_without_value": 0})
+        };
+        let tally = |[ok, of]: [usize; 2]| serde_json::json!({"ok": ok, "of": of});
+        serde_json::json!({"summary": {
+            "clips": 3, "bodies": 2, "frames": 100, "frames_with_person": 100,
+            "metrics": [
+                metric("trunk_deg", 1.5, 0.1, 2.0, 25.0, Some(2.5)),
+                metric("hip_angle_deg", mae_hip, -0.5, 2.5, 47.0, Some(5.0)),
+                metric("lumbar_flexion_deg", 6.5, 1.0, 8.0, 6.0, Some(6.0)),
+                metric("load_distance_cm", 7.3, -1.2, 9.0, 16.5, None),
+            ],
+            "rep_count_exact": tally([3, 3]), "fault_set_exact": tally(faults),
+            "fault_set_no_fault_predictor": tally(no_fault), "practice_reps_right": tally([0, 0]),
+            "standing_habits_found": tally([1, 2]), "analysis_s": 1.0},
+            "clips": []})
+        .to_string()
     };
-    let (a, b) = (dir.path().join("a.txt"), dir.path().join("b.txt"));
-    std::fs::write(&a, summary(1.81, "2/3", "1/3")).unwrap();
-    std::fs::write(&b, summary(7.98, "1/2", "0/2")).unwrap();
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    std::fs::write(&a, summary(1.81, [2, 3], [1, 3])).unwrap();
+    std::fs::write(&b, summary(7.98, [1, 2], [0, 2])).unwrap();
     let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
     let o = python(&["tools/accuracy_table.py", "--print", "--from", a, b]);
     let out = String::from_utf8_lossy(&o.stdout);
@@ -91,12 +96,18 @@ fn the_accuracy_table_is_written_from_eval_summaries() {
         "| `lumbar_flexion_deg` | 6.50° (+1.0 ± 8.0) | 6.00° | 6.50° (+1.0 ± 8.0) | 6.00° | ≤ 6°: **missed** (heldout, heldout_loose); against zero: **8% worse** / **8% worse** |",
         "| `load_distance_cm` | 7.3 cm (-1.2 ± 9.0) | 16.5 cm | 7.3 cm (-1.2 ± 9.0) | 16.5 cm | — |",
         "| fault set exact (single-variant clips) | 2/3 | no fault: 1/3 | 1/2 | no fault: 0/2 | ≥ 90%: **missed** |",
+        "| practice-set reps with the right faults | — |  | — |  | ≥ 90%: met |",
         "| standing tilt habit found (clips) | 1/2 |  | 1/2 |  | found: **missed** |",
     ] {
         assert!(out.contains(row), "no row {row}\nin\n{out}");
     }
-    std::fs::write(dir.path().join("c.txt"), "error: tests/fixtures/heldout: no such directory\n").unwrap();
+    // the text table instead of the JSON, and a summary without a tally
     let c = dir.path().join("c.txt");
+    std::fs::write(&c, "clip  det%  trunk\n  rep count exact       3/3 clips\n").unwrap();
     let o = python(&["tools/accuracy_table.py", "--print", "--from", c.to_str().unwrap(), b]);
-    fails_with(&o, "c.txt: no `rep count exact` line in the hinge eval output");
+    fails_with(&o, "c.txt: not a `hinge eval --json` summary");
+    let d = dir.path().join("d.json");
+    std::fs::write(&d, summary(1.0, [1, 1], [0, 1]).replace("rep_count_exact", "reps")).unwrap();
+    let o = python(&["tools/accuracy_table.py", "--print", "--from", d.to_str().unwrap(), b]);
+    fails_with(&o, "d.json: not a `hinge eval --json` summary (KeyError: 'rep_count_exact')");
 }

@@ -3,13 +3,13 @@ figures the documents show are the figures the shipped model gives (one table, w
 
   python3 tools/accuracy_table.py            # runs target/release/hinge eval on both held-out fixture sets
   python3 tools/accuracy_table.py --check    # exits 1 if a document's table differs from a fresh run
-  python3 tools/accuracy_table.py --from HELDOUT.txt LOOSE.txt   # eval outputs already written
+  python3 tools/accuracy_table.py --from HELDOUT.json LOOSE.json # `hinge eval --json` outputs already written
   python3 tools/accuracy_table.py --print ...                     # the table only; no document touched
 
 The table sits between `<!-- accuracy-table:begin -->` and `<!-- accuracy-table:end -->` in each document.
 Targets are issue 13's (the `target` column of `hinge eval`; fault sets, practice-set reps: 90 %).
 """
-import argparse, os, re, subprocess, sys
+import argparse, json, os, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SETS = [("heldout", "tests/fixtures/heldout"), ("heldout_loose", "tests/fixtures/heldout_loose")]
@@ -17,48 +17,26 @@ DOCS = ["README.md", "docs/metrics.md"]
 BEGIN, END = "<!-- accuracy-table:begin -->", "<!-- accuracy-table:end -->"
 # metrics whose issue-13 target also asks for "clearly better than predicting zero"
 VS_ZERO = ("hip_flexion_deg", "lumbar_flexion_deg", "pelvic_tilt_deg", "rib_stack_deg")
-# standing tilt habits: clips of these variants must report the habit at clip level
-HABIT_VARIANTS = ("idle_anterior", "idle_posterior")
 SHARE_TARGET = 0.9
 
-METRIC = re.compile(r"^\s{2}(\w+_(?:deg|cm))\s+([\d.]+)\s+([+-][\d.]+) ± ([\d.]+)\s+([\d.]+)\s*(?:≤ ([\d.]+))?")
-COUNT = re.compile(r"^\s{2}(rep count exact|fault set exact|session reps right)\s+(\d+)/(\d+)")
-NO_FAULT = re.compile(r"predicting no fault: (\d+)/(\d+)")
-BODIES = re.compile(r"^Over all frames with a person \((\d+) clips, (\d+) bodies\)")
-CLIP = re.compile(r"^(\S+)\s+\d+\.\d\s.*\s(\S+) / (\S+)( ✗)?$")
+# the summary `hinge eval --json` prints (src/eval.rs, EvalSummary): the figures its table shows
+TALLIES = ("rep_count_exact", "fault_set_exact", "fault_set_no_fault_predictor", "practice_reps_right",
+           "standing_habits_found")
 
 
 def parse(text, source):
-    """Figures of one `hinge eval` summary."""
-    out = dict(metrics={}, counts={}, habits=[0, 0])
-    for line in text.splitlines():
-        m = METRIC.match(line)
-        if m:
-            name, mae, bias, sd, zero, target = m.groups()
-            out["metrics"][name] = dict(mae=float(mae), bias=float(bias), sd=float(sd), zero=float(zero),
-                                        target=float(target) if target else None)
-            continue
-        m = COUNT.match(line)
-        if m:
-            out["counts"][m.group(1)] = (int(m.group(2)), int(m.group(3)))
-            n = NO_FAULT.search(line)
-            if n:
-                out["counts"]["no fault"] = (int(n.group(1)), int(n.group(2)))
-            continue
-        m = BODIES.match(line)
-        if m:
-            out["clips"], out["bodies"] = int(m.group(1)), int(m.group(2))
-            continue
-        m = CLIP.match(line)
-        if m and any("_%s_" % v in m.group(1) for v in HABIT_VARIANTS):
-            out["habits"][1] += 1
-            out["habits"][0] += m.group(4) is None
-    for need in ("rep count exact", "fault set exact", "no fault"):
-        if need not in out["counts"]:
-            sys.exit("%s: no `%s` line in the hinge eval output" % (source, need))
-    if not out["metrics"] or "bodies" not in out:
-        sys.exit("%s: not a hinge eval summary" % source)
-    return out
+    """Figures of one `hinge eval --json` output: its summary, in the shape table() reads."""
+    try:
+        summary = json.loads(text)["summary"]
+        metrics = {m["metric"]: dict(mae=m["mae"], bias=m["bias"], sd=m["sd"], zero=m["zero_mae"],
+                                     target=m["target_mae"]) for m in summary["metrics"]}
+        counts = {k: (summary[k]["ok"], summary[k]["of"]) for k in TALLIES}
+        bodies = summary["bodies"]
+    except (ValueError, KeyError, TypeError) as e:
+        sys.exit("%s: not a `hinge eval --json` summary (%s: %s)" % (source, type(e).__name__, e))
+    if not metrics:
+        sys.exit("%s: the summary scores no metric" % source)
+    return dict(metrics=metrics, counts=counts, bodies=bodies)
 
 
 def deg(name, x):
@@ -96,24 +74,24 @@ def table(figs):
     def share_row(label, key, baseline=None):
         cells, ok = [label], True
         for n in names:
-            c = figs[n]["counts"].get(key)
-            if c is None:
+            c = figs[n]["counts"][key]
+            if c[1] == 0:
                 cells += ["—", ""]
                 continue
             ok &= c[0] >= SHARE_TARGET * c[1]
-            b = figs[n]["counts"].get(baseline) if baseline else None
+            b = figs[n]["counts"][baseline] if baseline else None
             cells += ["%d/%d" % c, "no fault: %d/%d" % b if b else ""]
         cells.append("≥ 90%%: %s" % ("met" if ok else "**missed**"))
         rows.append("| " + " | ".join(cells) + " |")
 
-    share_row("reps counted exactly (clips)", "rep count exact")
-    share_row("fault set exact (single-variant clips)", "fault set exact", "no fault")
-    share_row("practice-set reps with the right faults", "session reps right")
+    share_row("reps counted exactly (clips)", "rep_count_exact")
+    share_row("fault set exact (single-variant clips)", "fault_set_exact", "fault_set_no_fault_predictor")
+    share_row("practice-set reps with the right faults", "practice_reps_right")
+    habits = [figs[n]["counts"]["standing_habits_found"] for n in names]
     cells = ["standing tilt habit found (clips)"]
-    for n in names:
-        cells += ["%d/%d" % tuple(figs[n]["habits"]), ""]
-    cells.append("found: %s" % ("met" if all(figs[n]["habits"][0] == figs[n]["habits"][1] for n in names)
-                                else "**missed**"))
+    for h in habits:
+        cells += ["%d/%d" % h, ""]
+    cells.append("found: %s" % ("met" if all(ok == of for ok, of in habits) else "**missed**"))
     rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 
@@ -129,8 +107,8 @@ def replace_block(path, block):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--from", dest="sources", nargs=len(SETS), metavar="EVAL_TXT",
-                    help="hinge eval outputs of %s, in that order" % " and ".join(n for n, _ in SETS))
+    ap.add_argument("--from", dest="sources", nargs=len(SETS), metavar="EVAL_JSON",
+                    help="`hinge eval --json` outputs of %s, in that order" % " and ".join(n for n, _ in SETS))
     ap.add_argument("--check", action="store_true", help="compare only; exit 1 on a difference")
     ap.add_argument("--print", dest="print_only", action="store_true", help="print the table; touch no document")
     ap.add_argument("--hinge", default=os.path.join(ROOT, "target/release/hinge"))
@@ -141,9 +119,11 @@ def main():
             text = open(a.sources[k], encoding="utf-8").read()
             source = a.sources[k]
         else:
-            r = subprocess.run([a.hinge, "eval", os.path.join(ROOT, fixtures), "--jobs", "2", "--quiet"],
+            r = subprocess.run([a.hinge, "eval", os.path.join(ROOT, fixtures), "--jobs", "2", "--quiet", "--json"],
                                capture_output=True, text=True)
-            text, source = r.stdout + r.stderr, "hinge eval " + fixtures
+            if r.returncode != 0:
+                sys.exit("hinge eval %s failed: %s" % (fixtures, r.stderr.strip()))
+            text, source = r.stdout, "hinge eval " + fixtures
         figs[name] = parse(text, source)
     block = table(figs)
     if a.print_only:
