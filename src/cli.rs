@@ -11,6 +11,16 @@ use hinge::pose::model::{ModelChoice, Runtime, SessionOptions};
 use hinge::pose::{PoseConfig, PoseEstimator};
 use hinge::report::{write_outputs, Summary};
 
+/// A diagnostic line on stderr. A stderr that cannot be written (a closed
+/// pipe, a full disk) must not stop the command or lose its results, so a
+/// failed write is ignored (`eprintln!` would panic).
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 const EXAMPLES: &str = "\
 Examples:
   hinge analyze samples/dev/dev_01_good_side_facing_left.mp4 --out out/dev_01
@@ -351,7 +361,7 @@ pub fn run() -> i32 {
             if is_broken_pipe(&f.error) {
                 return 0;
             }
-            eprintln!("hinge: error: {}", error_line(&f.error));
+            note!("hinge: error: {}", error_line(&f.error));
             f.code
         }
     }
@@ -410,6 +420,10 @@ fn cmd_analyze(g: &GlobalArgs, a: &AnalyzeArgs) -> Result<(), Failure> {
     if a.out.is_none() && !a.json {
         return Err(usage(anyhow::anyhow!("nothing to write: give --out DIR and/or --json")));
     }
+    if let Some(dir) = &a.out {
+        // made before the analysis: a folder that cannot be written is reported before the work, not after
+        hinge::report::create_output_dir(dir).context("writing results")?;
+    }
     let mut est = estimator(&s)?;
     let spine = spine_model(&s)?;
     let analysis = run_analysis(&a.video, &mut est, &spine, &s)?;
@@ -419,18 +433,28 @@ fn cmd_analyze(g: &GlobalArgs, a: &AnalyzeArgs) -> Result<(), Failure> {
     if let Some(announced) = analysis.info.frame_count_hint {
         let decoded = analysis.frames.len() as u64;
         if (decoded as f64) < 0.98 * announced as f64 - 1.0 {
-            eprintln!(
+            note!(
                 "hinge: warning: {}: only {decoded} of {announced} announced frames could be decoded; the file may be truncated",
                 a.video.display()
             );
         }
     }
-    if let Some(dir) = &a.out {
+    let files = a.out.as_deref().map(|dir| -> Result<Vec<PathBuf>, Failure> {
         let mut written = write_outputs(&analysis, dir).context("writing results")?;
         written.extend(write_report_extras(a, &s, &analysis, dir)?);
+        Ok(written)
+    });
+    // the summary reaches stdout even when a file could not be written (that error follows)
+    if a.json {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", Summary::of(&analysis).to_json()).context("writing to stdout")?;
+        out.flush().context("writing to stdout")?;
+    }
+    if let Some(written) = files {
+        let written = written?;
         if !s.quiet {
             let reps = analysis.reps.len();
-            eprintln!(
+            note!(
                 "{}: {} frames ({} with a person), {} rep(s), {:.1} frames/s",
                 a.video.display(),
                 analysis.frames.len(),
@@ -439,17 +463,12 @@ fn cmd_analyze(g: &GlobalArgs, a: &AnalyzeArgs) -> Result<(), Failure> {
                 analysis.timing.frames_per_s()
             );
             for w in &analysis.view.warnings {
-                eprintln!("  view: {w}");
+                note!("  view: {w}");
             }
             for p in written {
-                eprintln!("  wrote {}", p.display());
+                note!("  wrote {}", p.display());
             }
         }
-    }
-    if a.json {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", Summary::of(&analysis).to_json()).context("writing to stdout")?;
-        out.flush().context("writing to stdout")?;
     }
     Ok(())
 }
@@ -465,7 +484,7 @@ fn write_report_extras(
     // a named pipe can be read only once: no second pass to draw on
     let stream = hinge::video::is_stream_file(&a.video);
     if stream && !(a.no_video && a.no_html) && !s.quiet {
-        eprintln!(
+        note!(
             "hinge: warning: {}: a stream (named pipe) can be read only once: annotated.mp4 and report.html are not drawn",
             a.video.display()
         );
@@ -775,13 +794,13 @@ mod batch_cli {
                 last_line = Instant::now();
                 let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
                 let tag = if skipped { "done before" } else { r.status.name() };
-                eprintln!("batch: {done}/{total} videos ({rate:.2}/s): {} {tag} {}", r.path, r.reason);
+                note!("batch: {done}/{total} videos ({rate:.2}/s): {} {tag} {}", r.path, r.reason);
             }
         };
         let outcome = batch::run_batch(list, &opts, &mut progress).map_err(|e| Failure { code: 1, error: e.into() })?;
         bar.finish_and_clear();
         if !quiet {
-            eprintln!(
+            note!(
                 "batch: {} videos: {} analysed now, {} done before, {} failed, {:.1} s with {} worker(s); tables in {}",
                 total,
                 outcome.processed,
@@ -821,9 +840,9 @@ mod batch_cli {
     pub fn cmd_merge(dirs: &[PathBuf], out: &std::path::Path) -> Result<(), Failure> {
         let merged = batch::merge(dirs, out).map_err(|e| Failure { code: 1, error: e.into() })?;
         for b in &merged.bad {
-            eprintln!("hinge: warning: {}: {}; that video is not in the merged tables", b.path.display(), b.reason);
+            note!("hinge: warning: {}: {}; that video is not in the merged tables", b.path.display(), b.reason);
         }
-        eprintln!("merge: {} videos from {} director(y/ies) into {}", merged.results.len(), dirs.len(), out.display());
+        note!("merge: {} videos from {} director(y/ies) into {}", merged.results.len(), dirs.len(), out.display());
         if !merged.bad.is_empty() {
             return Err(Failure {
                 code: EXIT_SOME_FAILED,
@@ -906,7 +925,7 @@ mod serve_cli {
         let data = a.data.clone();
         serve::serve(options, |addr| {
             if !quiet {
-                eprintln!(
+                note!(
                     "hinge serve: listening on http://{addr}/ ({workers} worker(s), data in {}); Ctrl-C stops",
                     data.display()
                 );
@@ -935,10 +954,10 @@ mod serve_cli {
     pub fn import_and_tell(found: &[(PathBuf, VideoResult)], data: &Path, quiet: bool) -> Result<(), Failure> {
         let outcome = serve::import::import_results(data, found).map_err(|e| Failure { code: 1, error: e.into() })?;
         for (path, why) in &outcome.skipped {
-            eprintln!("hinge: warning: {path}: not added to {}: {why}", data.display());
+            note!("hinge: warning: {path}: not added to {}: {why}", data.display());
         }
         if !quiet {
-            eprintln!(
+            note!(
                 "import: {} analyses added to {}, {} there before, {} left out",
                 outcome.added,
                 data.display(),
@@ -952,7 +971,7 @@ mod serve_cli {
     pub fn cmd_import(dirs: &[PathBuf], data: &Path) -> Result<(), Failure> {
         let (found, bad) = batch::collect_results(dirs).map_err(|e| usage(e.into()))?;
         for b in &bad {
-            eprintln!("hinge: warning: {}: {}; that video is not imported", b.path.display(), b.reason);
+            note!("hinge: warning: {}: {}; that video is not imported", b.path.display(), b.reason);
         }
         import_and_tell(&found, data, false)
     }
@@ -1009,6 +1028,10 @@ mod live_cli {
         // default, `--mask-interval`) and its readings are carried to the frames in
         // between; the frames without a mask run the landmark graph without its
         // segmentation branch (about half the cost), which is most of live's latency
+        if let Some(dir) = &l.save {
+            // made before the session: a folder that cannot be written must not lose a recorded session
+            hinge::report::create_output_dir(dir).context("saving the session")?;
+        }
         let source = open_source(l)?;
         let mut est = estimator(&s)?;
         let spine = spine_model(&s)?;
@@ -1020,7 +1043,7 @@ mod live_cli {
         };
         let want_window = !l.no_window && live::display_available();
         if !l.no_window && !want_window && !s.quiet {
-            eprintln!("hinge: no display found: running without a window (events only)");
+            note!("hinge: no display found: running without a window (events only)");
         }
         let window = if want_window {
             Some(overlay::Window::open().map_err(|e| Failure { code: 1, error: e.into() })?)
@@ -1035,13 +1058,17 @@ mod live_cli {
         let outcome = live::run(source, &mut est, &spine, &s.config, &options, &mut sink, stop)
             .map_err(|e| Failure { code: 1, error: e.into() })?;
         if let live::capture::CaptureEnd::Lost(why) = &outcome.end {
-            eprintln!("hinge: source lost: {why} (session summary kept)");
+            note!("hinge: source lost: {why} (session summary kept)");
         }
         if let (Some(dir), Some(a)) = (&l.save, &outcome.analysis) {
             write_outputs(a, dir).context("saving the session")?;
+            // annotated.mp4 and report.html take a second pass over the video, which a camera cannot give
+            let reps = dir.join("reps.csv");
+            hinge::report::write_atomic(&reps, &hinge::report::reps_csv(a, &s.config.report))
+                .context("saving the session")?;
         }
         if !s.quiet {
-            eprintln!(
+            note!(
                 "live: {} rep(s), {} frames processed, {} dropped, latency p50 {:.1} ms p95 {:.1} ms max {:.1} ms",
                 outcome.reps.len(),
                 outcome.frames_processed,
@@ -1052,7 +1079,7 @@ mod live_cli {
             );
             for r in &outcome.reps {
                 let faults = if r.faults.is_empty() { "good".to_string() } else { r.faults.join(", ") };
-                eprintln!("  rep {} ({:.1}-{:.1} s): {faults}", r.rep, r.start_s, r.end_s);
+                note!("  rep {} ({:.1}-{:.1} s): {faults}", r.rep, r.start_s, r.end_s);
             }
         }
         Ok(())

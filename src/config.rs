@@ -41,10 +41,21 @@ pub struct Config {
     pub report: crate::report::style::ReportStyle,
 }
 
+/// A TOML error on one line: where (the line of the document) and what,
+/// without the quoted snippet and caret that the error's own text spreads
+/// over several lines.
+fn toml_error_line(text: &str, e: &toml::de::Error) -> String {
+    let what = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+    match e.span().and_then(|span| text.get(..span.start)) {
+        Some(before) => format!("line {}: {what}", before.matches('\n').count() + 1),
+        None => what,
+    }
+}
+
 impl Config {
     /// Parses TOML; missing keys keep their defaults, unknown keys are errors.
     pub fn from_toml_str(s: &str) -> Result<Self, String> {
-        let mut cfg: Config = toml::from_str(s).map_err(|e| e.to_string())?;
+        let mut cfg: Config = toml::from_str(s).map_err(|e| toml_error_line(s, &e))?;
         cfg.report.fill_missing();
         cfg.validate().map_err(|e| e.to_string())?;
         cfg.report.validate().map_err(|e| e.to_string())?;
@@ -95,5 +106,9 @@ mod tests {
         let e = Config::from_toml_str("[faults]\nsquat_ssi = inf\n").unwrap_err();
         assert!(e.contains("faults.squat_ssi"), "{e}");
         assert_eq!(Config::from_toml_str("").unwrap(), Config::default());
+        // one line: where and what, without the error's quoted snippet
+        let e = Config::from_toml_str("[reps]\n\nstart_degs = 3\n").unwrap_err();
+        assert!(e.starts_with("line 3: unknown field `start_degs`, expected one of"), "{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
     }
 }

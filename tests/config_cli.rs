@@ -17,8 +17,8 @@ fn refused(toml: &str, key: &str) {
     let o = run(c);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{toml:?}: exit {:?}, stderr {err}", o.status.code());
-    let first = err.lines().next().unwrap_or_default();
-    assert!(first.contains("clinic settings.toml"), "{toml:?}: the file is not named: {err}");
+    assert_eq!(err.lines().count(), 1, "{toml:?}: not one line: {err}");
+    assert!(err.contains("clinic settings.toml"), "{toml:?}: the file is not named: {err}");
     assert!(err.contains(key), "{toml:?}: the key {key} is not named: {err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(!out.join("summary.json").exists(), "{toml:?}: an analysis was written");
@@ -42,6 +42,14 @@ fn unknown_keys_are_refused() {
     refused("[faults]\nrounded_lumbar_degg = 3\n", "rounded_lumbar_degg");
     refused("[report.cues]\nroundd_lumbar = \"hinge from the hips\"\n", "roundd_lumbar");
     refused("[repz]\nstart_deg = 10\n", "repz");
+}
+
+#[test]
+fn toml_errors_name_the_line() {
+    refused("# clinic\n[faults]\nrounded_lumbar_degg = 3\n", "line 3: unknown field `rounded_lumbar_degg`");
+    refused("[faults]\nload_far_cm = \"far\"\n", "line 2: invalid type: string");
+    refused("[faults]\nload_far_cm = 30\nload_far_cm = 31\n", "line 3: duplicate key");
+    refused("[faults\n", "line 1:");
 }
 
 #[test]

@@ -274,3 +274,31 @@ hinge_test!(no_ffmpeg_program_for_the_annotated_video, |cmd, dir| {
         assert!(out.join(kept).is_file(), "{kept} kept");
     }
 });
+
+/// Messages are not results: a stderr that cannot be written (a full disk here;
+/// a closed pipe alike) changes neither the exit code nor any output.
+#[test]
+fn an_unwritable_stderr_loses_no_output() {
+    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("analyze");
+    let mut c = hinge();
+    c.args(["analyze", "--json", "--no-video"]).arg(repo(CLIP)).arg("--out").arg(&out).stderr(full());
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "analyze with stderr on a full disk");
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).expect("the summary on stdout");
+    assert!(summary["frames"].as_u64().unwrap_or(0) > 0, "{summary}");
+    assert!(out.join("summary.json").is_file() && out.join("frames.csv").is_file());
+    // a bad input keeps its exit code
+    let mut c = hinge();
+    c.args(["analyze", "--json"]).arg(dir.path().join("nope.mp4")).stderr(full());
+    assert_eq!(c.output().unwrap().status.code(), Some(1), "a missing video");
+    // batch: the progress lines go nowhere, the tables are written
+    let out = dir.path().join("batch");
+    let mut c = hinge();
+    c.arg("batch").arg(repo(CLIP)).arg("--out").arg(&out).stderr(full());
+    assert_eq!(c.output().unwrap().status.code(), Some(0), "batch with stderr on a full disk");
+    for table in ["summary.csv", "reps.csv", "index.html"] {
+        assert!(out.join(table).is_file(), "batch wrote no {table}");
+    }
+}

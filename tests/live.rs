@@ -3,7 +3,7 @@
 //! a lost source; and the window under Xvfb.
 
 mod common;
-use common::{hinge, repo, run, stderr, stdout};
+use common::{hinge, repo, run, stderr, stdout, Table};
 use std::process::{Command, Stdio};
 
 const SESSION: &str = "samples/dev_sessions/devs_01_mixed_side_left.mp4";
@@ -78,6 +78,12 @@ fn paced_practice_set_gives_calibration_reps_and_faults() {
             .collect()
     };
     assert_eq!(verdicts(&saved)[..], verdicts(&file)[..], "live --save and analyze agree");
+    // analyze's reps.csv: the same columns and reps (live reads the back on every frame, analyze ten times
+    // a second, so the figures can differ in the last digit)
+    let (live_reps, file_reps) = (Table::read(&save.join("reps.csv")), Table::read(&dir.path().join("reps.csv")));
+    assert_eq!(live_reps.header, file_reps.header, "live --save writes analyze's reps.csv");
+    let faults = |t: &Table| t.rows.iter().map(|r| r[t.col("faults")].clone()).collect::<Vec<_>>();
+    assert_eq!(faults(&live_reps), faults(&file_reps), "reps.csv: the same reps and faults");
     let live_verdicts: Vec<Vec<String>> =
         reps.iter().map(|r| r["faults"].as_array().unwrap().iter().map(|f| f.to_string()).collect()).collect();
     let file_verdicts: Vec<Vec<String>> = verdicts(&file).into_iter().map(|v| v.1).collect();
@@ -201,4 +207,20 @@ fn window_under_xvfb_shows_the_overlay() {
         }
     }
     assert!(overlay > 200, "overlay not visible ({overlay} overlay-coloured pixels)");
+}
+
+/// A `--save` folder that cannot be written is refused before the session
+/// starts, not after it (when the session would be lost).
+#[test]
+fn a_save_folder_that_cannot_be_written_is_refused_before_the_session() {
+    let tmp = tempfile::tempdir().unwrap();
+    let taken = tmp.path().join("taken");
+    std::fs::write(&taken, "x").unwrap();
+    let mut c = hinge();
+    c.args(["live", "--no-window", "--source"]).arg(repo(SESSION)).arg("--save").arg(&taken);
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("taken") && stderr(&o).contains("not a directory"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "one line: {}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "the session started: {}", stdout(&o));
 }
