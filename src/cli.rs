@@ -661,10 +661,13 @@ fn cmd_eval(g: &GlobalArgs, e: &EvalArgs) -> Result<(), Failure> {
     for d in &e.dirs {
         clips.extend(hinge::eval::discover(d).map_err(|err| usage(err.into()))?);
     }
-    let jobs = e.jobs.clamp(1, 16).min(clips.len());
+    if !(1..=16).contains(&e.jobs) {
+        return Err(usage(anyhow::anyhow!("--jobs must be between 1 and 16 (one pose estimator each)")));
+    }
+    let jobs = e.jobs.min(clips.len());
     let estimators = (0..jobs).map(|_| estimator(&s)).collect::<Result<Vec<_>, _>>()?;
     if let Some(d) = &e.dump_spine {
-        std::fs::create_dir_all(d).with_context(|| format!("{}: cannot create", d.display()))?;
+        hinge::report::create_output_dir(d).context("writing the spine model's inputs")?;
         hinge::eval::dump_spine_set(&clips, estimators, d).context("writing the spine model's inputs")?;
         return Ok(());
     }
@@ -899,7 +902,7 @@ mod serve_cli {
         let workers = a.workers.unwrap_or(cores);
         let max_upload_bytes = serve::parse_size(&a.max_upload).map_err(|e| usage(anyhow!("--max-upload: {e}")))?;
         if !(a.time_limit.is_finite() && a.time_limit > 0.0 && a.time_limit <= 7.0 * 24.0 * 60.0) {
-            return Err(usage(anyhow!("--time-limit must be between 0 and 10080 minutes (a week)")));
+            return Err(usage(anyhow!("--time-limit must be more than 0 and at most 10080 minutes (a week)")));
         }
         // each worker's ONNX Runtime threads: the cores shared out unless asked
         let threads = g.threads.unwrap_or((cores / workers.max(1)).max(1));

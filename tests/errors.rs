@@ -302,3 +302,74 @@ fn an_unwritable_stderr_loses_no_output() {
         assert!(out.join(table).is_file(), "batch wrote no {table}");
     }
 }
+
+/// A file whose name is not UTF-8 (copied from an old camera or another
+/// system) is a video like any other, not "a file FFmpeg cannot open".
+#[test]
+fn a_file_name_that_is_not_utf8_is_analysed() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join(std::ffi::OsStr::from_bytes(b"clip\xff\xfe.mp4"));
+    std::fs::copy(repo(CLIP), &video).unwrap();
+    let mut c = hinge();
+    c.args(["analyze", "--json", "-q"]).arg(&video);
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).expect("the summary on stdout");
+    assert!(summary["frames_with_person"].as_u64().unwrap_or(0) > 100, "{summary}");
+}
+
+/// A folder argument that names a file says so, on one line naming it.
+#[test]
+fn a_folder_that_is_a_file_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("taken");
+    std::fs::write(&file, "x").unwrap();
+    let fixtures = repo("tests/fixtures/heldout_loose");
+    let runs: [(&str, Vec<std::ffi::OsString>); 2] = [
+        ("serve --data", vec!["serve".into(), "--data".into(), file.clone().into()]),
+        ("eval --dump-spine", vec!["eval".into(), fixtures.into(), "--dump-spine".into(), file.clone().into()]),
+    ];
+    for (what, args) in runs {
+        let mut c = hinge();
+        c.args(args);
+        let o = run(c);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{what}: {err}");
+        assert!(err.contains("taken") && err.contains("exists and is not a directory"), "{what}: {err}");
+        assert_eq!(err.lines().count(), 1, "{what}: {err}");
+    }
+    // a data folder whose `videos` is a file
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("videos"), "x").unwrap();
+    let mut c = hinge();
+    c.arg("serve").arg("--data").arg(&data);
+    let o = run(c);
+    assert!(stderr(&o).contains("videos: exists and is not a directory"), "{}", stderr(&o));
+}
+
+/// `eval --jobs` out of range is refused like `batch --jobs`, not quietly changed.
+#[test]
+fn eval_jobs_out_of_range_is_a_usage_error() {
+    for jobs in ["0", "17"] {
+        let mut c = hinge();
+        c.args(["eval", "--jobs", jobs]).arg(repo("tests/fixtures/heldout_loose"));
+        let o = run(c);
+        assert_eq!(o.status.code(), Some(2), "--jobs {jobs}: {}", stderr(&o));
+        assert!(stderr(&o).contains("--jobs must be between 1 and 16"), "{}", stderr(&o));
+    }
+}
+
+/// `serve --time-limit` out of range: the message says what is allowed.
+#[test]
+fn serve_time_limit_out_of_range_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for minutes in ["0", "-5", "10081", "nan"] {
+        let mut c = hinge();
+        c.arg("serve").arg("--data").arg(dir.path()).arg(format!("--time-limit={minutes}"));
+        let o = run(c);
+        assert_eq!(o.status.code(), Some(2), "--time-limit {minutes}: {}", stderr(&o));
+        assert!(stderr(&o).contains("more than 0 and at most 10080 minutes"), "{}", stderr(&o));
+    }
+}

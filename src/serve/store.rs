@@ -21,7 +21,7 @@ pub struct DataDir {
 
 static UPLOAD_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-fn data_err(path: &Path, e: std::io::Error) -> ServeError {
+fn data_err(path: &Path, e: impl ToString) -> ServeError {
     ServeError::DataDir { path: path.to_path_buf(), reason: e.to_string() }
 }
 
@@ -34,7 +34,10 @@ impl DataDir {
     /// Creates the directory and its folders (absolute path kept).
     pub fn create(root: &Path) -> Result<DataDir, ServeError> {
         for sub in ["", "videos", "analyses", "work", "uploads"] {
-            let p = root.join(sub);
+            let p = if sub.is_empty() { root.to_path_buf() } else { root.join(sub) };
+            if p.exists() && !p.is_dir() {
+                return Err(data_err(&p, "exists and is not a directory"));
+            }
             std::fs::create_dir_all(&p).map_err(|e| data_err(&p, e))?;
         }
         let root = root.canonicalize().map_err(|e| data_err(root, e))?;

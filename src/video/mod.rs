@@ -131,8 +131,10 @@ struct Decoder {
     orientation: Orientation,
     /// Decode buffer when frames are re-oriented.
     raw: Mat,
-    /// A stream's read end, which FFmpeg reads as `pipe:FD` (closed after the input).
-    stream_fd: Option<std::os::fd::OwnedFd>,
+    /// The descriptor FFmpeg reads through, where it does not open the file by
+    /// name: a stream's read end (`pipe:FD`), or a file whose name is not UTF-8
+    /// (`/proc/self/fd/FD`); closed after the input.
+    source_fd: Option<std::os::fd::OwnedFd>,
     /// Upright size frames are scaled to while they are converted (`None`: as
     /// decoded), see [`VideoSource::with_frame_size`].
     frame_size: Option<(u32, u32)>,
@@ -283,12 +285,24 @@ impl Decoder {
                 return Err(VideoError::NoFrames { path: path.to_path_buf() });
             }
         }
-        let stream_fd = if stream { Some(open_stream_file(path, stop)?) } else { None };
         // FFmpeg reads a stream from hinge's descriptor: its own open of a pipe whose writer
-        // has not come (or has gone) would block for good, inside OpenCV's global open lock
-        let name = match &stream_fd {
-            Some(fd) => format!("pipe:{}", std::os::fd::AsRawFd::as_raw_fd(fd)),
-            None => path.to_string_lossy().to_string(),
+        // has not come (or has gone) would block for good, inside OpenCV's global open lock.
+        // FFmpeg takes a UTF-8 name: a file whose name is not UTF-8 is opened here and named
+        // by its descriptor, the same file, seekable.
+        let (source_fd, name) = match (stream, path.to_str()) {
+            (true, _) => {
+                let fd = open_stream_file(path, stop)?;
+                let name = format!("pipe:{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+                (Some(fd), name)
+            }
+            (false, Some(name)) => (None, name.to_string()),
+            (false, None) => {
+                let file = std::fs::File::open(path)
+                    .map_err(|e| VideoError::Unreadable { path: path.to_path_buf(), reason: e.to_string() })?;
+                let fd = std::os::fd::OwnedFd::from(file);
+                let name = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+                (Some(fd), name)
+            }
         };
         let not_video = || match (!stream).then(|| mp4::has_video_track(path)).flatten() {
             Some(false) => VideoError::NoVideoTrack { path: path.to_path_buf() },
@@ -309,7 +323,7 @@ impl Decoder {
             .or(file.display_orientation)
             .unwrap_or(Orientation::UPRIGHT);
         let mut decoder = Self::new(file, SourceKind::File(path.to_path_buf()), orientation);
-        decoder.stream_fd = stream_fd;
+        decoder.source_fd = source_fd;
         Ok(decoder)
     }
 
@@ -360,7 +374,7 @@ impl Decoder {
             last_time_s: None,
             orientation,
             raw: Mat::default(),
-            stream_fd: None,
+            source_fd: None,
             frame_size: None,
         }
     }
