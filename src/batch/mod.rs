@@ -42,6 +42,10 @@ pub enum BatchError {
     /// An input (directory, manifest) cannot be read.
     #[error("{}: {reason}", .path.display())]
     Input { path: PathBuf, reason: String },
+    /// No input gave a video: each input with why, on one line
+    /// (`clinic: no videos (looked for .mp4, …); m.csv: no rows`).
+    #[error("{}", .0.iter().map(|(p, why)| format!("{}: {why}", p.display())).collect::<Vec<_>>().join("; "))]
+    NoVideos(Vec<(PathBuf, String)>),
     /// The output directory cannot be written.
     #[error("{}: cannot write: {reason}", .path.display())]
     Output { path: PathBuf, reason: String },

@@ -15,6 +15,25 @@ fn num(v: Option<f64>) -> String {
     v.filter(|x| x.is_finite()).map(|x| format!("{x:.1}")).unwrap_or_default()
 }
 
+/// summary.csv's columns before and after the figures (the manifest's come last).
+const SUMMARY_BEFORE: [&str; 6] = ["path", "status", "reason", "reps", "faulty_reps", "faults"];
+const SUMMARY_AFTER: [&str; 7] =
+    ["frames", "frames_with_person", "duration_s", "model", "hinge_version", "input_sha256", "output_dir"];
+/// reps.csv's columns before the figures (the manifest's come last).
+const REPS_BEFORE: [&str; 6] = ["path", "rep", "start_s", "end_s", "verdict", "faults"];
+
+/// Every column hinge writes itself in summary.csv and reps.csv: a manifest
+/// column of one of these names would give a table two columns of that name.
+pub fn output_columns() -> BTreeSet<String> {
+    SUMMARY_BEFORE
+        .iter()
+        .chain(&SUMMARY_AFTER)
+        .chain(&REPS_BEFORE)
+        .map(|s| s.to_string())
+        .chain(figure_columns())
+        .collect()
+}
+
 fn meta_columns(results: &[VideoResult]) -> Vec<String> {
     let set: BTreeSet<&String> = results.iter().flat_map(|r| r.meta.keys()).collect();
     set.into_iter().cloned().collect()
@@ -71,11 +90,7 @@ fn meta_cells<'a>(r: &'a VideoResult, meta: &'a [String]) -> impl Iterator<Item 
 /// summary.csv as (header, rows).
 pub fn summary_rows(results: &[VideoResult]) -> (Vec<String>, Vec<Vec<String>>) {
     let meta = meta_columns(results);
-    let header = header(
-        &["path", "status", "reason", "reps", "faulty_reps", "faults"],
-        &["frames", "frames_with_person", "duration_s", "model", "hinge_version", "input_sha256", "output_dir"],
-        &meta,
-    );
+    let header = header(&SUMMARY_BEFORE, &SUMMARY_AFTER, &meta);
     let rows = results
         .iter()
         .map(|r| {
@@ -108,7 +123,7 @@ pub fn summary_rows(results: &[VideoResult]) -> (Vec<String>, Vec<Vec<String>>) 
 /// reps.csv as (header, rows).
 pub fn reps_rows(results: &[VideoResult]) -> (Vec<String>, Vec<Vec<String>>) {
     let meta = meta_columns(results);
-    let header = header(&["path", "rep", "start_s", "end_s", "verdict", "faults"], &[], &meta);
+    let header = header(&REPS_BEFORE, &[], &meta);
     let mut rows = Vec::new();
     for r in results {
         for x in &r.reps {
