@@ -10,15 +10,6 @@ pub fn range(key: &str, value: f64, lo: f64, hi: f64) -> Result<(), String> {
     }
 }
 
-/// `value` is finite and > 0.
-pub fn positive(key: &str, value: f64) -> Result<(), String> {
-    if value.is_finite() && value > 0.0 {
-        Ok(())
-    } else {
-        Err(format!("{key} = {value} must be a positive number"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -29,6 +20,5 @@ mod tests {
         for v in [f64::NAN, f64::INFINITY, -1.0, 3.0] {
             assert!(range("a.b", v, 0.0, 2.0).unwrap_err().starts_with("a.b = "));
         }
-        assert!(positive("x", 0.0).is_err() && positive("x", f64::NAN).is_err() && positive("x", 1e-3).is_ok());
     }
 }

@@ -35,6 +35,11 @@ fn nan_thresholds_are_refused() {
 fn negative_durations_are_refused() {
     refused("[reps]\nmin_duration_s = -0.5\n", "reps.min_duration_s");
     refused("[faults]\nmin_fault_s = -1.0\n", "faults.min_fault_s");
+    // so long that no rep or fault could ever count
+    refused("[reps]\nmin_duration_s = 1e308\n", "reps.min_duration_s");
+    refused("[faults]\nmin_fault_s = 1e308\n", "faults.min_fault_s");
+    refused("[faults]\nmin_standing_s = 61\n", "faults.min_standing_s");
+    refused("[reps]\nbaseline_window_s = 31\n", "reps.baseline_window_s");
 }
 
 #[test]

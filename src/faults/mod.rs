@@ -146,7 +146,7 @@ impl Default for FaultConfig {
 impl FaultConfig {
     /// Checks every value: finite, in range, signs as documented.
     pub fn validate(&self) -> Result<(), String> {
-        use crate::validate::{positive, range};
+        use crate::validate::range;
         range("faults.rounded_lumbar_change_deg", self.rounded_lumbar_change_deg, 1.0, 90.0)?;
         range("faults.rounded_lumbar_deg", self.rounded_lumbar_deg, 1.0, 90.0)?;
         range("faults.anterior_tilt_deg", self.anterior_tilt_deg, 0.5, 60.0)?;
@@ -157,8 +157,8 @@ impl FaultConfig {
         range("faults.squat_ssi", self.squat_ssi, 0.0, 100.0)?;
         range("faults.load_far_cm", self.load_far_cm, 1.0, 200.0)?;
         range("faults.depth_share", self.depth_share, 0.01, 1.0)?;
-        positive("faults.min_fault_s", self.min_fault_s)?;
-        positive("faults.min_standing_s", self.min_standing_s)?;
+        range("faults.min_fault_s", self.min_fault_s, 0.01, 10.0)?;
+        range("faults.min_standing_s", self.min_standing_s, 0.01, 60.0)?;
         Ok(())
     }
 }

@@ -119,15 +119,15 @@ impl Default for RepConfig {
 impl RepConfig {
     /// Checks every value: finite, in range and consistent.
     pub fn validate(&self) -> Result<(), String> {
-        use crate::validate::{positive, range};
+        use crate::validate::range;
         range("reps.start_deg", self.start_deg, 1.0, 90.0)?;
         range("reps.start_rise_deg", self.start_rise_deg, 1.0, 90.0)?;
         range("reps.end_deg", self.end_deg, 0.0, 90.0)?;
         range("reps.return_share", self.return_share, 0.05, 1.0)?;
         range("reps.min_depth_deg", self.min_depth_deg, 1.0, 180.0)?;
-        positive("reps.min_duration_s", self.min_duration_s)?;
+        range("reps.min_duration_s", self.min_duration_s, 0.01, 10.0)?;
         range("reps.bottom_fraction", self.bottom_fraction, 0.01, 0.99)?;
-        positive("reps.baseline_window_s", self.baseline_window_s)?;
+        range("reps.baseline_window_s", self.baseline_window_s, 0.01, 30.0)?;
         if !(self.end_deg < self.start_deg && self.start_deg <= self.min_depth_deg) {
             return Err(format!(
                 "reps: need end_deg < start_deg <= min_depth_deg (got {}, {}, {})",
