@@ -24,12 +24,26 @@ pub enum EvalError {
     #[error("{}: {reason}", .path.display())]
     Footage { path: PathBuf, reason: String },
     /// A clip could not be analysed.
-    #[error("{}: {source}", .path.display())]
+    #[error("{}", analyze_line(.path, .source))]
     Analyze { path: PathBuf, source: AnalyzeError },
+    /// A clip's report files could not be written (the error names the file).
+    #[error("{0}")]
+    Report(crate::report::ReportError),
 }
 
 fn footage_err(path: &Path, reason: impl ToString) -> EvalError {
     EvalError::Footage { path: path.to_path_buf(), reason: reason.to_string() }
+}
+
+/// The analysis error after the clip's path, unless it names the clip already
+/// (the video errors do).
+fn analyze_line(path: &Path, e: &AnalyzeError) -> String {
+    let (path, e) = (path.display().to_string(), e.to_string());
+    if e.contains(&path) {
+        e
+    } else {
+        format!("{path}: {e}")
+    }
 }
 
 /// The metrics scored against the truth: the registry's angles, then the
@@ -250,11 +264,30 @@ pub fn read_truth(path: &Path) -> Result<Truth, EvalError> {
     ];
     let (time, depth, label) = (col("time_s"), col("hinge_depth"), col("load_far"));
     let wrists_ankles = [col("wrist_L_Y"), col("wrist_R_Y"), col("ankle_L_Y"), col("ankle_R_Y")];
+    // every column read besides the frame: an empty cell is no truth, anything else must be a number
+    let read: Vec<usize> = [trunk, tl, tr, kl, kr]
+        .into_iter()
+        .chain(others.into_iter().chain([time, depth, label]).chain(wrists_ankles).flatten())
+        .collect();
     let mut out = Truth::default();
-    for rec in r.records() {
+    for (line, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| footage_err(path, e))?;
-        let num = |i: usize| rec.get(i).and_then(|s| s.trim().parse::<f64>().ok()).filter(|x| x.is_finite());
-        let Some(f) = num(frame) else { continue };
+        let cell = |i: usize| rec.get(i).unwrap_or_default().trim();
+        let Ok(f) = cell(frame).parse::<u64>() else {
+            return Err(footage_err(
+                path,
+                format!("row {}: `frame` is not a non-negative integer: `{}`", line + 1, cell(frame)),
+            ));
+        };
+        if let Some(&i) =
+            read.iter().find(|&&i| !cell(i).is_empty() && !cell(i).parse::<f64>().is_ok_and(f64::is_finite))
+        {
+            return Err(footage_err(
+                path,
+                format!("row {}: `{}` is not a finite number: `{}`", line + 1, &headers[i], cell(i)),
+            ));
+        }
+        let num = |i: usize| cell(i).parse::<f64>().ok();
         let far = match label {
             Some(l) => num(l).map(|x| x >= 0.5),
             None => match (depth.and_then(num), wrists_ankles.map(|c| c.and_then(num))) {
@@ -273,10 +306,10 @@ pub fn read_truth(path: &Path) -> Result<Truth, EvalError> {
             _ => None,
         };
         let o = |k: usize| others[k].and_then(num);
-        out.rows.insert(
-            f as u64,
-            [num(trunk), mean(tl, tr), mean(kl, kr), o(0), o(1), o(2), o(3), o(4).map(|m| 100.0 * m)],
-        );
+        out.rows.insert(f, [num(trunk), mean(tl, tr), mean(kl, kr), o(0), o(1), o(2), o(3), o(4).map(|m| 100.0 * m)]);
+    }
+    if out.rows.is_empty() {
+        return Err(footage_err(path, "no data rows (a header only)"));
     }
     Ok(out)
 }
@@ -496,7 +529,7 @@ pub fn evaluate_clip(
     let spine: &dyn SpineReader = match outputs.readings_dir {
         Some(d) => {
             let p = d.join(format!("{}.spine_readings.csv", clip.name));
-            fixed = FixedReadings::from_csv(&p).map_err(|e| footage_err(&p, e))?;
+            fixed = FixedReadings::from_csv(&p).map_err(|e| footage_err(&e.path, e.reason))?;
             &fixed
         }
         None => spine,
@@ -507,8 +540,9 @@ pub fn evaluate_clip(
     let out_dir = outputs.out_dir;
     if let Some(dir) = out_dir {
         let d = dir.join(&clip.name);
-        crate::report::write_outputs(&a, &d).map_err(|e| footage_err(&d, e))?;
-        write_features(&a, &d.join("features.csv")).map_err(|e| footage_err(&d, e))?;
+        crate::report::write_outputs(&a, &d).map_err(EvalError::Report)?;
+        let features = d.join("features.csv");
+        write_features(&a, &features).map_err(|e| footage_err(&features, e))?;
     }
     Ok((score(clip, &a, &truth), a))
 }
@@ -936,6 +970,58 @@ mod tests {
                 .collect(),
             seconds: 0.5,
         }
+    }
+
+    #[test]
+    fn truth_files_are_refused_for_what_cannot_be_scored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let header = "frame,time_s,trunk_incl_deg,trunk_thigh_angle3d_L,trunk_thigh_angle3d_R,\
+                      knee_angle3d_L,knee_angle3d_R,lumbar_flexion_deg\n";
+        let read = |rows: &str| {
+            std::fs::write(&path, format!("{header}{rows}")).unwrap();
+            read_truth(&path)
+        };
+        // an empty cell is no truth for that metric
+        let t = read("0,0.0,10,150,152,170,170,\n1,0.1,,150,152,170,170,3.5\n").unwrap();
+        assert_eq!(t.rows[&0][0], Some(10.0));
+        assert_eq!(t.rows[&0][1], Some(29.0));
+        assert_eq!((t.rows[&0][4], t.rows[&1][0], t.rows[&1][4]), (None, None, Some(3.5)));
+        for (rows, cause) in [
+            (
+                "0,0.0,10,150,152,170,170,1\n1,0.1,abc,150,152,170,170,1\n",
+                "row 2: `trunk_incl_deg` is not a finite number: `abc`",
+            ),
+            ("0,0.0,10,150,152,170,nan,1\n", "row 1: `knee_angle3d_R` is not a finite number: `nan`"),
+            ("0,0.0,10,150,152,170,170,inf\n", "row 1: `lumbar_flexion_deg` is not a finite number: `inf`"),
+            ("0,x,10,150,152,170,170,1\n", "row 1: `time_s` is not a finite number: `x`"),
+            ("-3,0.0,10,150,152,170,170,1\n", "row 1: `frame` is not a non-negative integer: `-3`"),
+            (
+                "0,0.0,10,150,152,170,170,1\nzz,0.1,10,150,152,170,170,1\n",
+                "row 2: `frame` is not a non-negative integer: `zz`",
+            ),
+            ("1.5,0.0,10,150,152,170,170,1\n", "row 1: `frame` is not a non-negative integer: `1.5`"),
+            (",0.0,10,150,152,170,170,1\n", "row 1: `frame` is not a non-negative integer: ``"),
+            ("", "no data rows"),
+        ] {
+            let err = read(rows).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("{}: {cause}", path.display())), "{rows:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_analysis_error_names_the_clip_once() {
+        use crate::video::VideoError;
+        let path = PathBuf::from("dir/clip.mp4");
+        let e = EvalError::Analyze { path: path.clone(), source: VideoError::NotAVideo { path: path.clone() }.into() };
+        let line = e.to_string();
+        assert_eq!(line.matches("clip.mp4").count(), 1, "{line}");
+        assert!(line.starts_with("dir/clip.mp4: not a video file"), "{line}");
+        let e = EvalError::Analyze {
+            path,
+            source: VideoError::Decode { source_name: "x".into(), frame: 3, reason: "bad".into() }.into(),
+        };
+        assert_eq!(e.to_string(), "dir/clip.mp4: x: decoding failed at frame 3: bad");
     }
 
     #[test]

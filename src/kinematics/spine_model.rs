@@ -116,6 +116,14 @@ impl SpineReader for SpineModel {
     }
 }
 
+/// A readings file (`hinge eval --spine-readings`) that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {reason}", .path.display())]
+pub struct ReadingsError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
 /// Readings made elsewhere, by frame index.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FixedReadings(pub std::collections::BTreeMap<u64, SpineEstimate>);
@@ -135,9 +143,10 @@ impl FixedReadings {
     /// `pelvic_tilt_deg`, `rib_stack_deg`, `hip_flexion_deg` and `trunk_deg`,
     /// and optionally `back_spread_deg` (0 when absent), `hip_angle_deg` and
     /// `knee_flexion_deg` (no correction of the keypoint angles when absent),
-    /// in any order; every value a finite number.
-    pub fn from_csv(path: &Path) -> Result<FixedReadings, String> {
-        let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    /// in any order; every frame a non-negative integer, every value a finite
+    /// number, and at least one row.
+    pub fn from_csv(path: &Path) -> Result<FixedReadings, ReadingsError> {
+        let err = |e: &dyn std::fmt::Display| ReadingsError { path: path.to_path_buf(), reason: e.to_string() };
         let mut r = csv::Reader::from_path(path).map_err(|e| err(&e))?;
         let header = r.headers().map_err(|e| err(&e))?.clone();
         let column = |name: &str| header.iter().position(|h| h.trim() == name);
@@ -149,27 +158,34 @@ impl FixedReadings {
         let mut out = std::collections::BTreeMap::new();
         for (line, rec) in r.records().enumerate() {
             let rec = rec.map_err(|e| err(&e))?;
-            let value = |i: usize| -> Result<f64, String> {
+            let value = |i: usize| -> Result<f64, ReadingsError> {
                 rec.get(i)
                     .and_then(|x| x.trim().parse::<f64>().ok())
                     .filter(|x| x.is_finite())
                     .ok_or_else(|| err(&format!("row {}: `{}` is not a finite number", line + 1, &header[i])))
             };
             let optional = |i: Option<usize>| i.map(value).transpose();
-            let v: Vec<f64> = required.iter().map(|&i| value(i)).collect::<Result<_, _>>()?;
+            let frame = rec.get(required[0]).unwrap_or_default().trim();
+            let frame = frame
+                .parse::<u64>()
+                .map_err(|_| err(&format!("row {}: `frame` is not a non-negative integer: `{frame}`", line + 1)))?;
+            let v: Vec<f64> = required[1..].iter().map(|&i| value(i)).collect::<Result<_, _>>()?;
             out.insert(
-                v[0] as u64,
+                frame,
                 SpineEstimate {
-                    lumbar_flexion_deg: v[1],
-                    pelvic_tilt_deg: v[2],
-                    rib_stack_deg: v[3],
-                    hip_flexion_deg: v[4],
-                    trunk_deg: v[5],
+                    lumbar_flexion_deg: v[0],
+                    pelvic_tilt_deg: v[1],
+                    rib_stack_deg: v[2],
+                    hip_flexion_deg: v[3],
+                    trunk_deg: v[4],
                     hip_angle_deg: optional(hip)?,
                     knee_flexion_deg: optional(knee)?,
                     back_spread_deg: optional(spread)?.unwrap_or(0.0),
                 },
             );
+        }
+        if out.is_empty() {
+            return Err(err(&"no readings (a header only)"));
         }
         Ok(FixedReadings(out))
     }
@@ -371,11 +387,20 @@ mod tests {
         assert_eq!((e.lumbar_flexion_deg, e.pelvic_tilt_deg, e.trunk_deg), (7.0, -2.0, 40.0));
         assert_eq!((e.hip_angle_deg, e.knee_flexion_deg, e.back_spread_deg), (None, Some(25.0), 0.0));
         write("frame,lumbar_flexion_deg,pelvic_tilt_deg,rib_stack_deg,trunk_deg\n1,2,3,4,5\n");
-        let err = FixedReadings::from_csv(&path).unwrap_err();
+        let err = FixedReadings::from_csv(&path).unwrap_err().to_string();
         assert!(err.contains("no column `hip_flexion_deg`") && err.contains("r.csv"), "{err}");
-        write("frame,lumbar_flexion_deg,pelvic_tilt_deg,rib_stack_deg,hip_flexion_deg,trunk_deg\n1,2,3,nan,5,6\n");
-        let err = FixedReadings::from_csv(&path).unwrap_err();
-        assert!(err.contains("row 1: `rib_stack_deg` is not a finite number"), "{err}");
+        let header = "frame,lumbar_flexion_deg,pelvic_tilt_deg,rib_stack_deg,hip_flexion_deg,trunk_deg\n";
+        for (rows, cause) in [
+            ("1,2,3,nan,5,6\n", "row 1: `rib_stack_deg` is not a finite number"),
+            ("0,2,3,4,5,6\n-1,2,3,4,5,6\n", "row 2: `frame` is not a non-negative integer: `-1`"),
+            ("2.5,2,3,4,5,6\n", "row 1: `frame` is not a non-negative integer: `2.5`"),
+            ("abc,2,3,4,5,6\n", "row 1: `frame` is not a non-negative integer: `abc`"),
+            ("", "no readings"),
+        ] {
+            write(&format!("{header}{rows}"));
+            let err = FixedReadings::from_csv(&path).unwrap_err().to_string();
+            assert!(err.contains(cause) && err.starts_with(&path.display().to_string()), "{rows:?}: {err}");
+        }
     }
 
     /// A frame already read keeps its reading when the window's view moves
