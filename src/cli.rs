@@ -334,9 +334,16 @@ fn spine_model(s: &Settings) -> Result<SpineModel, Failure> {
 pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
+        Err(e) if e.use_stderr() => {
+            note!("hinge: error: {}", usage_line(&e.render().to_string()));
+            return 2;
+        }
+        // --help, --version: a stdout that cannot be written is a failure, a closed pipe is not
         Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            return match e.print() {
+                Err(w) if w.kind() != std::io::ErrorKind::BrokenPipe => 1,
+                _ => 0,
+            };
         }
     };
     let filter = if cli.global.quiet { "error" } else { "warn" };
@@ -365,6 +372,25 @@ pub fn run() -> i32 {
             f.code
         }
     }
+}
+
+/// clap's usage error on one line: its message and tips, then the usage,
+/// without the blank lines and the pointer to --help that it spreads them over.
+fn usage_line(rendered: &str) -> String {
+    let mut parts = Vec::new();
+    let mut usage = None;
+    for line in rendered.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(u) = line.strip_prefix("Usage:") {
+            usage = Some(u.trim().to_string());
+        } else if !line.starts_with("For more information") {
+            parts.push(line.strip_prefix("error:").unwrap_or(line).trim().to_string());
+        }
+    }
+    let mut out = parts.join("; ").replace(":; ", ": ");
+    if let Some(u) = usage {
+        out.push_str(&format!(" (usage: {u}; --help for more)"));
+    }
+    out
 }
 
 /// The error and its causes on one line, each cause once (library errors

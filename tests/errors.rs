@@ -373,3 +373,35 @@ fn serve_time_limit_out_of_range_is_a_usage_error() {
         assert!(stderr(&o).contains("more than 0 and at most 10080 minutes"), "{}", stderr(&o));
     }
 }
+
+/// A command-line mistake is one line: what is wrong (with clap's tip) and the
+/// usage, exit code 2; --help and --version are not errors, but a stdout that
+/// cannot take them is.
+#[test]
+fn usage_errors_are_one_line() {
+    for (args, needles) in [
+        (&["analyze"][..], &["required arguments were not provided: <VIDEO>", "usage: hinge analyze <VIDEO>"][..]),
+        (&["analyze", "x.mp4", "--frobnicate"], &["unexpected argument '--frobnicate'"]),
+        (&["anlyze"], &["unrecognized subcommand 'anlyze'", "similar subcommand exists: 'analyze'"]),
+        (&["batch", "a.mp4", "--out", "o", "--jobs", "x"], &["invalid value 'x' for '--jobs <JOBS>'"]),
+    ] {
+        let mut c = hinge();
+        c.args(args);
+        let o = run(c);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: not one line: {err}");
+        assert!(err.starts_with("hinge: error: "), "{args:?}: {err}");
+        for n in needles {
+            assert!(err.contains(n), "{args:?}: no `{n}` in {err}");
+        }
+    }
+    let mut c = hinge();
+    c.arg("--help");
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Usage: hinge"));
+    let mut c = hinge();
+    c.arg("--help").stdout(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap());
+    assert_eq!(c.output().unwrap().status.code(), Some(1), "--help into a full disk");
+}
