@@ -146,6 +146,19 @@ fn a_text_file_fails_with_a_reason_and_bad_uploads_are_refused() {
     assert!(r["error"].as_str().unwrap().contains("YYYY-MM-DD"));
     assert_eq!(std::fs::read_dir(dir.path().join("uploads")).unwrap().count(), 0, "no upload left behind");
     assert_eq!(std::fs::read_dir(dir.path().join("videos")).unwrap().count(), 0);
+    // what axum's extractors refuse is answered as JSON too
+    let (code, r) = get_json(&server.url("/api/analyses/abc"));
+    assert_eq!(code, 400, "{r}");
+    assert!(r["error"].as_str().is_some_and(|e| e.contains("abc")), "{r}");
+    let mut resp = common::server::agent()
+        .post(&server.url("/api/analyses"))
+        .header("Content-Type", "text/plain")
+        .send(&b"not a form"[..])
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.body_mut().read_to_string().unwrap();
+    let r: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+    assert!((400..500).contains(&status) && r["error"].is_string(), "{status}: {r}");
 }
 
 /// Processes (other than `except`) whose working directory is `dir`: the

@@ -51,6 +51,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/patients/{patient}", get(patient_json))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(Arc::clone(&state), require_token))
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
@@ -58,6 +59,25 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// A JSON error: `{"error": "..."}` with the status.
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// The API answers every error as JSON ([`error`], docs/serve.md), also
+/// those axum's extractors give as plain text (an id that is not a number,
+/// a body that is not multipart, a body over the limit).
+async fn json_errors(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let plain = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(api && plain && (status.is_client_error() || status.is_server_error())) {
+        return resp;
+    }
+    let text = axum::body::to_bytes(resp.into_body(), 64 * 1024).await.unwrap_or_default();
+    error(status, String::from_utf8_lossy(&text).trim())
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
