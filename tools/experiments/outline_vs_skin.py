@@ -92,7 +92,9 @@ def position(dump, footage, clip):
     return np.array(mask_err), np.array(snap_err)
 
 
-def bend_at_depth(dump, footage, clip):
+def bends(dump, footage, clip):
+    """The back edge's bend (median) at depth -- the frames within 8 degrees of the deepest trunk lean -- and
+    standing (trunk within 10 degrees of upright); None where the clip has no such frames."""
     d = load(dump, clip)
     rows = {int(r["frame"]): r for r in csv.DictReader(open(os.path.join(footage, clip + ".csv")))}
     pairs = []
@@ -103,9 +105,10 @@ def bend_at_depth(dump, footage, clip):
             continue
         pairs.append((float(row["trunk_incl_deg"]), np.polyfit(STATIONS[sel], d["profiles"][k, 0][sel], 2)[0]))
     if not pairs:
-        return None
+        return None, None
     a = np.array(pairs)
-    return float(np.median(a[a[:, 0] > a[:, 0].max() - 8, 1]))
+    standing = a[a[:, 0] < 10, 1]
+    return float(np.median(a[a[:, 0] > a[:, 0].max() - 8, 1])), (float(np.median(standing)) if len(standing) else None)
 
 
 def main():
@@ -132,15 +135,20 @@ def main():
         print("  %-8s %d clips: mean offset %.2f px, its SD across clips %.2f px, spread within a clip %.2f px"
               % (k, len(v), v[:, 0].mean(), v[:, 0].std(), v[:, 1].mean()))
     print("2. the back edge's bend at depth (quadratic term, axis lengths; < 0: bulging), by variant")
-    by = defaultdict(list)
+    by, side = defaultdict(list), []
     for clip in clips:
         variant = next((v for v in ("rounded_lumbar", "anterior_tilt", "posterior_tilt", "good", "load_far", "squat")
                         if "_%s_" % v in clip), None)
-        b = bend_at_depth(dump, footage, clip) if variant else None
-        if b is not None:
-            by[variant].append(b)
+        depth, standing = bends(dump, footage, clip) if variant else (None, None)
+        if depth is not None:
+            by[variant].append(depth)
+            if "_side_" in clip and standing is not None:
+                side.append((variant, clip, depth, standing))
     for v, b in sorted(by.items()):
         print("  %-15s %2d clips: median %+.3f, range %+.3f .. %+.3f" % (v, len(b), np.median(b), min(b), max(b)))
+    print("   side views, standing -> depth (change):")
+    for v, clip, depth, standing in sorted(side):
+        print("  %-15s %-50s %+.3f -> %+.3f (%+.3f)" % (v, clip[:50], standing, depth, depth - standing))
 
 
 if __name__ == "__main__":
