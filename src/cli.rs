@@ -66,7 +66,7 @@ struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Compute the person mask (the back's outline) at most every SECONDS of video and
-    /// interpolate the outline in between; 0: on every frame (`live` always does)
+    /// interpolate the outline in between; 0: on every frame
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = hinge::analyze::SEGMENTATION_INTERVAL_S)]
     mask_interval: f64,
     /// No progress bar or informational messages
