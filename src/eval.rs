@@ -181,6 +181,10 @@ pub fn discover(dir: &Path) -> Result<Vec<Clip>, EvalError> {
         let m = read_json(&manifest)?;
         for c in m.get("clips").and_then(|c| c.as_array()).into_iter().flatten() {
             let stem = c.get("clip").and_then(|x| x.as_str()).unwrap_or_default().to_string();
+            if clips.iter().any(|k: &Clip| k.name == stem) {
+                // scored twice, it would weigh twice in every figure
+                return Err(footage_err(&manifest, format!("clip `{stem}` is listed twice")));
+            }
             match clip_from_json(dir, c, &stem) {
                 Some(clip) => clips.push(clip),
                 None => return Err(footage_err(&manifest, format!("clip `{stem}` has no `reps`"))),

@@ -150,3 +150,17 @@ fn a_clip_that_is_not_a_video_is_named_once() {
     let o = eval(&dir, &[]);
     assert_refused(&o, &format!("{CLIP}.mp4"), "not a video");
 }
+
+/// A clip listed twice in a manifest would weigh twice in every figure.
+#[test]
+fn a_manifest_listing_a_clip_twice_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = footage(tmp.path(), &truth(), true);
+    let meta = std::fs::read_to_string(dir.join(format!("{CLIP}.meta.json"))).unwrap();
+    std::fs::write(dir.join("manifest.json"), format!("{{\"clips\": [{meta}, {meta}]}}")).unwrap();
+    let o = eval(&dir, &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("manifest.json") && err.contains(&format!("clip `{CLIP}` is listed twice")), "{err}");
+}
