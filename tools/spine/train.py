@@ -305,26 +305,30 @@ _FOLD_JOB = {}
 
 
 def _train_fold(k):
+    """Fold k's model of every group, on one stacking of the bodies outside the fold."""
     j = _FOLD_JOB
     torch.set_num_threads(1)
-    tr = [c for c in j["clips"] if j["fold_of"][c["body"]] != k]
-    group = j["group"]
-    inp, y, w = stack(tr)
-    net = train_model(inp, y[:, group.columns], w, j["epochs"], SEED + k, group.reported, log_every=0, **j["opts"])
-    log("%s fold %d trained" % (group.name, k + 1))
-    return net
+    inp, y, w = stack([c for c in j["clips"] if j["fold_of"][c["body"]] != k])
+    nets = []
+    for group in GROUPS:
+        nets.append(train_model(inp, y[:, group.columns], w, j["epochs"], SEED + k, group.reported, log_every=0,
+                                **j["opts"]))
+        log("%s fold %d trained" % (group.name, k + 1))
+    return nets
 
 
-def train_folds(group, clips, fold_of, folds, epochs, opts, jobs):
-    """One model of a group per fold, each on the bodies outside its fold, seeded by its fold number. With
-    jobs > 1 the folds train in that many processes at once (one thread each): every fold's model is the same
-    as when they train one after the other, only sooner."""
-    _FOLD_JOB.update(group=group, clips=clips, fold_of=fold_of, epochs=epochs, opts=opts)
+def train_folds(clips, fold_of, folds, epochs, opts, jobs):
+    """Per group, one model per fold, each on the bodies outside its fold and seeded by its fold number (every
+    model seeds itself, so the order they train in does not change them). With jobs > 1 the folds train in that
+    many processes at once (one thread each): the same models as one after the other, only sooner."""
+    _FOLD_JOB.update(clips=clips, fold_of=fold_of, epochs=epochs, opts=opts)
     if jobs <= 1:
-        return [_train_fold(k) for k in range(folds)]
-    import multiprocessing as mp
-    with mp.get_context("fork").Pool(min(jobs, folds)) as pool:
-        return pool.map(_train_fold, range(folds), chunksize=1)
+        by_fold = [_train_fold(k) for k in range(folds)]
+    else:
+        import multiprocessing as mp
+        with mp.get_context("fork").Pool(min(jobs, folds)) as pool:
+            by_fold = pool.map(_train_fold, range(folds), chunksize=1)
+    return [list(nets) for nets in zip(*by_fold)]
 
 
 def figures(y, p):
@@ -430,7 +434,7 @@ def main():
             va = [c for c in train_clips if fold_of[c["body"]] == k]
             log("fold %d/%d: train %d clips, validate %d clips (%d bodies)" % (
                 k + 1, a.folds, len(train_clips) - len(va), len(va), len({c["body"] for c in va})))
-        members = [train_folds(g, train_clips, fold_of, a.folds, a.epochs, opts, a.jobs) for g in GROUPS]
+        members = train_folds(train_clips, fold_of, a.folds, a.epochs, opts, a.jobs)
         for c in train_clips:
             inp = stack([c])[0]
             cv_pred[c["clip"]] = np.concatenate(
