@@ -90,6 +90,8 @@ fn report_html_is_self_contained_and_shows_every_rep_and_fault() {
     }
     // the cue to practise, in the default wording
     assert!(html.contains("hinge from the hips, keep the spine long"));
+    // and how far the verdicts can be trusted: the back's are an estimate
+    assert!(html.contains("class=\"note trust\"") && html.contains("a model&#39;s estimate"), "no trust note");
 }
 
 /// Runs headless Chromium `browser` on `page`: screenshot, console log and NetLog.

@@ -352,6 +352,9 @@ pub fn report_html(
         }
         h.push_str("</table><p class=\"note\">Medians over each rep's deep part (the verdict's evidence).</p></div>\n");
     }
+    if !a.reps.is_empty() || !a.clip_faults.is_empty() {
+        let _ = write!(h, "<p class=\"note trust\">{}</p>\n", esc(&style.trust_note));
+    }
 
     // key frames
     let keys = key_frames(a);

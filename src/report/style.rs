@@ -114,7 +114,18 @@ pub struct ReportStyle {
     pub knee_label: String,
     /// "Rep" in the video's rep counter and the report.
     pub rep_label: String,
+    /// Under the repetitions of report.html: which verdicts rest on measured
+    /// joints and which on the spine model's estimate of the back.
+    pub trust_note: String,
 }
+
+/// Default [`ReportStyle::trust_note`]: what the held-out figures say
+/// (docs/metrics.md, docs/spine_model.md).
+pub const DEFAULT_TRUST_NOTE: &str = "How far to trust this: the trunk, hip and knee angles, the rep count \
+    and squatting instead of hinging come from the joints; on bodies hinge never saw the angles were off by \
+    2–3° on average (the load's distance by about 7 cm). The lower back, pelvis and rib-cage readings, and \
+    the rounded-back, tilt and rib faults built on them, are a model's estimate from the body's outline: on \
+    a new person, and more so in loose clothing, they are often wrong. Check those against the video.";
 
 /// Default short fault names.
 pub fn default_fault_label(f: Fault) -> &'static str {
@@ -165,6 +176,7 @@ impl Default for ReportStyle {
             hip_label: "hip".to_string(),
             knee_label: "knee".to_string(),
             rep_label: "Rep".to_string(),
+            trust_note: DEFAULT_TRUST_NOTE.to_string(),
         }
     }
 }
@@ -314,6 +326,9 @@ mod tests {
         assert_eq!(s.colors.good, Colors::default().good);
         assert_eq!(s.fault_label("load_far"), "Last weit weg");
         assert_eq!(s.fault_label("rounded_lumbar"), "rounded lower back");
+        assert_eq!(s.trust_note, DEFAULT_TRUST_NOTE);
+        let s = ReportStyle::from_toml_str("[report]\ntrust_note = \"Rücken: nur eine Schätzung\"\n").unwrap();
+        assert_eq!(s.trust_note, "Rücken: nur eine Schätzung");
     }
 
     #[test]
