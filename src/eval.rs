@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::analyze::{observe_source, Analysis, AnalyzeError, Observation};
 use crate::config::Config;
+use crate::faults::Fault;
 use crate::kinematics::metric::Metric;
 use crate::kinematics::spine_model::{FixedReadings, SpineReader};
 use crate::kinematics::{self, BodyFrame, ClipView};
@@ -103,7 +104,7 @@ impl Clip {
         if let Some(set) = &self.fault_set {
             return set.clone();
         }
-        variant_fault(&self.variant).into_iter().map(str::to_string).collect()
+        variant_fault(&self.variant).into_iter().map(|f| f.name().to_string()).collect()
     }
 
     /// Whether the clip's fault set is scored (not for metrics-only variants).
@@ -112,18 +113,16 @@ impl Clip {
     }
 }
 
-/// Fault name a variant is built to show.
-pub fn variant_fault(variant: &str) -> Option<&'static str> {
+/// The fault a variant is built to show (the fault registry's, so that a
+/// renamed fault cannot silently fall out of the scoring).
+pub fn variant_fault(variant: &str) -> Option<Fault> {
     match variant {
-        "rounded_lumbar" => Some("rounded_lumbar"),
-        "anterior_tilt" => Some("anterior_tilt"),
-        "posterior_tilt" => Some("posterior_tilt"),
-        "squat" | "squat_pattern" => Some("squat_pattern"),
-        "ribs_not_stacked" | "ribs_flared" | "ribs_closed" => Some("ribs_not_stacked"),
-        "load_far" => Some("load_far"),
-        "floor_rounded" => Some("rounded_lumbar"),
-        "idle_anterior" => Some("anterior_tilt"),
-        "idle_posterior" => Some("posterior_tilt"),
+        "rounded_lumbar" | "floor_rounded" => Some(Fault::RoundedLumbar),
+        "anterior_tilt" | "idle_anterior" => Some(Fault::AnteriorTilt),
+        "posterior_tilt" | "idle_posterior" => Some(Fault::PosteriorTilt),
+        "squat" | "squat_pattern" => Some(Fault::SquatPattern),
+        "ribs_not_stacked" | "ribs_flared" | "ribs_closed" => Some(Fault::RibsNotStacked),
+        "load_far" => Some(Fault::LoadFar),
         _ => None,
     }
 }
@@ -444,7 +443,7 @@ pub fn score(clip: &Clip, a: &Analysis, truth: &Truth) -> ClipScore {
                 m.map(|r| r.faults.iter().map(|f| f.name().to_string()).collect()).unwrap_or_default();
             let mut expected_set: BTreeSet<String> = tr.fault.iter().cloned().collect();
             if truth.load_is_far(tr.start_s, tr.end_s, a.info.fps) {
-                expected_set.insert("load_far".to_string());
+                expected_set.insert(Fault::LoadFar.name().to_string());
             }
             let found_set: BTreeSet<String> = found.iter().cloned().collect();
             RepScore {
@@ -469,7 +468,7 @@ pub fn score(clip: &Clip, a: &Analysis, truth: &Truth) -> ClipScore {
             let mut e = clip.expected_faults();
             // footage without its own labels: the load is far where the factory's rule says so
             if clip.fault_set.is_none() && truth.load_far_s(f64::NEG_INFINITY, f64::INFINITY, frame_s) >= MIN_LABEL_S {
-                e.insert("load_far".to_string());
+                e.insert(Fault::LoadFar.name().to_string());
             }
             e
         },
