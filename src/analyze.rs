@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::faults::{clip_faults, frame_faults, median, rep_faults, Fault, FaultConfig, FaultSet, RepFrame};
+use crate::faults::{clip_faults, frame_faults, median, rep_faults, Fault, FaultSet, RepFrame};
 use crate::kinematics::metric::{Metric, MetricRanges, MetricValues};
 use crate::kinematics::sagittal::FrameFeatures;
 use crate::kinematics::spine_input::SpineInput;
@@ -17,24 +17,10 @@ use crate::kinematics::spine_model::{SpineEstimate, SpineModelError, SpineReader
 use crate::kinematics::{self, BodyFrame, ClipView, Facing, FrameMetrics, Side};
 use crate::pose::landmarks::{Landmark, BODY_LANDMARKS};
 use crate::pose::{PoseError, PoseEstimator, StageTimes};
-use crate::reps::{segment, Phase, Rep, RepConfig};
+use crate::reps::{segment, Phase, Rep};
 use crate::video::{Frame, VideoError, VideoInfo, VideoSource};
 
-/// The rules an analysis applies: the rep stage's and the fault stage's
-/// settings (the `[reps]` and `[faults]` tables of the configuration file).
-#[derive(Debug, Clone, Copy)]
-pub struct Rules<'a> {
-    pub reps: &'a RepConfig,
-    pub faults: &'a FaultConfig,
-}
-
-impl Default for Rules<'static> {
-    fn default() -> Self {
-        static REPS: std::sync::OnceLock<RepConfig> = std::sync::OnceLock::new();
-        static FAULTS: std::sync::OnceLock<FaultConfig> = std::sync::OnceLock::new();
-        Rules { reps: REPS.get_or_init(RepConfig::default), faults: FAULTS.get_or_init(FaultConfig::default) }
-    }
-}
+pub use crate::config::Rules;
 
 /// Errors of an analysis.
 #[derive(Debug, thiserror::Error)]

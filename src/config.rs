@@ -31,6 +31,22 @@ pub enum ConfigError {
 pub use crate::faults::FaultConfig;
 pub use crate::reps::RepConfig;
 
+/// The rules an analysis applies: the rep stage's and the fault stage's
+/// settings (the `[reps]` and `[faults]` tables of the configuration file).
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    pub reps: &'a RepConfig,
+    pub faults: &'a FaultConfig,
+}
+
+impl Default for Rules<'static> {
+    fn default() -> Self {
+        static REPS: std::sync::OnceLock<RepConfig> = std::sync::OnceLock::new();
+        static FAULTS: std::sync::OnceLock<FaultConfig> = std::sync::OnceLock::new();
+        Rules { reps: REPS.get_or_init(RepConfig::default), faults: FAULTS.get_or_init(FaultConfig::default) }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -70,8 +86,8 @@ impl Config {
     }
 
     /// The rules of an analysis (`[reps]` and `[faults]`).
-    pub fn rules(&self) -> crate::analyze::Rules<'_> {
-        crate::analyze::Rules { reps: &self.reps, faults: &self.faults }
+    pub fn rules(&self) -> Rules<'_> {
+        Rules { reps: &self.reps, faults: &self.faults }
     }
 
     /// The whole configuration as TOML (what the report prints).
