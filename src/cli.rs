@@ -1119,7 +1119,7 @@ mod live_cli {
     /// loaded when the window opens (a GUI toolkit linked in would be loaded,
     /// and resident, in every run of every command).
     mod overlay {
-        use hinge::live::{cue_text, LiveState};
+        use hinge::live::LiveState;
         use hinge::pose::landmarks::SKELETON_EDGES;
         use minifb::{Key, ScaleMode, WindowOptions};
         use opencv::core::{Mat, Point, Scalar};
@@ -1247,8 +1247,8 @@ mod live_cli {
                 );
                 let banner = if !st.calibrated {
                     Some(("Stand tall, side-on".to_string(), amber))
-                } else if let Some((f, _)) = st.cue {
-                    Some((cue_text(f).to_string(), red))
+                } else if let Some((cue, _)) = &st.cue {
+                    Some((cue.clone(), red))
                 } else {
                     st.warnings.first().map(|w| (w.clone(), amber))
                 };

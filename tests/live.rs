@@ -224,3 +224,33 @@ fn a_save_folder_that_cannot_be_written_is_refused_before_the_session() {
     assert_eq!(stderr(&o).lines().count(), 1, "one line: {}", stderr(&o));
     assert!(stdout(&o).is_empty(), "the session started: {}", stdout(&o));
 }
+
+/// The cue `live` shows and sends is the configured one (`[report.live_cues]`):
+/// a clinic that words or translates its cues gets them live too.
+#[test]
+fn live_cues_come_from_the_configuration() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("clinic.toml");
+    std::fs::write(&cfg, "[report.live_cues]\nload_far = \"Last nah am Körper halten\"\n").unwrap();
+    let mut c = hinge();
+    // paced like a camera: a file read flat out drops the frames live cannot keep up with
+    c.args(["live", "--realtime", "--no-window", "-q", "--source"]).arg(repo(SESSION)).arg("--config").arg(&cfg);
+    let o = run(c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ev = events(&stdout(&o));
+    let cues: Vec<(&str, &str)> = ev
+        .iter()
+        .filter(|e| e["event"] == "fault")
+        .map(|e| (e["fault"].as_str().unwrap(), e["cue"].as_str().unwrap()))
+        .collect();
+    assert!(cues.contains(&("load_far", "Last nah am Körper halten")), "{cues:?}");
+    // the faults not configured keep the default wording
+    assert!(cues.iter().all(|(f, c)| *f == "load_far" || !c.is_empty()), "{cues:?}");
+    // a misspelt fault is refused like any unknown key
+    std::fs::write(&cfg, "[report.live_cues]\nload_farr = \"x\"\n").unwrap();
+    let mut c = hinge();
+    c.args(["live", "--no-window", "--source"]).arg(repo(SESSION)).arg("--config").arg(&cfg);
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("report.live_cues.load_farr is not a fault"), "{}", stderr(&o));
+}

@@ -108,7 +108,7 @@ pub enum Event {
         rep: RepEvent,
     },
     /// A fault appeared (`raised`) or went away (`cleared`).
-    Fault { time_s: f64, fault: &'static str, state: &'static str, cue: &'static str },
+    Fault { time_s: f64, fault: &'static str, state: &'static str, cue: String },
     /// The camera view needs changing.
     ViewWarning { time_s: f64, warning: String },
     /// Once a second: speed, drops, latency so far and over the last second.
@@ -144,7 +144,7 @@ mod tests {
 
     #[test]
     fn events_are_tagged_json_objects() {
-        let e = Event::Fault { time_s: 1.5, fault: "rounded_lumbar", state: "raised", cue: "x" };
+        let e = Event::Fault { time_s: 1.5, fault: "rounded_lumbar", state: "raised", cue: "x".into() };
         let v: serde_json::Value = serde_json::to_value(&e).unwrap();
         assert_eq!(v["event"], "fault");
         assert_eq!(v["fault"], "rounded_lumbar");

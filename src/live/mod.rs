@@ -99,22 +99,10 @@ pub struct LiveState {
     pub landmarks: Option<[crate::pose::landmarks::Landmark; 33]>,
     /// Faults holding now.
     pub faults: Vec<Fault>,
-    /// The cue to show (held for `cue_hold_s`).
-    pub cue: Option<(Fault, Instant)>,
+    /// The cue to show (`[report] live_cues`), held for `cue_hold_s`.
+    pub cue: Option<(String, Instant)>,
     pub warnings: Vec<String>,
     pub fps: f64,
-}
-
-/// Plain-words cue for a fault, as shown live.
-pub fn cue_text(f: Fault) -> &'static str {
-    match f {
-        Fault::RoundedLumbar => "Round back - hinge from the hips",
-        Fault::AnteriorTilt => "Arched back - soften the arch, neutral pelvis",
-        Fault::PosteriorTilt => "Tucked pelvis - untuck, hips back",
-        Fault::RibsNotStacked => "Ribs flared - stack ribs over pelvis",
-        Fault::SquatPattern => "Knees forward - this is a squat",
-        Fault::LoadFar => "Load drifting - keep it close",
-    }
 }
 
 /// Runs a live session until the source ends, the sink asks to stop, or `stop` is set.
@@ -221,22 +209,32 @@ pub fn run(
             if !state.faults.contains(f) {
                 emit(
                     sink,
-                    Event::Fault { time_s: now_s, fault: f.name(), state: "raised", cue: cue_text(*f) },
+                    Event::Fault {
+                        time_s: now_s,
+                        fault: f.name(),
+                        state: "raised",
+                        cue: config.report.live_cue(*f).to_string(),
+                    },
                     &mut sink_error,
                 );
-                state.cue = Some((*f, Instant::now()));
+                state.cue = Some((config.report.live_cue(*f).to_string(), Instant::now()));
             }
         }
         for f in &state.faults {
             if !now_faults.contains(f) {
                 emit(
                     sink,
-                    Event::Fault { time_s: now_s, fault: f.name(), state: "cleared", cue: cue_text(*f) },
+                    Event::Fault {
+                        time_s: now_s,
+                        fault: f.name(),
+                        state: "cleared",
+                        cue: config.report.live_cue(*f).to_string(),
+                    },
                     &mut sink_error,
                 );
             }
         }
-        if state.cue.is_some_and(|(_, t)| t.elapsed().as_secs_f64() > options.cue_hold_s) {
+        if state.cue.as_ref().is_some_and(|(_, t)| t.elapsed().as_secs_f64() > options.cue_hold_s) {
             state.cue = None;
         }
         state.faults = now_faults;

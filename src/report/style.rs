@@ -106,6 +106,8 @@ pub struct ReportStyle {
     pub fault_labels: BTreeMap<String, String>,
     /// The cue to practise, by fault name.
     pub cues: BTreeMap<String, String>,
+    /// The short cue `hinge live` shows and sends the moment a fault appears, by fault name.
+    pub live_cues: BTreeMap<String, String>,
     /// Phase names (standing, descending, bottom, ascending).
     pub phases: BTreeMap<String, String>,
     /// Labels of the angles drawn next to the joints.
@@ -139,6 +141,19 @@ pub fn default_fault_label(f: Fault) -> &'static str {
     }
 }
 
+/// Default cues of `hinge live`: what went wrong and what to do, short
+/// enough to read mid-rep.
+pub fn default_live_cue(f: Fault) -> &'static str {
+    match f {
+        Fault::RoundedLumbar => "Round back - hinge from the hips",
+        Fault::AnteriorTilt => "Arched back - soften the arch, neutral pelvis",
+        Fault::PosteriorTilt => "Tucked pelvis - untuck, hips back",
+        Fault::RibsNotStacked => "Ribs flared - stack ribs over pelvis",
+        Fault::SquatPattern => "Knees forward - this is a squat",
+        Fault::LoadFar => "Load drifting - keep it close",
+    }
+}
+
 /// Default cues (metrics.md).
 pub fn default_cue(f: Fault) -> &'static str {
     match f {
@@ -163,6 +178,7 @@ impl Default for ReportStyle {
             practise: "Practise".to_string(),
             fault_labels: by_fault(default_fault_label),
             cues: by_fault(default_cue),
+            live_cues: by_fault(default_live_cue),
             phases: [
                 ("standing", "standing"),
                 ("descending", "going down"),
@@ -209,9 +225,12 @@ impl ReportStyle {
     /// A partial map in the file replaces the whole default map: put the defaults back for the keys it lacks.
     pub(crate) fn fill_missing(&mut self) {
         let d = ReportStyle::default();
-        for (mine, def) in
-            [(&mut self.fault_labels, &d.fault_labels), (&mut self.cues, &d.cues), (&mut self.phases, &d.phases)]
-        {
+        for (mine, def) in [
+            (&mut self.fault_labels, &d.fault_labels),
+            (&mut self.cues, &d.cues),
+            (&mut self.live_cues, &d.live_cues),
+            (&mut self.phases, &d.phases),
+        ] {
             for (k, v) in def {
                 mine.entry(k.clone()).or_insert_with(|| v.clone());
             }
@@ -220,7 +239,8 @@ impl ReportStyle {
 
     pub(crate) fn validate(&self) -> Result<(), StyleError> {
         // a misspelt key in a map would silently keep the default: refuse it
-        for (table, map) in [("fault_labels", &self.fault_labels), ("cues", &self.cues)] {
+        for (table, map) in [("fault_labels", &self.fault_labels), ("cues", &self.cues), ("live_cues", &self.live_cues)]
+        {
             if let Some(k) = map.keys().find(|k| Fault::from_name(k).is_none()) {
                 let known: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
                 return Err(StyleError::Parse(format!(
@@ -274,6 +294,11 @@ impl ReportStyle {
             Some(v) => v,
             None => fault_named(name).map(default_cue).unwrap_or(""),
         }
+    }
+
+    /// The cue `hinge live` shows for a fault, falling back to the default wording.
+    pub fn live_cue(&self, f: Fault) -> &str {
+        self.live_cues.get(f.name()).map_or_else(|| default_live_cue(f), String::as_str)
     }
 
     /// Name of a phase as shown.
