@@ -69,6 +69,8 @@ fn report_html_is_self_contained_and_shows_every_rep_and_fault() {
     }
     assert!(!lower.contains("http://") && !lower.contains("https://"), "report.html names a remote URL");
     assert!(html.contains("<svg"), "no inline SVG plot");
+    // one plot per group of metrics, the load's distance in cm with its threshold
+    assert!(html.contains("Hands in front of the ankles") && html.contains("far &gt; 29 cm"), "no load plot");
     assert!(html.contains("data:image/jpeg;base64,"), "no key frame image");
     // every rep and fault of the ground truth, and of the analysis
     let m = meta(CLIP);

@@ -102,10 +102,18 @@ fn colour(hex: &str) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-/// An SVG plot of metrics over time with rep bands and threshold lines.
-fn plot(a: &Analysis, style: &ReportStyle, title: &str, lines: &[Line], thresholds: &[(f64, String)]) -> String {
+/// An SVG plot of metrics over time (`y_unit`: the vertical axis's caption)
+/// with rep bands and threshold lines.
+fn plot(
+    a: &Analysis,
+    style: &ReportStyle,
+    title: &str,
+    y_unit: &str,
+    lines: &[Line],
+    thresholds: &[(f64, String)],
+) -> String {
     let mut svg = String::new();
-    if let Err(e) = draw_plot(&mut svg, a, style, title, lines, thresholds) {
+    if let Err(e) = draw_plot(&mut svg, a, style, title, y_unit, lines, thresholds) {
         return format!("<p class=\"warn\">plot unavailable: {}</p>", esc(&e.to_string()));
     }
     // inline in HTML the SVG namespace is implied: drop its URL so the page names none
@@ -123,6 +131,7 @@ fn draw_plot(
     a: &Analysis,
     style: &ReportStyle,
     title: &str,
+    y_unit: &str,
     lines: &[Line],
     thresholds: &[(f64, String)],
 ) -> Result<(), Box<dyn std::error::Error>> {
@@ -159,7 +168,7 @@ fn draw_plot(
     chart
         .configure_mesh()
         .x_desc("time (s)")
-        .y_desc("degrees")
+        .y_desc(y_unit)
         .y_label_formatter(&|v| format!("{v:.0}"))
         .x_label_formatter(&|v| format!("{v:.1}"))
         .light_line_style(RGBColor(240, 240, 240))
@@ -394,6 +403,7 @@ pub fn report_html(
         a,
         style,
         "Trunk, hip and knee",
+        "degrees",
         &[
             Line { label: "trunk", colour: &c.trunk, value: |m| m.trunk_deg },
             Line { label: "hip angle", colour: &c.hip, value: |m| m.hip_angle_deg },
@@ -415,6 +425,7 @@ pub fn report_html(
         a,
         style,
         "Lower back, pelvis and rib cage",
+        "degrees",
         &[
             Line { label: "lumbar flexion (+ rounded)", colour: &c.lumbar, value: |m| m.lumbar_flexion_deg },
             Line { label: "pelvic tilt (+ anterior)", colour: &c.pelvis, value: |m| m.pelvic_tilt_deg },
@@ -426,8 +437,17 @@ pub fn report_html(
         a,
         style,
         "Stoop–squat index (100: all trunk, 0: all knees)",
+        "index",
         &[Line { label: "SSI", colour: &c.hip, value: |m| m.ssi }],
         &[(f.squat_ssi, format!("squat < {:.0}", f.squat_ssi))],
+    ));
+    h.push_str(&plot(
+        a,
+        style,
+        "Hands in front of the ankles (the load's distance; NIOSH: ideally ≤ 25 cm)",
+        "cm",
+        &[Line { label: "load distance", colour: &c.trunk, value: |m| m.load_distance_cm }],
+        &[(f.load_far_cm, format!("far > {:.0} cm", f.load_far_cm))],
     ));
     h.push_str("<p class=\"sub\">Shaded: repetitions. Dashed: fault thresholds of the settings below (rounding is judged against the standing lumbar angle).</p>\n");
 
