@@ -2,12 +2,14 @@
 //!
 //! The pipeline, one module per stage, data flowing one way:
 //! [`video`] (frames) → [`pose`] (landmarks) → [`kinematics`] (angles) →
-//! [`reps`] (repetitions) → [`faults`] (rules) → [`report`] (files).
+//! [`reps`] (repetitions) → [`faults`] (rules) → [`report`] (files); the
+//! pipeline's result for one video is an [`analysis::Analysis`].
 //! [`analyze`] runs the whole chain on one video.
 
 // `!(x > t)` is used on purpose throughout: unlike `x <= t` it is also true for NaN.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
+pub mod analysis;
 pub mod analyze;
 pub mod batch;
 pub mod bench;

@@ -86,7 +86,8 @@ fn check_columns(header: &[String], path_col: usize) -> Result<(), String> {
 }
 
 /// Reads a manifest: a CSV with a `path` column; other columns are carried.
-/// Refused: columns the tables could not keep apart ([`check_columns`]), and
+/// Refused: columns the tables could not keep apart (a name given twice, or one of
+/// [`tables::output_columns`]), and
 /// two rows for the same video (which row's columns would be meant?).
 pub fn read_manifest(path: &Path) -> Result<Vec<Job>, BatchError> {
     let bad = |reason: String| BatchError::Input { path: path.to_path_buf(), reason };

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::kinematics::metric::MetricValues;
 
-use crate::analyze::{Baseline, RepSummary};
+use crate::analysis::{Baseline, RepSummary};
 
 /// Latency percentiles in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]

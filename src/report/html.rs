@@ -13,7 +13,7 @@ use base64::Engine as _;
 use plotters::prelude::*;
 
 use super::style::{rgb, ReportStyle};
-use crate::analyze::{Analysis, FrameRecord};
+use crate::analysis::{Analysis, FrameRecord};
 use crate::faults::Fault;
 use crate::kinematics::metric::Metric;
 use crate::kinematics::FrameMetrics;

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::analyze::{Analysis, Baseline, RepSummary, ViewCheck};
+use crate::analysis::{Analysis, Baseline, RepSummary, ViewCheck};
 use crate::kinematics::metric::Metric;
 use crate::pose::landmarks::LANDMARK_NAMES;
 pub use atomic::write_atomic;
@@ -94,7 +94,7 @@ pub struct Summary<'a> {
     pub reps: &'a [RepSummary],
     pub faults: Vec<&'static str>,
     /// People the detector saw when it ran (about once a second).
-    pub people: crate::analyze::PeopleSeen,
+    pub people: crate::analysis::PeopleSeen,
     pub timing: TimingSummary,
 }
 

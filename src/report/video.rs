@@ -18,7 +18,7 @@ use super::atomic::{cause_of_incomplete_file, commit_temp_file, NoSpace};
 use super::style::{rgb, ReportStyle};
 use super::text::{self, TextPainter};
 use super::ReportError;
-use crate::analyze::{Analysis, FrameRecord};
+use crate::analysis::{Analysis, FrameRecord};
 use crate::faults::Fault;
 use crate::kinematics::sagittal::MAX_CORRECTED_OBLIQUITY_DEG;
 use crate::pose::landmarks::{Landmark, SKELETON_EDGES};

@@ -1,6 +1,6 @@
 //! Video sources: files (with rotation metadata applied, so frames come out
 //! upright), cameras (V4L2) and network streams, all read with FFmpeg's
-//! libraries directly ([`av`]: one decoding thread, frames converted at the
+//! libraries directly (`av`: one decoding thread, frames converted at the
 //! size the analysis asks for).
 
 use std::path::{Path, PathBuf};
