@@ -159,7 +159,7 @@ struct LiveArgs {
     /// Write the events to this file instead of stdout
     #[arg(long, value_name = "FILE")]
     events: Option<PathBuf>,
-    /// Keep the whole session and write the same outputs as `analyze` into DIR at the end
+    /// Keep the whole session and write its data files (frames.csv, summary.json, reps.csv) into DIR at the end
     #[arg(long, value_name = "DIR")]
     save: Option<PathBuf>,
 }
@@ -334,8 +334,13 @@ fn spine_model(s: &Settings) -> Result<SpineModel, Failure> {
 pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) if e.use_stderr() => {
+        // a mistake on one line; `hinge` alone (no command) shows the help, as clap does
+        Err(e) if e.use_stderr() && e.kind() != clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             note!("hinge: error: {}", usage_line(&e.render().to_string()));
+            return 2;
+        }
+        Err(e) if e.use_stderr() => {
+            let _ = e.print();
             return 2;
         }
         // --help, --version: a stdout that cannot be written is a failure, a closed pipe is not
@@ -687,6 +692,7 @@ fn cmd_eval(g: &GlobalArgs, e: &EvalArgs) -> Result<(), Failure> {
     for d in &e.dirs {
         clips.extend(hinge::eval::discover(d).map_err(|err| usage(err.into()))?);
     }
+    hinge::eval::check_unique_names(&clips).map_err(|err| usage(err.into()))?;
     if !(1..=16).contains(&e.jobs) {
         return Err(usage(anyhow::anyhow!("--jobs must be between 1 and 16 (one pose estimator each)")));
     }
@@ -1092,9 +1098,7 @@ mod live_cli {
         if let (Some(dir), Some(a)) = (&l.save, &outcome.analysis) {
             write_outputs(a, dir).context("saving the session")?;
             // annotated.mp4 and report.html take a second pass over the video, which a camera cannot give
-            let reps = dir.join("reps.csv");
-            hinge::report::write_atomic(&reps, &hinge::report::reps_csv(a, &s.config.report))
-                .context("saving the session")?;
+            hinge::report::write_reps_csv(a, &s.config.report, dir).context("saving the session")?;
         }
         if !s.quiet {
             note!(

@@ -39,11 +39,9 @@ fn footage_err(path: &Path, reason: impl ToString) -> EvalError {
 /// The analysis error after the clip's path, unless it names the clip already
 /// (the video errors do).
 fn analyze_line(path: &Path, e: &AnalyzeError) -> String {
-    let (path, e) = (path.display().to_string(), e.to_string());
-    if e.contains(&path) {
-        e
-    } else {
-        format!("{path}: {e}")
+    match e {
+        AnalyzeError::Video(_) => e.to_string(),
+        _ => format!("{}: {e}", path.display()),
     }
 }
 
@@ -180,10 +178,6 @@ pub fn discover(dir: &Path) -> Result<Vec<Clip>, EvalError> {
         let m = read_json(&manifest)?;
         for c in m.get("clips").and_then(|c| c.as_array()).into_iter().flatten() {
             let stem = c.get("clip").and_then(|x| x.as_str()).unwrap_or_default().to_string();
-            if clips.iter().any(|k: &Clip| k.name == stem) {
-                // scored twice, it would weigh twice in every figure
-                return Err(footage_err(&manifest, format!("clip `{stem}` is listed twice")));
-            }
             match clip_from_json(dir, c, &stem) {
                 Some(clip) => clips.push(clip),
                 None => return Err(footage_err(&manifest, format!("clip `{stem}` has no `reps`"))),
@@ -210,6 +204,19 @@ pub fn discover(dir: &Path) -> Result<Vec<Clip>, EvalError> {
         return Err(footage_err(dir, "no clips found (need manifest.json or *.mp4 with .csv and .meta.json)"));
     }
     Ok(clips)
+}
+
+/// Refuses clips of the same name among every set given: scored twice, a clip
+/// would weigh twice in every figure, and its outputs (`--out`) and readings
+/// (`--spine-readings`) are found by its name.
+pub fn check_unique_names(clips: &[Clip]) -> Result<(), EvalError> {
+    let mut seen: BTreeMap<&str, &Path> = BTreeMap::new();
+    for c in clips {
+        if let Some(first) = seen.insert(&c.name, &c.video) {
+            return Err(footage_err(&c.video, format!("clip `{}` is listed twice (also {})", c.name, first.display())));
+        }
+    }
+    Ok(())
 }
 
 /// Truth values of one frame, in [`SCORED`] order.
@@ -279,7 +286,7 @@ pub fn read_truth(path: &Path) -> Result<Truth, EvalError> {
         let Ok(f) = cell(frame).parse::<u64>() else {
             return Err(footage_err(
                 path,
-                format!("row {}: `frame` is not a non-negative integer: `{}`", line + 1, cell(frame)),
+                format!("row {}: `frame` is not a non-negative integer: `{}`", line + 2, cell(frame)),
             ));
         };
         if let Some(&i) =
@@ -287,7 +294,7 @@ pub fn read_truth(path: &Path) -> Result<Truth, EvalError> {
         {
             return Err(footage_err(
                 path,
-                format!("row {}: `{}` is not a finite number: `{}`", line + 1, &headers[i], cell(i)),
+                format!("row {}: `{}` is not a finite number: `{}`", line + 2, &headers[i], cell(i)),
             ));
         }
         let num = |i: usize| cell(i).parse::<f64>().ok();
@@ -309,7 +316,10 @@ pub fn read_truth(path: &Path) -> Result<Truth, EvalError> {
             _ => None,
         };
         let o = |k: usize| others[k].and_then(num);
-        out.rows.insert(f, [num(trunk), mean(tl, tr), mean(kl, kr), o(0), o(1), o(2), o(3), o(4).map(|m| 100.0 * m)]);
+        let row = [num(trunk), mean(tl, tr), mean(kl, kr), o(0), o(1), o(2), o(3), o(4).map(|m| 100.0 * m)];
+        if out.rows.insert(f, row).is_some() {
+            return Err(footage_err(path, format!("row {}: frame {f} is given twice", line + 2)));
+        }
     }
     if out.rows.is_empty() {
         return Err(footage_err(path, "no data rows (a header only)"));
@@ -671,15 +681,6 @@ impl Tally {
     fn count<T>(items: impl IntoIterator<Item = T>, ok: impl Fn(&T) -> bool) -> Tally {
         items.into_iter().fold(Tally::default(), |t, x| Tally { ok: t.ok + usize::from(ok(&x)), of: t.of + 1 })
     }
-
-    /// Share of successes; 1 for an empty tally.
-    pub fn share(&self) -> f64 {
-        if self.of == 0 {
-            1.0
-        } else {
-            self.ok as f64 / self.of as f64
-        }
-    }
 }
 
 impl std::fmt::Display for Tally {
@@ -993,18 +994,19 @@ mod tests {
         for (rows, cause) in [
             (
                 "0,0.0,10,150,152,170,170,1\n1,0.1,abc,150,152,170,170,1\n",
-                "row 2: `trunk_incl_deg` is not a finite number: `abc`",
+                "row 3: `trunk_incl_deg` is not a finite number: `abc`",
             ),
-            ("0,0.0,10,150,152,170,nan,1\n", "row 1: `knee_angle3d_R` is not a finite number: `nan`"),
-            ("0,0.0,10,150,152,170,170,inf\n", "row 1: `lumbar_flexion_deg` is not a finite number: `inf`"),
-            ("0,x,10,150,152,170,170,1\n", "row 1: `time_s` is not a finite number: `x`"),
-            ("-3,0.0,10,150,152,170,170,1\n", "row 1: `frame` is not a non-negative integer: `-3`"),
+            ("0,0.0,10,150,152,170,nan,1\n", "row 2: `knee_angle3d_R` is not a finite number: `nan`"),
+            ("0,0.0,10,150,152,170,170,inf\n", "row 2: `lumbar_flexion_deg` is not a finite number: `inf`"),
+            ("0,x,10,150,152,170,170,1\n", "row 2: `time_s` is not a finite number: `x`"),
+            ("-3,0.0,10,150,152,170,170,1\n", "row 2: `frame` is not a non-negative integer: `-3`"),
             (
                 "0,0.0,10,150,152,170,170,1\nzz,0.1,10,150,152,170,170,1\n",
-                "row 2: `frame` is not a non-negative integer: `zz`",
+                "row 3: `frame` is not a non-negative integer: `zz`",
             ),
-            ("1.5,0.0,10,150,152,170,170,1\n", "row 1: `frame` is not a non-negative integer: `1.5`"),
-            (",0.0,10,150,152,170,170,1\n", "row 1: `frame` is not a non-negative integer: ``"),
+            ("1.5,0.0,10,150,152,170,170,1\n", "row 2: `frame` is not a non-negative integer: `1.5`"),
+            (",0.0,10,150,152,170,170,1\n", "row 2: `frame` is not a non-negative integer: ``"),
+            ("0,0.0,10,150,152,170,170,1\n0,0.1,10,150,152,170,170,1\n", "row 3: frame 0 is given twice"),
             ("", "no data rows"),
         ] {
             let err = read(rows).unwrap_err().to_string();
@@ -1020,11 +1022,13 @@ mod tests {
         let line = e.to_string();
         assert_eq!(line.matches("clip.mp4").count(), 1, "{line}");
         assert!(line.starts_with("dir/clip.mp4: not a video file"), "{line}");
-        let e = EvalError::Analyze {
-            path,
-            source: VideoError::Decode { source_name: "x".into(), frame: 3, reason: "bad".into() }.into(),
+        // an error of another stage is put after the clip's path
+        let source = crate::kinematics::spine_model::SpineModelError::Inference {
+            path: PathBuf::from("models/spine_back.onnx"),
+            reason: "bad shape".into(),
         };
-        assert_eq!(e.to_string(), "dir/clip.mp4: x: decoding failed at frame 3: bad");
+        let e = EvalError::Analyze { path, source: source.into() };
+        assert_eq!(e.to_string(), "dir/clip.mp4: spine model models/spine_back.onnx: bad shape");
     }
 
     #[test]

@@ -396,6 +396,10 @@ fn usage_errors_are_one_line() {
             assert!(err.contains(n), "{args:?}: no `{n}` in {err}");
         }
     }
+    // no command at all: the help, on stderr, exit 2
+    let o = run(hinge());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Usage: hinge") && stderr(&o).lines().count() > 5, "{}", stderr(&o));
     let mut c = hinge();
     c.arg("--help");
     let o = run(c);

@@ -93,13 +93,13 @@ fn a_truth_csv_that_cannot_be_scored_is_refused() {
         })
         .collect();
     let cases = [
-        (garbage, "row 1: `trunk_incl_deg` is not a finite number: `abc`"),
-        (with_cell(&t, 3, "trunk_incl_deg", "abc"), "row 3: `trunk_incl_deg` is not a finite number: `abc`"),
-        (with_cell(&t, 7, "knee_angle3d_L", "nan"), "row 7: `knee_angle3d_L` is not a finite number: `nan`"),
-        (with_cell(&t, 2, "lumbar_flexion_deg", "inf"), "row 2: `lumbar_flexion_deg` is not a finite number: `inf`"),
-        (with_cell(&t, 5, "frame", "five"), "row 5: `frame` is not a non-negative integer: `five`"),
-        (with_cell(&t, 4, "frame", "3.5"), "row 4: `frame` is not a non-negative integer: `3.5`"),
-        (negative, "row 1: `frame` is not a non-negative integer: `-100`"),
+        (garbage, "row 2: `trunk_incl_deg` is not a finite number: `abc`"),
+        (with_cell(&t, 3, "trunk_incl_deg", "abc"), "row 4: `trunk_incl_deg` is not a finite number: `abc`"),
+        (with_cell(&t, 7, "knee_angle3d_L", "nan"), "row 8: `knee_angle3d_L` is not a finite number: `nan`"),
+        (with_cell(&t, 2, "lumbar_flexion_deg", "inf"), "row 3: `lumbar_flexion_deg` is not a finite number: `inf`"),
+        (with_cell(&t, 5, "frame", "five"), "row 6: `frame` is not a non-negative integer: `five`"),
+        (with_cell(&t, 4, "frame", "3.5"), "row 5: `frame` is not a non-negative integer: `3.5`"),
+        (negative, "row 2: `frame` is not a non-negative integer: `-100`"),
         (format!("{header}\n"), "no data rows"),
     ];
     for (manifest, (text, cause)) in cases.iter().enumerate().map(|(i, c)| (i % 2 == 0, c)) {
@@ -121,11 +121,11 @@ fn an_empty_truth_cell_is_no_truth_not_an_error() {
 fn spine_readings_that_cannot_be_used_are_refused_naming_the_file_once() {
     let header = "frame,lumbar_flexion_deg,pelvic_tilt_deg,rib_stack_deg,hip_flexion_deg,trunk_deg\n";
     let cases = [
-        (format!("{header}0,1,2,3,4,5\n-1,1,2,3,4,5\n"), "row 2: `frame` is not a non-negative integer: `-1`"),
-        (format!("{header}0.5,1,2,3,4,5\n"), "row 1: `frame` is not a non-negative integer: `0.5`"),
+        (format!("{header}0,1,2,3,4,5\n-1,1,2,3,4,5\n"), "row 3: `frame` is not a non-negative integer: `-1`"),
+        (format!("{header}0.5,1,2,3,4,5\n"), "row 2: `frame` is not a non-negative integer: `0.5`"),
         (header.to_string(), "no readings"),
         ("frame,lumbar_flexion_deg\n0,1\n".to_string(), "no column `pelvic_tilt_deg`"),
-        (format!("{header}0,1,2,abc,4,5\n"), "row 1: `rib_stack_deg` is not a finite number"),
+        (format!("{header}0,1,2,abc,4,5\n"), "row 2: `rib_stack_deg` is not a finite number"),
     ];
     let tmp = tempfile::tempdir().unwrap();
     let dir = footage(tmp.path(), &truth(), false);
@@ -162,5 +162,12 @@ fn a_manifest_listing_a_clip_twice_is_refused() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("manifest.json") && err.contains(&format!("clip `{CLIP}` is listed twice")), "{err}");
+    assert!(err.contains(&format!("clip `{CLIP}` is listed twice")), "{err}");
+    // the same set given twice
+    let dir = footage(&tmp.path().join("b"), &truth(), false);
+    let mut c = hinge();
+    c.arg("eval").arg(&dir).arg(&dir).arg("-q");
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is listed twice"), "{}", stderr(&o));
 }

@@ -27,7 +27,8 @@ fn is_manifest(p: &Path) -> bool {
 }
 
 /// Whether `dir` is a folder hinge wrote an analysis into: a batch's
-/// `videos/<name>/`, `hinge analyze --out DIR`, a `hinge serve` data folder.
+/// `videos/<name>/`, `hinge analyze --out DIR`, a `hinge serve` data folder's
+/// `analyses/<id>/` (its `videos/` holds recordings and is scanned).
 /// Its videos are hinge's own drawings (`annotated.mp4`), not recordings, so
 /// a scan skips it; that is what keeps a batch whose `--out` lies inside an
 /// input folder from analysing its own outputs when it is run again, with no
@@ -135,22 +136,23 @@ pub fn collect_jobs(inputs: &[PathBuf]) -> Result<Vec<Job>, BatchError> {
     let mut empty = Vec::new();
     for input in inputs {
         let before = jobs.len();
-        let why = if input.is_dir() {
+        if input.is_dir() {
             scan_dir(input, &mut jobs)?;
-            if is_hinge_output(input) {
+        } else if is_manifest(input) && input.is_file() {
+            jobs.extend(read_manifest(input)?);
+        } else {
+            jobs.push(Job { path: input.clone(), meta: BTreeMap::new() });
+        }
+        if jobs.len() == before {
+            // why the input gave nothing (a file always gives its job)
+            let why = if !input.is_dir() {
+                "no rows".to_string()
+            } else if is_hinge_output(input) {
                 "a folder of hinge's outputs (its summary.json): its videos are hinge's drawings, not recordings".into()
             } else {
                 let looked: Vec<String> = VIDEO_EXTENSIONS.iter().map(|e| format!(".{e}")).collect();
                 format!("no videos (looked for {}, in every subfolder)", looked.join(", "))
-            }
-        } else if is_manifest(input) && input.is_file() {
-            jobs.extend(read_manifest(input)?);
-            "no rows".to_string()
-        } else {
-            jobs.push(Job { path: input.clone(), meta: BTreeMap::new() });
-            String::new()
-        };
-        if jobs.len() == before {
+            };
             empty.push((input.clone(), why));
         }
     }

@@ -162,27 +162,27 @@ impl FixedReadings {
                 rec.get(i)
                     .and_then(|x| x.trim().parse::<f64>().ok())
                     .filter(|x| x.is_finite())
-                    .ok_or_else(|| err(&format!("row {}: `{}` is not a finite number", line + 1, &header[i])))
+                    .ok_or_else(|| err(&format!("row {}: `{}` is not a finite number", line + 2, &header[i])))
             };
             let optional = |i: Option<usize>| i.map(value).transpose();
             let frame = rec.get(required[0]).unwrap_or_default().trim();
             let frame = frame
                 .parse::<u64>()
-                .map_err(|_| err(&format!("row {}: `frame` is not a non-negative integer: `{frame}`", line + 1)))?;
+                .map_err(|_| err(&format!("row {}: `frame` is not a non-negative integer: `{frame}`", line + 2)))?;
             let v: Vec<f64> = required[1..].iter().map(|&i| value(i)).collect::<Result<_, _>>()?;
-            out.insert(
-                frame,
-                SpineEstimate {
-                    lumbar_flexion_deg: v[0],
-                    pelvic_tilt_deg: v[1],
-                    rib_stack_deg: v[2],
-                    hip_flexion_deg: v[3],
-                    trunk_deg: v[4],
-                    hip_angle_deg: optional(hip)?,
-                    knee_flexion_deg: optional(knee)?,
-                    back_spread_deg: optional(spread)?.unwrap_or(0.0),
-                },
-            );
+            let reading = SpineEstimate {
+                lumbar_flexion_deg: v[0],
+                pelvic_tilt_deg: v[1],
+                rib_stack_deg: v[2],
+                hip_flexion_deg: v[3],
+                trunk_deg: v[4],
+                hip_angle_deg: optional(hip)?,
+                knee_flexion_deg: optional(knee)?,
+                back_spread_deg: optional(spread)?.unwrap_or(0.0),
+            };
+            if out.insert(frame, reading).is_some() {
+                return Err(err(&format!("row {}: frame {frame} is given twice", line + 2)));
+            }
         }
         if out.is_empty() {
             return Err(err(&"no readings (a header only)"));
@@ -391,10 +391,11 @@ mod tests {
         assert!(err.contains("no column `hip_flexion_deg`") && err.contains("r.csv"), "{err}");
         let header = "frame,lumbar_flexion_deg,pelvic_tilt_deg,rib_stack_deg,hip_flexion_deg,trunk_deg\n";
         for (rows, cause) in [
-            ("1,2,3,nan,5,6\n", "row 1: `rib_stack_deg` is not a finite number"),
-            ("0,2,3,4,5,6\n-1,2,3,4,5,6\n", "row 2: `frame` is not a non-negative integer: `-1`"),
-            ("2.5,2,3,4,5,6\n", "row 1: `frame` is not a non-negative integer: `2.5`"),
-            ("abc,2,3,4,5,6\n", "row 1: `frame` is not a non-negative integer: `abc`"),
+            ("1,2,3,nan,5,6\n", "row 2: `rib_stack_deg` is not a finite number"),
+            ("0,2,3,4,5,6\n-1,2,3,4,5,6\n", "row 3: `frame` is not a non-negative integer: `-1`"),
+            ("2.5,2,3,4,5,6\n", "row 2: `frame` is not a non-negative integer: `2.5`"),
+            ("abc,2,3,4,5,6\n", "row 2: `frame` is not a non-negative integer: `abc`"),
+            ("0,2,3,4,5,6\n0,2,3,4,5,7\n", "row 3: frame 0 is given twice"),
             ("", "no readings"),
         ] {
             write(&format!("{header}{rows}"));

@@ -289,6 +289,13 @@ pub fn write_all(
     Ok(written)
 }
 
+/// Writes `dir/reps.csv` (the folder must exist); returns its path.
+pub fn write_reps_csv(a: &Analysis, style: &style::ReportStyle, dir: &Path) -> Result<PathBuf, ReportError> {
+    let p = dir.join("reps.csv");
+    write_atomic(&p, &reps_csv(a, style))?;
+    Ok(p)
+}
+
 /// Writes reps.csv, annotated.mp4 and report.html into `dir` as asked;
 /// `video` is decoded again to draw on (one pass for the video and the key
 /// frames). Returns the paths written.
@@ -303,9 +310,7 @@ pub fn write_extras(
     create_output_dir(dir)?;
     let mut written = Vec::new();
     if opts.reps_csv {
-        let p = dir.join("reps.csv");
-        write_atomic(&p, &reps_csv(a, &opts.style))?;
-        written.push(p);
+        written.push(write_reps_csv(a, &opts.style, dir)?);
     }
     if !opts.annotated_video && !opts.html {
         return Ok(written);
