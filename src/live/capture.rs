@@ -114,7 +114,9 @@ impl Drop for EndOnPanic {
 
 /// Starts the capture thread. With `realtime`, a file is paced at its own
 /// frame rate (as a camera would deliver it).
-pub fn start(mut source: VideoSource, realtime: bool) -> (Arc<FrameSlot>, JoinHandle<()>) {
+/// A thread the system will not start ends the capture at once as lost
+/// (`None` for the handle), not with a panic.
+pub fn start(mut source: VideoSource, realtime: bool) -> (Arc<FrameSlot>, Option<JoinHandle<()>>) {
     let is_file = matches!(source.info().kind, crate::video::SourceKind::File(_));
     start_reading(move |f| source.read(f), is_file, realtime)
 }
@@ -123,50 +125,54 @@ fn start_reading(
     mut read: impl FnMut(&mut Frame) -> Result<bool, VideoError> + Send + 'static,
     is_file: bool,
     realtime: bool,
-) -> (Arc<FrameSlot>, JoinHandle<()>) {
+) -> (Arc<FrameSlot>, Option<JoinHandle<()>>) {
     let slot = FrameSlot::new();
     let shared = Arc::clone(&slot);
-    let handle = std::thread::Builder::new()
-        .name("hinge-capture".into())
-        .spawn(move || {
-            let _end_on_panic = EndOnPanic(Arc::clone(&shared));
-            let started = Instant::now();
-            let mut first_time: Option<f64> = None;
-            loop {
-                if shared.stopping() {
-                    shared.end(CaptureEnd::Stopped);
+    let spawned = std::thread::Builder::new().name("hinge-capture".into()).spawn(move || {
+        let _end_on_panic = EndOnPanic(Arc::clone(&shared));
+        let started = Instant::now();
+        let mut first_time: Option<f64> = None;
+        loop {
+            if shared.stopping() {
+                shared.end(CaptureEnd::Stopped);
+                return;
+            }
+            let mut frame = Frame::default();
+            match read(&mut frame) {
+                Ok(true) => {}
+                Ok(false) => {
+                    shared.end(if is_file {
+                        CaptureEnd::EndOfStream
+                    } else {
+                        CaptureEnd::Lost("no more frames".into())
+                    });
                     return;
                 }
-                let mut frame = Frame::default();
-                match read(&mut frame) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        shared.end(if is_file {
-                            CaptureEnd::EndOfStream
-                        } else {
-                            CaptureEnd::Lost("no more frames".into())
-                        });
-                        return;
-                    }
-                    Err(e) => {
-                        shared.end(CaptureEnd::Lost(e.to_string()));
-                        return;
-                    }
-                }
-                if realtime {
-                    let t0 = *first_time.get_or_insert(frame.time_s);
-                    let due = Duration::from_secs_f64((frame.time_s - t0).max(0.0));
-                    if let Some(wait) = due.checked_sub(started.elapsed()) {
-                        std::thread::sleep(wait);
-                    }
-                }
-                if !shared.put(Captured { frame, captured_at: Instant::now() }) {
-                    shared.end(CaptureEnd::Stopped);
+                Err(e) => {
+                    shared.end(CaptureEnd::Lost(e.to_string()));
                     return;
                 }
             }
-        })
-        .expect("spawn capture thread");
+            if realtime {
+                let t0 = *first_time.get_or_insert(frame.time_s);
+                let due = Duration::from_secs_f64((frame.time_s - t0).max(0.0));
+                if let Some(wait) = due.checked_sub(started.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+            }
+            if !shared.put(Captured { frame, captured_at: Instant::now() }) {
+                shared.end(CaptureEnd::Stopped);
+                return;
+            }
+        }
+    });
+    let handle = match spawned {
+        Ok(h) => Some(h),
+        Err(e) => {
+            slot.end(CaptureEnd::Lost(format!("cannot start the capture thread: {e}")));
+            None
+        }
+    };
     (slot, handle)
 }
 
@@ -204,7 +210,7 @@ mod tests {
             true,
             false,
         );
-        assert!(handle.join().is_err(), "the thread crashed");
+        assert!(handle.expect("the capture thread started").join().is_err(), "the thread crashed");
         let (captured, _, ended) = slot.stats();
         assert_eq!(captured, 3);
         assert_eq!(ended, Some(CaptureEnd::Lost("the capture thread crashed".into())));

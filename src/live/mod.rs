@@ -277,7 +277,9 @@ pub fn run(
         }
     };
     slot.stop();
-    let _ = capture_thread.join();
+    if let Some(t) = capture_thread {
+        let _ = t.join();
+    }
     let (_, dropped, _) = slot.stats();
     let analysis = match options.keep_all {
         true => Some(interpret(&name, info.clone(), model.clone(), &all, &spine, config.rules())?),

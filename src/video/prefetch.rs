@@ -55,25 +55,34 @@ impl Prefetch {
     fn start_with(mut decoder: impl ReadFrames, info: VideoInfo, depth: usize) -> Self {
         let (tx, frames) = mpsc::sync_channel::<Result<Frame, VideoError>>(depth);
         let (recycle, reuse) = mpsc::sync_channel::<Mat>(depth + 2);
-        let thread = std::thread::Builder::new()
-            .name("hinge-decode".into())
-            .spawn(move || loop {
-                let mut f = Frame { image: reuse.try_recv().unwrap_or_default(), ..Frame::default() };
-                match decoder.read(&mut f) {
-                    Ok(true) => {
-                        if tx.send(Ok(f)).is_err() {
-                            return; // reader gone
-                        }
-                    }
-                    Ok(false) => return,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
+        // a thread the system will not start (out of threads or memory) is a read error, not a panic
+        let failed = tx.clone();
+        let spawned = std::thread::Builder::new().name("hinge-decode".into()).spawn(move || loop {
+            let mut f = Frame { image: reuse.try_recv().unwrap_or_default(), ..Frame::default() };
+            match decoder.read(&mut f) {
+                Ok(true) => {
+                    if tx.send(Ok(f)).is_err() {
+                        return; // reader gone
                     }
                 }
-            })
-            .expect("spawn decode thread");
-        Self { info, frame_scale: 1.0, frames, recycle, thread: Some(thread), delivered: 0, done: false, stop: None }
+                Ok(false) => return,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        });
+        let thread = match spawned {
+            Ok(t) => Some(t),
+            Err(e) => {
+                let reason = format!("cannot start a decoding thread: {e}");
+                let _ = failed.try_send(Err(VideoError::Decode { source_name: info.name(), frame: 0, reason }));
+                None
+            }
+        };
+        // only the thread may hold the sender: its end is the end of the video
+        drop(failed);
+        Self { info, frame_scale: 1.0, frames, recycle, thread, delivered: 0, done: false, stop: None }
     }
 
     /// Reads end with [`VideoError::Stopped`] once `stop` is set, even while
