@@ -285,3 +285,33 @@ fn batch_into_adds_the_results_to_the_patient_pages() {
     assert_eq!(code, 202);
     assert_eq!((r["id"].as_i64(), r["new_analysis"].as_bool()), (Some(id), Some(false)), "{r}");
 }
+
+/// A second server started by mistake on the same data folder (or on a port
+/// in use) fails with one line and leaves the running one and its analyses
+/// alone: it must not requeue them or empty their scratch folders.
+#[test]
+fn a_second_server_fails_without_touching_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--workers", "1"]);
+    let (code, r) = upload(&server, &[("patient", "P-040")], "lift.mp4", &bytes(CLIP_A));
+    assert_eq!(code, 202, "{r}");
+    let id = r["id"].as_i64().unwrap();
+    // the same data folder, another port
+    let mut c = hinge();
+    c.arg("serve").arg("--data").arg(dir.path()).args(["--listen", "127.0.0.1:0"]).env_remove("HINGE_TOKEN");
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("another hinge serve is using this data folder"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    // another data folder, the port in use
+    let other = tempfile::tempdir().unwrap();
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut c = hinge();
+    c.arg("serve").arg("--data").arg(other.path()).args(["--listen", &addr]).env_remove("HINGE_TOKEN");
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&format!("cannot listen on {addr}")), "{}", stderr(&o));
+    // the first server's analysis ran once, undisturbed
+    let (doc, _) = wait_finished(&server, id, ANALYSIS_TIMEOUT);
+    assert_eq!((doc["status"].as_str(), doc["attempts"].as_i64()), (Some("done"), Some(1)), "{doc}");
+}

@@ -133,6 +133,13 @@ pub struct AppState {
 pub fn serve(options: ServeOptions, on_listening: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
     options.validate()?;
     let store = store::DataDir::create(&options.data_dir)?;
+    // one server per data folder, and the port before anything is touched: a second server started by
+    // mistake must fail without requeuing the first one's analyses or emptying its scratch folders
+    let _lock = store.lock_for_serving()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ServeError::Runtime)?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(options.listen))
+        .map_err(|source| ServeError::Listen { addr: options.listen, source })?;
     let db_path = store.database_path();
     let db = Arc::new(db::Db::open(&db_path).map_err(|source| ServeError::Database { path: db_path.clone(), source })?);
     let recovery = db
@@ -148,11 +155,7 @@ pub fn serve(options: ServeOptions, on_listening: impl FnOnce(SocketAddr)) -> Re
     store.clear_scratch()?;
     let queue = queue::Queue::start(Arc::clone(&db), store.clone(), &options).map_err(ServeError::Runtime)?;
     let state = Arc::new(AppState { db: Arc::clone(&db), store, queue: Arc::clone(&queue), options });
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ServeError::Runtime)?;
     let served = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(state.options.listen)
-            .await
-            .map_err(|source| ServeError::Listen { addr: state.options.listen, source })?;
         let bound = listener.local_addr().map_err(ServeError::Runtime)?;
         on_listening(bound);
         axum::serve(listener, routes::router(Arc::clone(&state)))

@@ -44,6 +44,27 @@ impl DataDir {
         Ok(DataDir { root })
     }
 
+    /// Takes the folder for this server until the returned file is dropped:
+    /// a second `hinge serve` on the same folder would requeue the first one's
+    /// running analyses and empty its scratch folders (`hinge batch --into`
+    /// only adds records, and takes no lock).
+    pub fn lock_for_serving(&self) -> Result<std::fs::File, ServeError> {
+        let p = self.root.join("serve.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(|e| data_err(&p, e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                Err(data_err(&self.root, "another hinge serve is using this data folder (serve.lock)"))
+            }
+            Err(std::fs::TryLockError::Error(e)) => Err(data_err(&p, e)),
+        }
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
