@@ -159,6 +159,20 @@ fn a_text_file_fails_with_a_reason_and_bad_uploads_are_refused() {
     let body = resp.body_mut().read_to_string().unwrap();
     let r: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
     assert!((400..500).contains(&status) && r["error"].is_string(), "{status}: {r}");
+    // an unknown API path and a wrong method
+    let (code, r) = get_json(&server.url("/api/nosuch"));
+    assert_eq!((code, r["error"].as_str()), (404, Some("not found")), "{r}");
+    let mut resp = common::server::agent().post(&server.url("/api/queue")).send(&b""[..]).unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.body_mut().read_to_string().unwrap();
+    let r: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+    assert_eq!((status, r["error"].as_str()), (405, Some("method not allowed")), "{r}");
+    // a session filmed in the future, a patient whose page could not be opened
+    let (code, r) = upload(&server, &[("patient", "P-020"), ("date", "2199-01-01")], "a.mp4", b"x");
+    assert_eq!(code, 400, "{r}");
+    assert!(r["error"].as_str().unwrap().contains("in the future"), "{r}");
+    let (code, r) = upload(&server, &[("patient", "..")], "a.mp4", b"x");
+    assert_eq!(code, 400, "{r}");
 }
 
 /// Processes (other than `except`) whose working directory is `dir`: the
@@ -233,6 +247,12 @@ fn a_token_is_required_off_loopback_and_checked_on_every_request() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--token"), "{}", stderr(&o));
     assert_eq!(stderr(&o).lines().count(), 1, "one line: {}", stderr(&o));
+    // a token that a link or a cookie would mangle
+    let mut c = hinge();
+    c.arg("serve").arg("--data").arg(dir.path()).args(["--token", "correct;horse battery"]);
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--token must be at least 16 characters of A-Z"), "{}", stderr(&o));
     // with a token every request needs it
     let token = "correct-horse-battery-staple";
     let server = Server::start(dir.path(), &["--workers", "1", "--token", token]);

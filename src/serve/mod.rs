@@ -95,9 +95,12 @@ impl ServeOptions {
     /// Checks the options: a token for any non-loopback address, sane sizes.
     pub fn validate(&self) -> Result<(), ServeError> {
         if let Some(t) = &self.token {
-            if t.chars().count() < MIN_TOKEN_CHARS || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            // it travels in a URL (`?token=`) and a cookie: only characters neither has to escape
+            let safe = |c: char| c.is_ascii_alphanumeric() || "-._~".contains(c);
+            if t.chars().count() < MIN_TOKEN_CHARS || !t.chars().all(safe) {
                 return Err(ServeError::Option(format!(
-                    "--token must be at least {MIN_TOKEN_CHARS} characters without spaces"
+                    "--token must be at least {MIN_TOKEN_CHARS} characters of A-Z, a-z, 0-9, `-`, `.`, `_`, `~` \
+                     (it goes into links and a cookie)"
                 )));
             }
         } else if !self.listen.ip().is_loopback() {

@@ -62,22 +62,25 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 }
 
 /// The API answers every error as JSON ([`error`], docs/serve.md), also
-/// those axum's extractors give as plain text (an id that is not a number,
-/// a body that is not multipart, a body over the limit).
+/// those axum gives as plain text or with no body (an id that is not a
+/// number, a body that is not multipart or over the limit, a wrong method)
+/// and an unknown `/api/` path (the pages' 404 is HTML).
 async fn json_errors(req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let resp = next.run(req).await;
     let status = resp.status();
-    let plain = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/plain"));
-    if !(api && plain && (status.is_client_error() || status.is_server_error())) {
+    let content_type = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !api || !(status.is_client_error() || status.is_server_error()) || content_type.starts_with("application/json") {
         return resp;
     }
+    let plain = content_type.starts_with("text/plain");
     let text = axum::body::to_bytes(resp.into_body(), 64 * 1024).await.unwrap_or_default();
-    error(status, String::from_utf8_lossy(&text).trim())
+    let text = String::from_utf8_lossy(&text);
+    let message = match text.trim() {
+        t if plain && !t.is_empty() => t.to_string(),
+        _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
+    error(status, message)
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
@@ -318,6 +321,10 @@ pub fn clean_patient(raw: &str) -> Result<String, String> {
     if name.chars().any(char::is_control) {
         return Err("`patient` holds control characters".into());
     }
+    if name == "." || name == ".." {
+        // a browser resolves such a path segment away: the patient's page could never be opened
+        return Err("`patient` cannot be `.` or `..`".into());
+    }
     Ok(name.to_string())
 }
 
@@ -342,7 +349,17 @@ pub fn is_date(s: &str) -> bool {
 
 /// Today's date (UTC), YYYY-MM-DD.
 pub fn today() -> String {
-    let days = super::db::now_s().div_euclid(86_400);
+    civil_date(super::db::now_s().div_euclid(86_400))
+}
+
+/// The latest date a session may be filmed on: tomorrow in UTC, which is
+/// today somewhere on Earth.
+pub fn latest_date() -> String {
+    civil_date(super::db::now_s().div_euclid(86_400) + 1)
+}
+
+/// The date `days` after 1970-01-01, YYYY-MM-DD.
+fn civil_date(days: i64) -> String {
     // civil date from days since 1970-01-01 (Howard Hinnant's algorithm)
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -397,6 +414,9 @@ async fn upload(State(state): Shared, mut multipart: Multipart) -> Response {
         Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };
     let recorded_on = match date.filter(|d| !d.is_empty()) {
+        Some(d) if is_date(&d) && d > latest_date() => {
+            return error(StatusCode::BAD_REQUEST, format!("`date` {d} is in the future (when was it filmed?)"))
+        }
         Some(d) if is_date(&d) => d,
         Some(d) => {
             return error(StatusCode::BAD_REQUEST, format!("`date` must be a date written YYYY-MM-DD (got `{d}`)"))
@@ -550,6 +570,8 @@ mod tests {
         assert!(!is_date("26-01-01"));
         assert!(!is_date("2026-1-1"));
         assert!(is_date(&today()), "{}", today());
+        assert!(is_date(&latest_date()) && latest_date() > today());
+        assert_eq!((civil_date(0), civil_date(19_782)), ("1970-01-01".to_string(), "2024-02-29".to_string()));
     }
 
     #[test]
@@ -558,6 +580,8 @@ mod tests {
         assert!(clean_patient("   ").is_err());
         assert!(clean_patient(&"x".repeat(101)).is_err());
         assert!(clean_patient("a\u{0}b").is_err());
+        assert!(clean_patient(" .. ").is_err() && clean_patient(".").is_err());
+        assert_eq!(clean_patient("..P").unwrap(), "..P");
     }
 
     #[test]
