@@ -335,3 +335,29 @@ fn a_second_server_fails_without_touching_the_first() {
     let (doc, _) = wait_finished(&server, id, ANALYSIS_TIMEOUT);
     assert_eq!((doc["status"].as_str(), doc["attempts"].as_i64()), (Some("done"), Some(1)), "{doc}");
 }
+
+/// A failed analysis is tried again when its video is uploaded again (what
+/// the give-up reasons tell the clinic to do), here after a time limit that
+/// was too short.
+#[test]
+fn a_failed_analysis_is_retried_when_the_video_is_uploaded_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &["--workers", "1", "--time-limit", "0.002"]);
+    let (code, r) = upload(&server, &[("patient", "P-050")], "lift.mp4", &bytes(CLIP_C));
+    assert_eq!(code, 202, "{r}");
+    let id = r["id"].as_i64().unwrap();
+    let (doc, _) = wait_finished(&server, id, ANALYSIS_TIMEOUT);
+    assert_eq!(doc["status"], "failed", "{doc}");
+    server.kill_9();
+    let server = Server::start(dir.path(), &["--workers", "1"]);
+    let (code, r) = upload(&server, &[("patient", "P-050")], "lift.mp4", &bytes(CLIP_C));
+    assert_eq!((code, r["id"].as_i64()), (202, Some(id)), "{r}");
+    assert_eq!(r["status"], "queued", "{r}");
+    let (doc, _) = wait_finished(&server, id, ANALYSIS_TIMEOUT);
+    assert_eq!((doc["status"].as_str(), doc["attempts"].as_i64()), (Some("done"), Some(1)), "{doc}");
+    // a text file stays refused however often it comes
+    let text = "not a video\n".repeat(50);
+    let (_, first) = upload(&server, &[("patient", "P-050")], "notes.mp4", text.as_bytes());
+    let (_, again) = upload(&server, &[("patient", "P-050")], "notes.mp4", text.as_bytes());
+    assert_eq!((first["id"].clone(), again["status"].as_str()), (again["id"].clone(), Some("failed")), "{again}");
+}

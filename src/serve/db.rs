@@ -356,6 +356,16 @@ impl Db {
             )
             .optional()?;
         let (analysis_id, new_analysis, status) = match existing {
+            // a failed analysis of a video that passes the check now is tried again, from its first attempt
+            // (the give-up reason tells the clinic to upload the video again to retry)
+            Some((id, status)) if AnalysisStatus::parse(&status) == AnalysisStatus::Failed && s.refused.is_none() => {
+                tx.execute(
+                    "UPDATE analyses SET status = 'queued', reason = NULL, attempts = 0, started_at = NULL, \
+                     finished_at = NULL WHERE id = ?1",
+                    params![id],
+                )?;
+                (id, false, AnalysisStatus::Queued)
+            }
             Some((id, status)) => (id, false, AnalysisStatus::parse(&status)),
             None => {
                 let status = if s.refused.is_some() { AnalysisStatus::Failed } else { AnalysisStatus::Queued };
@@ -392,12 +402,16 @@ impl Db {
     }
 
     /// The id an analysis of this content and settings has, if any.
-    pub fn find_analysis(&self, video_sha256: &str, settings_sha256: &str) -> Result<Option<i64>, DbError> {
+    pub fn find_analysis(
+        &self,
+        video_sha256: &str,
+        settings_sha256: &str,
+    ) -> Result<Option<(i64, AnalysisStatus)>, DbError> {
         self.lock()
             .query_row(
-                "SELECT id FROM analyses WHERE video_sha256 = ?1 AND settings_sha256 = ?2",
+                "SELECT id, status FROM analyses WHERE video_sha256 = ?1 AND settings_sha256 = ?2",
                 params![video_sha256, settings_sha256],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, AnalysisStatus::parse(&r.get::<_, String>(1)?))),
             )
             .optional()
             .map_err(sql("looking up an analysis"))

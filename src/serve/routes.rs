@@ -432,7 +432,8 @@ async fn upload(State(state): Shared, mut multipart: Multipart) -> Response {
         Err(e) => return internal(e),
     };
     let mut refused = None;
-    if known.is_none() {
+    // a new video, or one whose analysis failed (it is tried again if it passes the check now)
+    if known.is_none_or(|(_, status)| status == AnalysisStatus::Failed) {
         let path = video.part.path.clone();
         let checked = tokio::task::spawn_blocking(move || check_video(&path))
             .await
