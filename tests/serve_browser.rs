@@ -47,6 +47,11 @@ fn the_pages_upload_analyse_and_show_verdicts_and_plots_without_errors_or_outsid
 
     // the desk: choose the file, name a new patient, send
     b.goto(&server.url("/"));
+    // the date filmed starts at today on the browser's clock (not the server's UTC day), and no later
+    let date = b.eval("const d = document.getElementById('date'); d.value + ' ' + d.max");
+    let date = date.as_str().unwrap_or_default().to_string();
+    let (value, max) = date.split_once(' ').unwrap_or_default();
+    assert!(value.len() == 10 && value.as_bytes()[4] == b'-' && value == max, "date field: {date:?}");
     b.set_files("#files", &[&repo(CLIP)]);
     let picked = b.wait_for("document.querySelectorAll('#picked li').length", Duration::from_secs(10));
     assert_eq!(picked, 1, "the chosen file is listed");

@@ -142,6 +142,9 @@ pub fn home(state: &AppState) -> Result<String, DbError> {
 
 const HOME_SCRIPT: &str = r#"
 const form=document.getElementById('upload'),input=document.getElementById('files'),drop=document.getElementById('drop');
+// the date filmed defaults to today on this computer's clock (the server's fallback is today in UTC)
+{const d=new Date(),day=d.getFullYear()+'-'+String(d.getMonth()+1).padStart(2,'0')+'-'+String(d.getDate()).padStart(2,'0');
+  form.date.value=day;form.date.max=day;}
 const picked=document.getElementById('picked'),messages=document.getElementById('messages');
 let files=[];
 function showPicked(){picked.textContent='';for(const f of files){picked.appendChild(el('li','',f.name+' ('+(f.size/1e6).toFixed(1)+' MB)'));}}
