@@ -334,10 +334,8 @@ fn a_folder_that_is_a_file_is_named_as_such() {
         let mut c = hinge();
         c.args(args);
         let o = run(c);
-        let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(1), "{what}: {err}");
-        assert!(err.contains("taken") && err.contains("exists and is not a directory"), "{what}: {err}");
-        assert_eq!(err.lines().count(), 1, "{what}: {err}");
+        assert_fails(&o, 1, &["taken", "exists and is not a directory"]);
+        assert_eq!(stderr(&o).lines().count(), 1, "{what}: {}", stderr(&o));
     }
     // a data folder whose `videos` is a file
     let data = dir.path().join("data");
@@ -345,8 +343,7 @@ fn a_folder_that_is_a_file_is_named_as_such() {
     std::fs::write(data.join("videos"), "x").unwrap();
     let mut c = hinge();
     c.arg("serve").arg("--data").arg(&data);
-    let o = run(c);
-    assert!(stderr(&o).contains("videos: exists and is not a directory"), "{}", stderr(&o));
+    assert_fails(&run(c), 1, &["videos: exists and is not a directory"]);
 }
 
 /// `eval --jobs` out of range is refused like `batch --jobs`, not quietly changed.
@@ -355,9 +352,7 @@ fn eval_jobs_out_of_range_is_a_usage_error() {
     for jobs in ["0", "17"] {
         let mut c = hinge();
         c.args(["eval", "--jobs", jobs]).arg(repo("tests/fixtures/heldout_loose"));
-        let o = run(c);
-        assert_eq!(o.status.code(), Some(2), "--jobs {jobs}: {}", stderr(&o));
-        assert!(stderr(&o).contains("--jobs must be between 1 and 16"), "{}", stderr(&o));
+        assert_fails(&run(c), 2, &["--jobs must be between 1 and 16"]);
     }
 }
 
@@ -368,9 +363,7 @@ fn serve_time_limit_out_of_range_is_a_usage_error() {
     for minutes in ["0", "-5", "10081", "nan"] {
         let mut c = hinge();
         c.arg("serve").arg("--data").arg(dir.path()).arg(format!("--time-limit={minutes}"));
-        let o = run(c);
-        assert_eq!(o.status.code(), Some(2), "--time-limit {minutes}: {}", stderr(&o));
-        assert!(stderr(&o).contains("more than 0 and at most 10080 minutes"), "{}", stderr(&o));
+        assert_fails(&run(c), 2, &["more than 0 and at most 10080 minutes"]);
     }
 }
 
