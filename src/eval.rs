@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::analyze::{observe_source, Analysis, AnalyzeError, Observation};
+use crate::analyze::{observe_source, Analysis, AnalyzeError, Observation, SIDE_ON_MAX_OBLIQUITY_DEG};
 use crate::config::Config;
 use crate::faults::Fault;
 use crate::kinematics::metric::Metric;
@@ -89,6 +89,9 @@ pub struct Clip {
     pub fault_set: Option<BTreeSet<String>>,
     /// The rendered body (`body_id`), when given.
     pub body: Option<String>,
+    /// The camera's angle off a true side view (`camera.view_deg` of the
+    /// metadata: + toward the person's front), when given, °.
+    pub view_deg: Option<f64>,
 }
 
 impl Clip {
@@ -166,6 +169,7 @@ fn clip_from_json(dir: &Path, v: &serde_json::Value, stem: &str) -> Option<Clip>
             .and_then(|x| x.as_array())
             .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()),
         body: v.get("body_id").and_then(|x| x.as_str()).map(str::to_string),
+        view_deg: v.get("camera").and_then(|c| c.get("view_deg")).and_then(|x| x.as_f64()).filter(|x| x.is_finite()),
     })
 }
 
@@ -380,7 +384,8 @@ pub struct RepScore {
     pub truth_index: usize,
     /// Our rep matched by time (1-based), if any.
     pub matched: Option<usize>,
-    pub expected: Option<String>,
+    /// The faults the rep is built to show (empty for a good rep).
+    pub expected: Vec<String>,
     pub found: Vec<String>,
     pub ok: bool,
 }
@@ -459,9 +464,8 @@ pub fn score(clip: &Clip, a: &Analysis, truth: &Truth) -> ClipScore {
             RepScore {
                 truth_index: i + 1,
                 matched: m.map(|r| r.index),
-                expected: (!expected_set.is_empty())
-                    .then(|| expected_set.iter().cloned().collect::<Vec<_>>().join("+")),
                 ok: m.is_some() && expected_set == found_set,
+                expected: expected_set.into_iter().collect(),
                 found,
             }
         })
@@ -689,6 +693,30 @@ impl std::fmt::Display for Tally {
     }
 }
 
+/// How one fault fares over a set's scored cases (single-variant clips and
+/// practice-set reps): how often it is found where the case shows it, and
+/// how often it is reported where the case does not.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaultTally {
+    pub fault: &'static str,
+    /// Cases built to show the fault, and of them those in which hinge reported it.
+    pub found_where_shown: Tally,
+    /// Cases built without the fault, and of them those in which hinge reported it.
+    pub reported_where_absent: Tally,
+}
+
+impl FaultTally {
+    /// The tally of `fault` over cases given as (expected, found) fault names.
+    fn of<'a>(fault: Fault, cases: impl IntoIterator<Item = (&'a [String], &'a [String])> + Clone) -> FaultTally {
+        let has = |names: &[String]| names.iter().any(|n| n == fault.name());
+        FaultTally {
+            fault: fault.name(),
+            found_where_shown: Tally::count(cases.clone().into_iter().filter(|(e, _)| has(e)), |(_, f)| has(f)),
+            reported_where_absent: Tally::count(cases.into_iter().filter(|(e, _)| !has(e)), |(_, f)| has(f)),
+        }
+    }
+}
+
 /// One metric's accuracy over every frame of a set (error = hinge − truth).
 #[derive(Debug, Clone, Serialize)]
 pub struct MetricSummary {
@@ -724,6 +752,13 @@ pub struct EvalSummary {
     pub fault_set_exact: Tally,
     /// The same clips scored for the trivial predictor "no fault".
     pub fault_set_no_fault_predictor: Tally,
+    /// `fault_set_exact` over the clips filmed side-on (camera at most
+    /// [`SIDE_ON_MAX_OBLIQUITY_DEG`] off the side view, from the clip's metadata).
+    pub fault_set_exact_side_on: Tally,
+    /// `fault_set_exact` over the clips filmed more obliquely than that.
+    pub fault_set_exact_oblique: Tally,
+    /// Per fault of the registry, over the single-variant clips and the practice-set reps.
+    pub per_fault: Vec<FaultTally>,
     /// Practice-set reps with exactly the right faults.
     pub practice_reps_right: Tally,
     /// Clips of a standing-habit variant ([`HABIT_VARIANTS`]) whose fault set is exact.
@@ -757,6 +792,16 @@ impl EvalSummary {
             })
             .collect();
         let single: Vec<&ClipScore> = clips.iter().filter(|c| c.faults_scored()).collect();
+        let side_on = |c: &&&ClipScore| c.clip.view_deg.is_some_and(|v| v.abs() <= SIDE_ON_MAX_OBLIQUITY_DEG);
+        let oblique = |c: &&&ClipScore| c.clip.view_deg.is_some_and(|v| v.abs() > SIDE_ON_MAX_OBLIQUITY_DEG);
+        let clip_sets: Vec<(Vec<String>, Vec<String>)> = single
+            .iter()
+            .map(|c| (c.faults_expected.iter().cloned().collect(), c.faults_found.iter().cloned().collect()))
+            .collect();
+        let cases = clip_sets
+            .iter()
+            .map(|(e, f)| (e.as_slice(), f.as_slice()))
+            .chain(clips.iter().flat_map(|c| &c.rep_scores).map(|r| (r.expected.as_slice(), r.found.as_slice())));
         let bodies: BTreeSet<&str> = clips.iter().filter_map(|c| c.clip.body.as_deref()).collect();
         EvalSummary {
             clips: clips.len(),
@@ -767,6 +812,9 @@ impl EvalSummary {
             rep_count_exact: Tally::count(clips, |c| c.reps_ok()),
             fault_set_exact: Tally::count(&single, |c| c.faults_ok()),
             fault_set_no_fault_predictor: Tally::count(&single, |c| c.faults_expected.is_empty()),
+            fault_set_exact_side_on: Tally::count(single.iter().filter(side_on), |c| c.faults_ok()),
+            fault_set_exact_oblique: Tally::count(single.iter().filter(oblique), |c| c.faults_ok()),
+            per_fault: Fault::ALL.into_iter().map(|f| FaultTally::of(f, cases.clone())).collect(),
             practice_reps_right: Tally::count(clips.iter().flat_map(|c| &c.rep_scores), |r| r.ok),
             standing_habits_found: Tally::count(
                 single.iter().filter(|c| HABIT_VARIANTS.contains(&c.clip.variant.as_str())),
@@ -835,7 +883,7 @@ impl EvalReport {
                     "    rep {} → ours {}: expected {}, found {}{}",
                     r.truth_index,
                     r.matched.map_or("-".to_string(), |m| m.to_string()),
-                    r.expected.as_deref().unwrap_or("none"),
+                    if r.expected.is_empty() { "none".to_string() } else { r.expected.join("+") },
                     if r.found.is_empty() { "none".to_string() } else { r.found.join("+") },
                     if r.ok { "" } else { " ✗" }
                 );
@@ -880,6 +928,26 @@ impl EvalReport {
             "  fault set exact       {} single-variant clips (predicting no fault: {})",
             sum.fault_set_exact, sum.fault_set_no_fault_predictor
         );
+        if sum.fault_set_exact_side_on.of + sum.fault_set_exact_oblique.of > 0 {
+            let _ = writeln!(
+                s,
+                "    by camera view      side-on (≤ {SIDE_ON_MAX_OBLIQUITY_DEG:.0}° off the side) {}, more oblique {}",
+                sum.fault_set_exact_side_on, sum.fault_set_exact_oblique
+            );
+        }
+        if sum.per_fault.iter().any(|f| f.found_where_shown.of + f.reported_where_absent.of > 0) {
+            let _ = writeln!(s, "  per fault (single-variant clips and practice-set reps):");
+            let _ = writeln!(s, "    {:<20} {:>16} {:>22}", "fault", "found where shown", "reported where absent");
+            for f in &sum.per_fault {
+                let _ = writeln!(
+                    s,
+                    "    {:<20} {:>16} {:>22}",
+                    f.fault,
+                    f.found_where_shown.to_string(),
+                    f.reported_where_absent.to_string()
+                );
+            }
+        }
         if sum.standing_habits_found.of > 0 {
             let _ = writeln!(s, "  standing habits found {} clips", sum.standing_habits_found);
         }
@@ -947,6 +1015,7 @@ mod tests {
                 .collect(),
             fault_set: None,
             body: Some(format!("body_{}", variant.len() % 2)),
+            view_deg: None,
         };
         let mut e = [ErrorSum::default(); SCORED.len()];
         for &(k, value, truth) in errors {
@@ -967,7 +1036,7 @@ mod tests {
                 .map(|(i, &ok)| RepScore {
                     truth_index: i + 1,
                     matched: Some(i + 1),
-                    expected: None,
+                    expected: vec![],
                     found: vec![],
                     ok,
                 })
@@ -1056,8 +1125,64 @@ mod tests {
         let trunk = s.metric("trunk_deg").unwrap();
         assert_eq!((trunk.frames, trunk.mae, trunk.bias, trunk.sd, trunk.zero_mae), (2, 2.0, 0.0, 2.0, 0.5));
         assert_eq!((trunk.target_mae, trunk.frames_without_value), (TARGET_MAE[0], 6));
+        // per fault: clips and practice reps, found where shown and reported where absent
+        let rounded = s.per_fault.iter().find(|f| f.fault == "rounded_lumbar").unwrap();
+        assert_eq!(
+            (rounded.found_where_shown, rounded.reported_where_absent),
+            (Tally { ok: 1, of: 1 }, Tally { ok: 0, of: 6 })
+        );
+        let posterior = s.per_fault.iter().find(|f| f.fault == "posterior_tilt").unwrap();
+        assert_eq!(
+            (posterior.found_where_shown, posterior.reported_where_absent),
+            (Tally { ok: 1, of: 1 }, Tally { ok: 0, of: 6 })
+        );
+        let anterior = s.per_fault.iter().find(|f| f.fault == "anterior_tilt").unwrap();
+        assert_eq!(
+            (anterior.found_where_shown, anterior.reported_where_absent),
+            (Tally { ok: 0, of: 1 }, Tally { ok: 0, of: 6 })
+        );
+        assert_eq!(s.per_fault.len(), Fault::ALL.len());
+        // no clip says where its camera stood: no view split
+        assert_eq!((s.fault_set_exact_side_on.of, s.fault_set_exact_oblique.of), (0, 0));
         let table = EvalReport::new(vec![clip_score("idle_anterior", &[], &[], &[(0, 2.0, 0.0)])]).table();
         assert!(table.contains("standing habits found 0/1 clips"), "{table}");
         assert!(table.contains("fault set exact       0/1 single-variant clips (predicting no fault: 0/1)"), "{table}");
+        assert!(!table.contains("by camera view"), "{table}");
+    }
+
+    #[test]
+    fn fault_sets_are_split_by_the_camera_view_and_rep_faults_count_per_fault() {
+        let at = |variant: &str, found: &[&str], view_deg: Option<f64>| {
+            let mut c = clip_score(variant, found, &[], &[]);
+            c.clip.view_deg = view_deg;
+            c
+        };
+        let mut session = clip_score("session", &[], &[true, false], &[]);
+        session.rep_scores[0].expected = vec!["rounded_lumbar".into()];
+        session.rep_scores[0].found = vec!["rounded_lumbar".into()];
+        session.rep_scores[1].found = vec!["squat_pattern".into()];
+        let clips = vec![
+            at("good", &[], Some(-5.0)),
+            at("squat", &["squat_pattern"], Some(20.0)),
+            at("rounded_lumbar", &[], Some(-20.5)),
+            at("good", &[], Some(44.0)),
+            // a camera the metadata does not give: in neither group
+            at("good", &["posterior_tilt"], None),
+            session,
+        ];
+        let s = EvalReport::new(clips).summary;
+        assert_eq!(s.fault_set_exact, Tally { ok: 3, of: 5 });
+        assert_eq!(s.fault_set_exact_side_on, Tally { ok: 2, of: 2 });
+        assert_eq!(s.fault_set_exact_oblique, Tally { ok: 1, of: 2 });
+        let tally = |name: &str| {
+            let f = s.per_fault.iter().find(|f| f.fault == name).unwrap();
+            (f.found_where_shown, f.reported_where_absent)
+        };
+        // five clips and two practice reps
+        assert_eq!(tally("rounded_lumbar"), (Tally { ok: 1, of: 2 }, Tally { ok: 0, of: 5 }));
+        assert_eq!(tally("squat_pattern"), (Tally { ok: 1, of: 1 }, Tally { ok: 1, of: 6 }));
+        assert_eq!(tally("posterior_tilt"), (Tally { ok: 0, of: 0 }, Tally { ok: 1, of: 7 }));
+        let table = EvalReport::new(vec![at("good", &[], Some(30.0))]).table();
+        assert!(table.contains("side-on (≤ 20° off the side) 0/0, more oblique 1/1"), "{table}");
     }
 }

@@ -57,7 +57,7 @@ print(sorted((p, len(v)) for p, v in ids.items()))
     );
 }
 
-/// The held-out accuracy table of README.md and docs/metrics.md is written
+/// The held-out accuracy tables of README.md and docs/metrics.md are written
 /// from `hinge eval` summaries: every figure comes from them, met and missed
 /// targets are judged per set, and an output that is not a summary is refused.
 #[test]
@@ -80,7 +80,13 @@ fn the_accuracy_table_is_written_from_eval_summaries() {
             ],
             "rep_count_exact": tally([3, 3]), "fault_set_exact": tally(faults),
             "fault_set_no_fault_predictor": tally(no_fault), "practice_reps_right": tally([0, 0]),
-            "standing_habits_found": tally([1, 2]), "analysis_s": 1.0},
+            "standing_habits_found": tally([1, 2]), "fault_set_exact_side_on": tally([2, 2]),
+            "fault_set_exact_oblique": tally([0, faults[1] - 2]),
+            "per_fault": [
+                {"fault": "rounded_lumbar", "found_where_shown": tally([1, 2]), "reported_where_absent": tally([0, 1])},
+                {"fault": "squat_pattern", "found_where_shown": tally([0, 0]), "reported_where_absent": tally([1, 3])},
+            ],
+            "analysis_s": 1.0},
             "clips": []})
         .to_string()
     };
@@ -98,6 +104,11 @@ fn the_accuracy_table_is_written_from_eval_summaries() {
         "| fault set exact (single-variant clips) | 2/3 | no fault: 1/3 | 1/2 | no fault: 0/2 | ≥ 90%: **missed** |",
         "| practice-set reps with the right faults | — |  | — |  | ≥ 90%: met |",
         "| standing tilt habit found (clips) | 1/2 |  | 1/2 |  | found: **missed** |",
+        "| … of them filmed side-on (≤ 20° off the side) | 2/2 |  | 2/2 |  |  |",
+        "| … of them filmed more obliquely | 0/1 |  | — |  |  |",
+        // the per-fault table
+        "| `rounded_lumbar` | 1/2 | 0/1 | 1/2 | 0/1 |",
+        "| `squat_pattern` | — | 1/3 | — | 1/3 |",
     ] {
         assert!(out.contains(row), "no row {row}\nin\n{out}");
     }

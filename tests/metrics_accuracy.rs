@@ -72,13 +72,21 @@ struct Expect {
     session_reps: Bound,
     /// Least share of the set's frames with the person found.
     min_person: f64,
+    /// Least share of the single-variant clips filmed side-on (≤ 20° off the
+    /// side) with the exact fault set.
+    side_on_fault_sets: Bound,
+    /// Faults found in every clip and practice rep that shows them and never
+    /// reported where none is shown (the summary's `per_fault`).
+    faults_always_right: &'static [&'static str],
 }
 
 /// Five rendered bodies never used in training or for choosing anything.
 /// Measured when the model shipped (hinge eval, docs/spine_model.md): trunk
 /// 1.64, hip angle 1.57, knee 1.72, hip flexion 6.36 (zero 33.76), lumbar
 /// 5.66 (zero 5.98), pelvic tilt 5.18 (zero 4.35), rib stack 5.69 (zero 8.27);
-/// fault sets 18/28, practice-set reps 3/5; person found in 4896/4896 frames.
+/// fault sets 18/28 (side-on 11/13), practice-set reps 3/5; person found in
+/// 4896/4896 frames; squat and far load found on every clip that shows them,
+/// never elsewhere.
 /// Lumbar and tilt are under the 6° target, but tilt is worse than predicting
 /// zero and lumbar only 5% better, so the issue's target is not met: they are
 /// guarded, and lumbar must not fall behind zero.
@@ -96,6 +104,8 @@ const HELD_OUT: Expect = Expect {
     fault_sets: Bound::Guard(0.9, 0.55),
     session_reps: Bound::Guard(0.9, 0.4),
     min_person: 0.995,
+    side_on_fault_sets: Bound::Guard(0.9, 0.75),
+    faults_always_right: &["squat_pattern", "load_far"],
 };
 
 /// Six more rendered bodies never used in training, in loose tops
@@ -103,7 +113,8 @@ const HELD_OUT: Expect = Expect {
 /// as in the real lifts). Measured when the model shipped: trunk 1.92, hip
 /// angle 2.48, knee 2.57, hip flexion 7.30 (zero 30.74), lumbar 6.05 (zero
 /// 7.84), pelvic tilt 5.59 (zero 6.45), rib stack 6.39 (zero 9.77); fault sets
-/// 10/16, practice-set reps 1/5; person found in 964/971 frames. The
+/// 10/16 (side-on 6/8), practice-set reps 1/5; person found in 964/971
+/// frames; squat and far load always right. The
 /// landmark model's own hip and knee angles miss here (8.2° and 6.0°: the hip
 /// keypoint sits in the fabric); the spine model's corrections bring them
 /// under the targets, and the guards keep them there.
@@ -127,12 +138,15 @@ const HELD_OUT_LOOSE: Expect = Expect {
     fault_sets: Bound::Guard(0.9, 0.55),
     session_reps: Bound::Guard(0.9, 0.2),
     min_person: 0.99,
+    side_on_fault_sets: Bound::Guard(0.9, 0.6),
+    faults_always_right: &["squat_pattern", "load_far"],
 };
 
 /// The dev body (samples/dev, samples/dev_sessions), also never used in
 /// training. Measured: trunk 1.93, hip angle 1.34, knee 1.56, hip flexion 6.42,
 /// lumbar 5.91 (zero 6.52), pelvic tilt 5.33 (zero 5.47), rib stack 6.19
-/// (zero 7.41); fault sets 6/12, practice-set reps 8/11.
+/// (zero 7.41); fault sets 6/12, practice-set reps 8/11; squat and far load
+/// always right (no back fault is found on this body: docs/metrics.md).
 const DEV_BODY: Expect = Expect {
     mae: [
         ("trunk_deg", Bound::Target(2.5)),
@@ -147,6 +161,9 @@ const DEV_BODY: Expect = Expect {
     fault_sets: Bound::Guard(0.9, 0.4),
     session_reps: Bound::Guard(0.9, 0.6),
     min_person: 0.995,
+    // its clips' metadata gives no camera angle: no side-on clips to count
+    side_on_fault_sets: Bound::Guard(0.9, 0.0),
+    faults_always_right: &["squat_pattern", "load_far"],
 };
 
 fn run_eval(dirs: &[&Path]) -> Value {
@@ -205,9 +222,9 @@ fn check(set_name: &str, report: &Value, expect: &Expect) -> Vec<String> {
         }
         for r in c["rep_scores"].as_array().into_iter().flatten().filter(|r| r["ok"].as_bool() != Some(true)) {
             eprintln!(
-                "{set_name}: {clip}: rep {} expected {} but found {:?}",
+                "{set_name}: {clip}: rep {} expected {:?} but found {:?}",
                 r["truth_index"],
-                r["expected"].as_str().unwrap_or("none"),
+                set(&r["expected"]),
                 set(&r["found"])
             );
         }
@@ -253,6 +270,31 @@ fn check(set_name: &str, report: &Value, expect: &Expect) -> Vec<String> {
             reps.1,
             expect.session_reps.describe()
         ));
+    }
+    let side_on = tally(summary, "fault_set_exact_side_on");
+    eprintln!("{set_name}: fault sets exact on side-on clips {}/{}", side_on.0, side_on.1);
+    if share(side_on) < expect.side_on_fault_sets.limit() {
+        failures.push(format!(
+            "{set_name}: fault set exact on {}/{} side-on clips ({})",
+            side_on.0,
+            side_on.1,
+            expect.side_on_fault_sets.describe()
+        ));
+    }
+    for fault in expect.faults_always_right {
+        let per_fault = summary["per_fault"].as_array().expect("summary.per_fault");
+        let Some(f) = per_fault.iter().find(|f| f["fault"] == *fault) else {
+            failures.push(format!("{set_name}: no per-fault figures for {fault}"));
+            continue;
+        };
+        let (found, absent) = (tally(f, "found_where_shown"), tally(f, "reported_where_absent"));
+        if found.0 != found.1 || absent.0 != 0 {
+            failures.push(format!(
+                "{set_name}: {fault} found in {}/{} cases that show it and reported in {}/{} that do not \
+                 (always right when the model shipped)",
+                found.0, found.1, absent.0, absent.1
+            ));
+        }
     }
     failures
 }

@@ -6,7 +6,8 @@ figures the documents show are the figures the shipped model gives (one table, w
   python3 tools/accuracy_table.py --from HELDOUT.json LOOSE.json # `hinge eval --json` outputs already written
   python3 tools/accuracy_table.py --print ...                     # the table only; no document touched
 
-The table sits between `<!-- accuracy-table:begin -->` and `<!-- accuracy-table:end -->` in each document.
+The table sits between `<!-- accuracy-table:begin -->` and `<!-- accuracy-table:end -->` in each document; the
+per-fault table (each fault found where a clip or practice rep shows it, reported where it does not) between `<!-- fault-table:begin -->` and `<!-- fault-table:end -->` in docs/metrics.md.
 Targets are issue 13's (the `target` column of `hinge eval`; fault sets, practice-set reps: 90 %).
 """
 import argparse, json, os, subprocess, sys
@@ -14,14 +15,14 @@ import argparse, json, os, subprocess, sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SETS = [("heldout", "tests/fixtures/heldout"), ("heldout_loose", "tests/fixtures/heldout_loose")]
 DOCS = ["README.md", "docs/metrics.md"]
-BEGIN, END = "<!-- accuracy-table:begin -->", "<!-- accuracy-table:end -->"
+FAULT_DOCS = ["docs/metrics.md"]
 # metrics whose issue-13 target also asks for "clearly better than predicting zero"
 VS_ZERO = ("hip_flexion_deg", "lumbar_flexion_deg", "pelvic_tilt_deg", "rib_stack_deg")
 SHARE_TARGET = 0.9
 
 # the summary `hinge eval --json` prints (src/eval.rs, EvalSummary): the figures its table shows
 TALLIES = ("rep_count_exact", "fault_set_exact", "fault_set_no_fault_predictor", "practice_reps_right",
-           "standing_habits_found")
+           "standing_habits_found", "fault_set_exact_side_on", "fault_set_exact_oblique")
 
 
 def parse(text, source):
@@ -32,11 +33,13 @@ def parse(text, source):
                                      target=m["target_mae"]) for m in summary["metrics"]}
         counts = {k: (summary[k]["ok"], summary[k]["of"]) for k in TALLIES}
         bodies = summary["bodies"]
+        per_fault = [(f["fault"], (f["found_where_shown"]["ok"], f["found_where_shown"]["of"]),
+                      (f["reported_where_absent"]["ok"], f["reported_where_absent"]["of"])) for f in summary["per_fault"]]
     except (ValueError, KeyError, TypeError) as e:
         sys.exit("%s: not a `hinge eval --json` summary (%s: %s)" % (source, type(e).__name__, e))
     if not metrics:
         sys.exit("%s: the summary scores no metric" % source)
-    return dict(metrics=metrics, counts=counts, bodies=bodies)
+    return dict(metrics=metrics, counts=counts, bodies=bodies, per_fault=per_fault)
 
 
 def deg(name, x):
@@ -86,6 +89,14 @@ def table(figs):
 
     share_row("reps counted exactly (clips)", "rep_count_exact")
     share_row("fault set exact (single-variant clips)", "fault_set_exact", "fault_set_no_fault_predictor")
+    for label, key in (("… of them filmed side-on (≤ 20° off the side)", "fault_set_exact_side_on"),
+                       ("… of them filmed more obliquely", "fault_set_exact_oblique")):
+        cells = [label]
+        for n in names:
+            c = figs[n]["counts"][key]
+            cells += ["%d/%d" % c if c[1] else "—", ""]
+        cells.append("")
+        rows.append("| " + " | ".join(cells) + " |")
     share_row("practice-set reps with the right faults", "practice_reps_right")
     habits = [figs[n]["counts"]["standing_habits_found"] for n in names]
     cells = ["standing tilt habit found (clips)"]
@@ -96,7 +107,27 @@ def table(figs):
     return "\n".join(rows) + "\n"
 
 
-def replace_block(path, block):
+def fault_table(figs):
+    """The markdown per-fault table: each fault over the single-variant clips and practice-set reps (in SETS
+    order)."""
+    names = [n for n, _ in SETS]
+    head = ["fault"]
+    for n in names:
+        head += ["`%s`: found where shown" % n, "reported where absent"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    share = lambda c: "%d/%d" % c if c[1] else "—"
+    for k, (fault, _, _) in enumerate(figs[names[0]]["per_fault"]):
+        cells = ["`%s`" % fault]
+        for n in names:
+            name, shown, absent = figs[n]["per_fault"][k]
+            assert name == fault, "per_fault order differs between the sets"
+            cells += [share(shown), share(absent)]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def replace_block(path, block, tag):
+    BEGIN, END = "<!-- %s:begin -->" % tag, "<!-- %s:end -->" % tag
     text = open(path, encoding="utf-8").read()
     if text.count(BEGIN) != 1 or text.count(END) != 1:
         sys.exit("%s: needs exactly one %s ... %s block" % (path, BEGIN, END))
@@ -125,21 +156,22 @@ def main():
                 sys.exit("hinge eval %s failed: %s" % (fixtures, r.stderr.strip()))
             text, source = r.stdout, "hinge eval " + fixtures
         figs[name] = parse(text, source)
-    block = table(figs)
+    blocks = [("accuracy-table", table(figs), DOCS), ("fault-table", fault_table(figs), FAULT_DOCS)]
     if a.print_only:
-        print(block, end="")
+        print("\n".join(block for _, block, _ in blocks), end="")
         return
     stale = []
-    for doc in DOCS:
-        path = os.path.join(ROOT, doc)
-        old, new = replace_block(path, block)
-        if old != new:
-            stale.append(doc)
-            if not a.check:
-                open(path, "w", encoding="utf-8").write(new)
+    for tag, block, docs in blocks:
+        for doc in docs:
+            path = os.path.join(ROOT, doc)
+            old, new = replace_block(path, block, tag)
+            if old != new:
+                stale.append("%s (%s)" % (doc, tag))
+                if not a.check:
+                    open(path, "w", encoding="utf-8").write(new)
     if a.check and stale:
-        sys.exit("accuracy table out of date in %s (run python3 tools/accuracy_table.py)" % ", ".join(stale))
-    print(block, end="")
+        sys.exit("accuracy tables out of date in %s (run python3 tools/accuracy_table.py)" % ", ".join(stale))
+    print("\n".join(block for _, block, _ in blocks), end="")
     if a.check:
         print("up to date: %s" % ", ".join(DOCS), file=sys.stderr)
     else:
