@@ -62,9 +62,64 @@ pub const SCORED: [Metric; 8] = [
 pub const TARGET_MAE: [Option<f64>; 8] =
     [Some(2.5), Some(5.0), Some(4.0), Some(6.0), Some(6.0), Some(6.0), Some(6.0), None];
 
-/// Variants whose clips are scored for their metrics only: their faults are
-/// drawn independently of the label rules (see tools/synth/README.md).
-pub const METRICS_ONLY_VARIANTS: [&str; 1] = ["spine_mix"];
+/// How the clips of a variant are scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VariantKind {
+    /// Reps that show the variant's fault, or none.
+    Reps,
+    /// Standing without reps, holding the variant's fault (if any) as a habit.
+    Standing,
+    /// Metrics only: the faults are drawn independently of the label rules
+    /// (tools/synth/README.md), so the fault set is not scored.
+    MetricsOnly,
+}
+
+/// A variant of the rendered footage (`variant` of a clip's metadata).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variant {
+    pub name: &'static str,
+    /// The fault the variant is built to show (the fault registry's, so that
+    /// a renamed fault cannot silently fall out of the scoring).
+    pub fault: Option<Fault>,
+    pub kind: VariantKind,
+}
+
+const fn variant_entry(name: &'static str, fault: Option<Fault>, kind: VariantKind) -> Variant {
+    Variant { name, fault, kind }
+}
+
+/// Every variant the synth factory renders (tools/synth/README.md) and how
+/// it is scored; one list that the expected faults, the metrics-only clips
+/// and the standing-habit tally all read. A variant not listed (the bank's
+/// `wiggle`, a practice `session`, whose reps carry their own faults) shows
+/// no fault of its own.
+pub const VARIANTS: [Variant; 16] = {
+    use Fault::*;
+    use VariantKind::*;
+    [
+        variant_entry("good", None, Reps),
+        variant_entry("floor_good", None, Reps),
+        variant_entry("rounded_lumbar", Some(RoundedLumbar), Reps),
+        variant_entry("floor_rounded", Some(RoundedLumbar), Reps),
+        variant_entry("anterior_tilt", Some(AnteriorTilt), Reps),
+        variant_entry("posterior_tilt", Some(PosteriorTilt), Reps),
+        variant_entry("squat", Some(SquatPattern), Reps),
+        variant_entry("squat_pattern", Some(SquatPattern), Reps),
+        variant_entry("ribs_not_stacked", Some(RibsNotStacked), Reps),
+        variant_entry("ribs_flared", Some(RibsNotStacked), Reps),
+        variant_entry("ribs_closed", Some(RibsNotStacked), Reps),
+        variant_entry("load_far", Some(LoadFar), Reps),
+        variant_entry("idle", None, Standing),
+        variant_entry("idle_anterior", Some(AnteriorTilt), Standing),
+        variant_entry("idle_posterior", Some(PosteriorTilt), Standing),
+        variant_entry("spine_mix", None, MetricsOnly),
+    ]
+};
+
+/// The registry's entry of a variant name.
+pub fn variant(name: &str) -> Option<&'static Variant> {
+    VARIANTS.iter().find(|v| v.name == name)
+}
 
 /// One rep of a practice set as the truth describes it.
 #[derive(Debug, Clone, Serialize)]
@@ -110,22 +165,18 @@ impl Clip {
 
     /// Whether the clip's fault set is scored (not for metrics-only variants).
     pub fn faults_scored(&self) -> bool {
-        !METRICS_ONLY_VARIANTS.contains(&self.variant.as_str())
+        variant(&self.variant).is_none_or(|v| v.kind != VariantKind::MetricsOnly)
+    }
+
+    /// Whether the clip holds a standing tilt habit (a standing variant with a fault).
+    pub fn is_standing_habit(&self) -> bool {
+        variant(&self.variant).is_some_and(|v| v.kind == VariantKind::Standing && v.fault.is_some())
     }
 }
 
-/// The fault a variant is built to show (the fault registry's, so that a
-/// renamed fault cannot silently fall out of the scoring).
-pub fn variant_fault(variant: &str) -> Option<Fault> {
-    match variant {
-        "rounded_lumbar" | "floor_rounded" => Some(Fault::RoundedLumbar),
-        "anterior_tilt" | "idle_anterior" => Some(Fault::AnteriorTilt),
-        "posterior_tilt" | "idle_posterior" => Some(Fault::PosteriorTilt),
-        "squat" | "squat_pattern" => Some(Fault::SquatPattern),
-        "ribs_not_stacked" | "ribs_flared" | "ribs_closed" => Some(Fault::RibsNotStacked),
-        "load_far" => Some(Fault::LoadFar),
-        _ => None,
-    }
+/// The fault a variant is built to show ([`VARIANTS`]).
+pub fn variant_fault(name: &str) -> Option<Fault> {
+    variant(name).and_then(|v| v.fault)
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value, EvalError> {
@@ -670,10 +721,6 @@ fn write_features(a: &Analysis, path: &Path) -> std::io::Result<()> {
     std::fs::write(path, s)
 }
 
-/// Variants built to show a standing tilt habit: their clip-level fault set
-/// must name it.
-pub const HABIT_VARIANTS: [&str; 2] = ["idle_anterior", "idle_posterior"];
-
 /// `ok` of `of`: a count of successes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
@@ -761,7 +808,7 @@ pub struct EvalSummary {
     pub per_fault: Vec<FaultTally>,
     /// Practice-set reps with exactly the right faults.
     pub practice_reps_right: Tally,
-    /// Clips of a standing-habit variant ([`HABIT_VARIANTS`]) whose fault set is exact.
+    /// Clips of a standing-habit variant ([`Clip::is_standing_habit`]) whose fault set is exact.
     pub standing_habits_found: Tally,
     pub analysis_s: f64,
 }
@@ -816,10 +863,9 @@ impl EvalSummary {
             fault_set_exact_oblique: Tally::count(single.iter().filter(oblique), |c| c.faults_ok()),
             per_fault: Fault::ALL.into_iter().map(|f| FaultTally::of(f, cases.clone())).collect(),
             practice_reps_right: Tally::count(clips.iter().flat_map(|c| &c.rep_scores), |r| r.ok),
-            standing_habits_found: Tally::count(
-                single.iter().filter(|c| HABIT_VARIANTS.contains(&c.clip.variant.as_str())),
-                |c| c.faults_ok(),
-            ),
+            standing_habits_found: Tally::count(single.iter().filter(|c| c.clip.is_standing_habit()), |c| {
+                c.faults_ok()
+            }),
             analysis_s: clips.iter().map(|c| c.seconds).sum(),
         }
     }
@@ -1098,6 +1144,26 @@ mod tests {
         };
         let e = EvalError::Analyze { path, source: source.into() };
         assert_eq!(e.to_string(), "dir/clip.mp4: spine model models/spine_back.onnx: bad shape");
+    }
+
+    #[test]
+    fn the_variant_registry_names_each_variant_once_and_scores_it_by_its_kind() {
+        let mut names: Vec<&str> = VARIANTS.iter().map(|v| v.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), VARIANTS.len(), "a variant listed twice");
+        let clip = |variant: &str| clip_score(variant, &[], &[], &[]).clip;
+        assert_eq!(variant_fault("floor_rounded"), Some(Fault::RoundedLumbar));
+        assert_eq!(variant_fault("idle_posterior"), Some(Fault::PosteriorTilt));
+        assert_eq!(variant_fault("floor_good"), None);
+        assert_eq!(variant_fault("wiggle"), None, "an unlisted variant shows no fault");
+        assert!(clip("idle_anterior").is_standing_habit());
+        assert!(!clip("idle").is_standing_habit(), "standing without a habit");
+        assert!(!clip("anterior_tilt").is_standing_habit(), "a tilt at depth is no habit");
+        assert!(!clip("spine_mix").faults_scored());
+        assert!(clip("ribs_closed").faults_scored() && clip("wiggle").faults_scored());
+        let expected: Vec<String> = clip("ribs_flared").expected_faults().into_iter().collect();
+        assert_eq!(expected, ["ribs_not_stacked"]);
     }
 
     #[test]
