@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 
@@ -251,6 +252,14 @@ impl Db {
         }
         // FULL: a finished analysis survives a power cut, not only a killed server
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;").map_err(sql("settings"))?;
+        // SQLite's LIKE and lower() fold ASCII only: "müller" would not find "MÜLLER"
+        conn.create_scalar_function(
+            "hinge_lower",
+            1,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| Ok(ctx.get::<String>(0)?.to_lowercase()),
+        )
+        .map_err(sql("settings"))?;
         let mut db = Db { conn: Mutex::new(conn) };
         db.migrate()?;
         Ok(db)
@@ -599,19 +608,20 @@ impl Db {
         }
     }
 
-    /// Patients whose name contains `query` (case-insensitive; all for an
-    /// empty query), most recently seen first.
+    /// Patients whose name contains `query` (case-insensitive in any script:
+    /// both sides lower-cased by Unicode's rules; all for an empty query), most
+    /// recently seen first.
     pub fn search_patients(&self, query: &str, limit: usize) -> Result<Vec<PatientListing>, DbError> {
         let conn = self.lock();
-        let escaped = query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let needle = query.to_lowercase();
         let read = || -> rusqlite::Result<Vec<PatientListing>> {
             let mut st = conn.prepare(
                 "SELECT p.name, COUNT(s.id), MAX(s.recorded_on) FROM patients p \
                  LEFT JOIN sessions s ON s.patient_id = p.id \
-                 WHERE p.name LIKE '%' || ?1 || '%' ESCAPE '\\' \
+                 WHERE instr(hinge_lower(p.name), ?1) > 0 \
                  GROUP BY p.id ORDER BY MAX(s.uploaded_at) DESC, p.name LIMIT ?2",
             )?;
-            let rows = st.query_map(params![escaped, limit as i64], |r| {
+            let rows = st.query_map(params![needle, limit as i64], |r| {
                 Ok(PatientListing { name: r.get(0)?, sessions: r.get(1)?, last_recorded_on: r.get(2)? })
             })?;
             rows.collect()
@@ -781,5 +791,27 @@ mod tests {
         let names: Vec<String> = db.search_patients("B", 10).unwrap().into_iter().map(|p| p.name).collect();
         assert_eq!(names, vec!["bo".to_string()]);
         assert_eq!(db.queue(10).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn patient_search_ignores_case_in_any_script_and_takes_wildcards_literally() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("db.sqlite")).unwrap();
+        for (name, hash) in [("MÜLLER-Ødegård", "a1"), ("Élodie 50%", "a2"), ("Ilse_K", "a3"), ("Иван", "a4")] {
+            db.record_session(&session(name, hash, None)).unwrap();
+        }
+        let find = |q: &str| -> Vec<String> {
+            let mut v: Vec<String> = db.search_patients(q, 10).unwrap().into_iter().map(|p| p.name).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(find("müller-ødegÅrd"), ["MÜLLER-Ødegård"]);
+        assert_eq!(find("éLODIE"), ["Élodie 50%"]);
+        assert_eq!(find("иВ"), ["Иван"]);
+        // % and _ are characters of a name, not wildcards
+        assert_eq!(find("0%"), ["Élodie 50%"]);
+        assert_eq!(find("e_"), ["Ilse_K"]);
+        assert_eq!(find("%"), ["Élodie 50%"]);
+        assert_eq!(find("").len(), 4);
     }
 }
