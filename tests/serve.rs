@@ -86,6 +86,8 @@ fn uploads_are_queued_run_and_done_and_the_patient_history_is_in_filming_order()
     let (code, again) = upload(&server, &[("patient", "P-017")], "renamed.mp4", &bytes(CLIP_A));
     assert_eq!(code, 202);
     assert_eq!((again["id"].as_i64().unwrap(), again["new_analysis"].as_bool().unwrap()), (a_id, false), "{again}");
+    assert_eq!(again["new_session"], false, "the patient already has it: {again}");
+    assert!(again["recorded_on"].as_str().is_some_and(|d| d.len() == 10), "the kept session's date: {again}");
     let stored = std::fs::read_dir(dir.path().join("videos")).unwrap().count();
     assert_eq!(stored, 2, "videos stored by content, once each");
 

@@ -99,12 +99,17 @@ pub struct NewSession<'a> {
 }
 
 /// What recording a session did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
     pub analysis_id: i64,
     /// False when the same content had been analysed (or queued) before.
     pub new_analysis: bool,
     pub status: AnalysisStatus,
+    /// False when the patient already had a session of this analysis: that
+    /// session is kept as it was, with its date and note.
+    pub new_session: bool,
+    /// The date filmed of the patient's session of this analysis, as kept.
+    pub recorded_on: String,
 }
 
 /// An analysis as stored.
@@ -386,13 +391,18 @@ impl Db {
                 (tx.last_insert_rowid(), true, status)
             }
         };
-        tx.execute(
+        let added = tx.execute(
             "INSERT OR IGNORE INTO sessions \
              (patient_id, analysis_id, recorded_on, note, original_name, uploaded_at, source) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![patient, analysis_id, s.recorded_on, s.note, s.original_name, now, s.source.name()],
         )?;
-        Ok(Recorded { analysis_id, new_analysis, status })
+        let recorded_on = tx.query_row(
+            "SELECT recorded_on FROM sessions WHERE patient_id = ?1 AND analysis_id = ?2",
+            params![patient, analysis_id],
+            |r| r.get(0),
+        )?;
+        Ok(Recorded { analysis_id, new_analysis, status, new_session: added > 0, recorded_on })
     }
 
     /// Records an analysis made elsewhere (a batch) whose files are already in
@@ -753,6 +763,12 @@ mod tests {
         assert_eq!(first.status, AnalysisStatus::Queued);
         let again = db.record_session(&session("ana", "aaa", None)).unwrap();
         assert_eq!((again.analysis_id, again.new_analysis), (first.analysis_id, false));
+        // the patient's session of it is kept with its first date, and the answer says so
+        assert!(first.new_session && !again.new_session);
+        assert_eq!((first.recorded_on.as_str(), again.recorded_on.as_str()), ("2026-02-01", "2026-02-01"));
+        let other = db.record_session(&session("bo", "aaa", None)).unwrap();
+        assert!(!other.new_analysis && other.new_session, "another patient adds a session");
+        assert_eq!(other.recorded_on, "2026-01-05");
         let second =
             db.record_session(&NewSession { recorded_on: "2026-01-01", ..session("ana", "bbb", None) }).unwrap();
         let sessions = db.patient_sessions("ana").unwrap().unwrap();

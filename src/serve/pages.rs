@@ -159,7 +159,8 @@ function send(file,fields){return new Promise(resolve=>{
   x.upload.onprogress=e=>{if(e.lengthComputable)line.textContent=file.name+': uploading '+Math.round(100*e.loaded/e.total)+'%';};
   x.onload=()=>{let r={};try{r=JSON.parse(x.responseText);}catch(_){}
     if(x.status===202){line.textContent='';line.appendChild(document.createTextNode(file.name+': '));
-      const a=el('a','',r.status==='failed'?'refused: '+(r.reason||''):(r.new_analysis?'queued':'already here, analysed once'));a.href='/analyses/'+r.id;line.appendChild(a);}
+      const a=el('a','',r.status==='failed'?'refused: '+(r.reason||''):(r.new_analysis?'queued':'already here, analysed once'));a.href='/analyses/'+r.id;line.appendChild(a);
+      if(r.new_session===false)line.appendChild(document.createTextNode(' (this patient already has it, filmed '+r.recorded_on+'; that session is kept)'));}
     else{line.textContent=file.name+': '+(r.error||('refused ('+x.status+')'));line.className='reason';}
     refresh();resolve();};
   x.onerror=()=>{line.textContent=file.name+': the upload broke off';line.className='reason';resolve();};

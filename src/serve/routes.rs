@@ -471,6 +471,8 @@ async fn upload(State(state): Shared, mut multipart: Multipart) -> Response {
         "status": recorded.status,
         "patient": patient,
         "new_analysis": recorded.new_analysis,
+        "new_session": recorded.new_session,
+        "recorded_on": recorded.recorded_on,
     });
     if let Some(why) = refused {
         body["reason"] = json!(why);
