@@ -36,6 +36,8 @@ fn a_bad_frame_rate_is_refused_before_rendering() {
     fails_with(&o, "--fps: expected a frame rate from 1 to 120, got 'fast'");
     let o = python(&["tools/synth/make_hinge_set.py", "testloose", "--fps", "0"]);
     fails_with(&o, "--fps: expected a frame rate from 1 to 120, got '0'");
+    let o = python(&["tools/synth/make_hinge_set.py", "testloose", "--bodies", "test_000[0-4]"]);
+    fails_with(&o, "--bodies: no body of plan testloose matches 'test_000[0-4]'");
 }
 
 #[test]

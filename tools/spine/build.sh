@@ -40,16 +40,16 @@ BANK_BODIES=${BANK_BODIES:-81}
 say() { printf '\033[1m[spine]\033[0m %s\n' "$*"; }
 case "$RENDER" in missing|all|0) ;; *) echo "error: RENDER must be missing, all or 0 (got '$RENDER')" >&2; exit 2;; esac
 
-# ---- the training sets: name, the command that renders it (in tools/synth), where it renders to
+# ---- the training sets: name, how it is rendered (in tools/synth), where it renders to
 SETS=(bank train2)
 [ "$WITH_TRAIN3" = 1 ] && SETS+=(train3)
 [ "$WITH_TRAIN4" = 1 ] && SETS+=(train4)
 SETS+=(testA)
-render_cmd() {
+render_set() {  # in tools/synth
   case "$1" in
-    bank) echo "python3 make_bank.py --bodies $BANK_BODIES";;
-    testA) echo "python3 make_hinge_set.py test";;
-    *) echo "python3 make_hinge_set.py $1 --fps 10 --workers 2";;
+    bank) python3 make_bank.py --bodies "$BANK_BODIES";;
+    testA) python3 make_hinge_set.py test --workers 2 --bodies "$TRAINED_TEST_BODIES";;
+    *) python3 make_hinge_set.py "$1" --fps 10 --workers 2;;
   esac
 }
 rendered_dir() { if [ "$1" = testA ]; then echo "$SYNTH_OUT/test"; else echo "$SYNTH_OUT/$1"; fi; }
@@ -111,7 +111,7 @@ if [ ${#TO_RENDER[@]} -gt 0 ]; then
     if [ "$s" = train ]; then
       (cd tools/synth && TRAIN_DIR=$SYNTH_OUT/train python3 make_train.py)
     else
-      (cd tools/synth && $(render_cmd "$s"))
+      (cd tools/synth && render_set "$s")
     fi
   done
 fi

@@ -2,7 +2,10 @@
 lifts, independent pelvis/lumbar/thoracic motion, rib cage flared or closed, standing tilt habits, arms hanging
 behind the back) next to the old ones, round-robin by body so that stopping early leaves a balanced set.
 
-  python3 make_hinge_set.py PLAN [--out DIR] [--workers 1] [--fps N] [--dry] [--limit N] [--stop-at UNIX_TIME]
+  python3 make_hinge_set.py PLAN [--out DIR] [--workers 1] [--fps N] [--bodies GLOB] [--dry] [--limit N]
+                            [--stop-at UNIX_TIME]
+--bodies GLOB renders only the clips of the bodies whose id matches (e.g. 'test_000[0-4]': the test plan's
+trained bodies); the other clips are the same as in the whole plan.
 
 PLAN  train2  bodies body_0100.. (seed base 21000), 40 bodies x 3 clips + 3 practice sets; never the box
       train3  bodies body_0140.. (seed base 22000), 100 bodies x 2 clips + 2 practice sets; never the box
@@ -163,6 +166,12 @@ if __name__ == "__main__":
             sys.exit("--fps: expected a frame rate from 1 to 120, got %r" % arg)
         fps = int(arg)
     cfgs = make_configs(plan, out, fps)
+    if "--bodies" in a:
+        import fnmatch
+        pattern = a[a.index("--bodies") + 1] if a.index("--bodies") + 1 < len(a) else ""
+        cfgs = [c for c in cfgs if fnmatch.fnmatchcase(c["character"]["body_id"], pattern)]
+        if not cfgs:
+            sys.exit("--bodies: no body of plan %s matches %r" % (plan, pattern))
     if "--limit" in a:
         cfgs = cfgs[:int(a[a.index("--limit") + 1])]
     if "--dry" in a:
