@@ -47,7 +47,7 @@ SETS=(bank train2)
 SETS+=(testA)
 render_set() {  # in tools/synth
   case "$1" in
-    bank) python3 make_bank.py --bodies "$BANK_BODIES";;
+    bank) python3 make_bank.py --bodies "$BANK_BODIES" --workers 2;;
     testA) python3 make_hinge_set.py test --workers 2 --bodies "$TRAINED_TEST_BODIES";;
     *) python3 make_hinge_set.py "$1" --fps 10 --workers 2;;
   esac
