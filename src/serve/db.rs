@@ -397,11 +397,16 @@ impl Db {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![patient, analysis_id, s.recorded_on, s.note, s.original_name, now, s.source.name()],
         )?;
-        let recorded_on = tx.query_row(
-            "SELECT recorded_on FROM sessions WHERE patient_id = ?1 AND analysis_id = ?2",
-            params![patient, analysis_id],
-            |r| r.get(0),
-        )?;
+        // the date as kept: this upload's, or the earlier session's the insert left in place
+        let recorded_on = if added > 0 {
+            s.recorded_on.to_string()
+        } else {
+            tx.query_row(
+                "SELECT recorded_on FROM sessions WHERE patient_id = ?1 AND analysis_id = ?2",
+                params![patient, analysis_id],
+                |r| r.get(0),
+            )?
+        };
         Ok(Recorded { analysis_id, new_analysis, status, new_session: added > 0, recorded_on })
     }
 
