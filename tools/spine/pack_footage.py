@@ -15,17 +15,15 @@ outputs) and the image positions of the spine joints, dorsal skin points and ASI
 """
 import csv, json, os, shutil, sys
 
+from truth_columns import training_columns
+
 # what `hinge eval` reads (src/eval.rs)
 EVAL_COLUMNS = ["frame", "time_s", "phase", "trunk_incl_deg", "trunk_thigh_angle3d_L", "trunk_thigh_angle3d_R",
                 "knee_angle3d_L", "knee_angle3d_R", "hip_flexion_deg", "lumbar_flexion_deg", "pelvic_tilt_deg",
                 "ribcage_pelvis_deg", "hands_ankle_fwd_m", "rep", "rep_variant"]
-# what tools/spine/train.py reads besides (TARGETS, AUX_POINTS), and what eval's load-far timing reads
-AUX_POINTS = (["j_spine05", "j_spine04", "j_spine03", "j_spine02", "j_spine01", "j_neck01"]
-              + ["skin_spine05", "skin_spine04", "skin_spine03", "skin_spine02", "skin_spine01", "skin_neck01"]
-              + ["bony_ASIS_L", "bony_ASIS_R", "bony_PSIS_L", "bony_PSIS_R"])
-TRAINING_COLUMNS = (EVAL_COLUMNS + ["hinge_depth", "load_far", "wrist_L_Y", "wrist_R_Y", "ankle_L_Y", "ankle_R_Y",
-                                    "pelvis_pitch_deg", "thorax_pitch_deg"]
-                    + [p + s for p in AUX_POINTS for s in ("_u", "_v")])
+# what tools/spine/train.py reads besides (truth_columns.py), and what eval's load-far timing reads
+TRAINING_COLUMNS = list(dict.fromkeys(EVAL_COLUMNS + ["hinge_depth", "load_far", "wrist_L_Y", "wrist_R_Y", "ankle_L_Y",
+                                                      "ankle_R_Y"] + training_columns()))
 META = ["clip", "variant", "reps", "body_id", "fault_set", "reps_detail", "object", "width", "height", "fps",
         "n_frames", "camera"]
 TRAINED_TEST_BODIES = {"test_%04d" % i for i in range(0, 5)}

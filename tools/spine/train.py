@@ -24,16 +24,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from truth_columns import AUX_POINTS, TARGETS  # noqa: E402  (one list, read by pack_footage.py too)
+
 ROWS, COLS, NSCALAR, NPROF = 56, 48, 18, 64
-# (truth, output name): a truth column, or ("180-", left, right) for 180 minus the mean of two columns (the hip
-# and knee angles as docs/metrics.md defines them and `hinge eval` scores them). The model's outputs are these
-# names in this order (src/kinematics/spine_model.rs OUTPUTS), then their spreads in the same order.
-TARGETS = [("lumbar_flexion_deg", "lumbar_flexion_deg"), ("pelvic_tilt_deg", "pelvic_tilt_deg"),
-           ("ribcage_pelvis_deg", "rib_stack_deg"), ("hip_flexion_deg", "hip_flexion_deg"),
-           ("trunk_incl_deg", "trunk_deg"),
-           ("pelvis_pitch_deg", "pelvis_pitch_deg"), ("thorax_pitch_deg", "thorax_pitch_deg"),
-           (("180-", "trunk_thigh_angle3d_L", "trunk_thigh_angle3d_R"), "hip_angle_deg"),
-           (("180-", "knee_angle3d_L", "knee_angle3d_R"), "knee_flexion_deg")]
+# the targets (truth column, output name) and the auxiliary points: truth_columns.py, which the packer reads too
 NAMES = [n for _, n in TARGETS]
 
 
@@ -54,13 +49,10 @@ GROUPS = [Group("back", 0, 7, 5), Group("joints", 7, 2, 2)]
 # columns of TARGETS that hinge reads, in order
 READ = [g.columns.start + k for g in GROUPS for k in range(g.reported)]
 SEED = 1234
-# Auxiliary targets: where the truth's spine joints, dorsal skin points and pelvis landmarks lie in the torso
-# frame of the input (along the hip->shoulder axis and toward the back, in axis lengths). Learning to place
+# Auxiliary targets (AUX_POINTS): where the truth's spine joints, dorsal skin points and pelvis landmarks lie in the
+# torso frame of the input (along the hip->shoulder axis and toward the back, in axis lengths). Learning to place
 # them ties the model's features to the anatomy under the outline (as spine keypoint models do) and helps
 # it carry over to bodies it never saw.
-AUX_POINTS = (["j_spine05", "j_spine04", "j_spine03", "j_spine02", "j_spine01", "j_neck01"]
-              + ["skin_spine05", "skin_spine04", "skin_spine03", "skin_spine02", "skin_spine01", "skin_neck01"]
-              + [("bony_ASIS_L", "bony_ASIS_R"), ("bony_PSIS_L", "bony_PSIS_R")])
 NAUX = 2 * len(AUX_POINTS)
 
 
