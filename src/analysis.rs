@@ -83,6 +83,11 @@ pub struct ViewCheck {
     /// held the wrong way with no rotation tag), and then nothing is measured;
     /// `None` with no person.
     pub upright: Option<bool>,
+    /// Whether the view shows the back well enough to read the lumbar flexion,
+    /// pelvic tilt and rib stack (the camera within
+    /// [`crate::kinematics::spine_model::MAX_BACK_OBLIQUITY_DEG`] of the side
+    /// view); without it no back fault is judged.
+    pub back_read: bool,
     /// Estimated angle of the camera off a true side view, ° (0 = side-on).
     pub obliquity_deg: Option<f64>,
     /// Body side nearer the camera.

@@ -10,7 +10,7 @@ use crate::faults::{clip_faults, frame_faults, median, rep_faults, FaultSet, Rep
 use crate::kinematics::metric::{Metric, MetricRanges, MetricValues};
 use crate::kinematics::sagittal::FrameFeatures;
 use crate::kinematics::spine_input::SpineInput;
-use crate::kinematics::spine_model::{SpineEstimate, SpineModelError, SpineReader};
+use crate::kinematics::spine_model::{self, SpineEstimate, SpineModelError, SpineReader, MAX_BACK_OBLIQUITY_DEG};
 use crate::kinematics::{self, BodyFrame, ClipView, FrameMetrics};
 use crate::pose::{PoseError, PoseEstimator};
 use crate::reps::{segment, Phase, Rep};
@@ -322,8 +322,10 @@ pub fn interpret(
     let features: Vec<FrameFeatures> = measured.iter().map(|m| m.1.clone()).collect();
     let has_person: Vec<bool> = bodies.iter().map(|o| o.body.is_some()).collect();
     let readings = read_spines(bodies, clip_view.as_ref(), &features, spine)?;
+    // filmed too far off the side, the back's outline is the flank's: the back is not read
+    let back_in_view = clip_view.is_some_and(|v| spine_model::back_in_view(v.obliquity_deg));
     let mut metrics: Vec<FrameMetrics> =
-        kinematics::finish_series(&times, measured.iter().map(|m| m.0).collect(), &has_person, &readings);
+        kinematics::finish_series(&times, measured.iter().map(|m| m.0).collect(), &has_person, &readings, back_in_view);
     let start_baseline = standing_baseline(&times, &has_person, &metrics, rules);
     let depth = |m: &FrameMetrics| match (m.hip_angle_deg, start_baseline.get(Metric::HipAngle)) {
         (Some(h), Some(b)) => Some(h - b),
@@ -577,8 +579,13 @@ fn view_check(info: &VideoInfo, bodies: &[Observed], clip_view: Option<&ClipView
     };
     match obliquity_deg {
         Some(o) if o > MAX_MEASURABLE_OBLIQUITY_DEG => warnings.push(format!(
-            "camera is {o:.0}° off the side view: angles are unreliable beyond {MAX_MEASURABLE_OBLIQUITY_DEG:.0}°; \
-             move the camera to the person's side, at hip height"
+            "camera is {o:.0}° off the side view: angles are unreliable beyond {MAX_MEASURABLE_OBLIQUITY_DEG:.0}° \
+             and the back is not read; move the camera to the person's side, at hip height"
+        )),
+        Some(o) if !spine_model::back_in_view(o) => warnings.push(format!(
+            "camera is {o:.0}° off the side view: the back (lumbar flexion, pelvic tilt, rib stack) is not read \
+             beyond {MAX_BACK_OBLIQUITY_DEG:.0}°, so no back fault is judged; joint angles are corrected for the \
+             view; film square to the side of the body, at hip height"
         )),
         Some(o) if o > SIDE_ON_MAX_OBLIQUITY_DEG => warnings.push(format!(
             "camera is {o:.0}° off the side view: joint angles are corrected for it, but the lumbar, pelvic \
@@ -593,6 +600,7 @@ fn view_check(info: &VideoInfo, bodies: &[Observed], clip_view: Option<&ClipView
     ViewCheck {
         side_on,
         upright: None,
+        back_read: obliquity_deg.is_some_and(spine_model::back_in_view),
         obliquity_deg: obliquity_deg.map(|o| (o * 10.0).round() / 10.0),
         near_side: clip_view.and_then(|v| v.near_side),
         warnings,

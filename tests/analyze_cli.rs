@@ -197,3 +197,37 @@ fn bench_prints_one_row_per_clip() {
     assert!(nums[7] > 0.0, "landmark model time {row}");
     assert!(out.contains("mask every 0.1 s") && out.contains("peak RSS:"), "{out}");
 }
+
+#[test]
+fn the_back_is_not_read_from_too_far_round_and_the_view_says_so() {
+    // filmed 35° off the side, estimated 39° (past MAX_BACK_OBLIQUITY_DEG): no lumbar, tilt or rib cell,
+    // no back fault; the trunk, hip, knee and hip flexion are still measured
+    let (dir, t) = analyze("samples/dev/dev_03_good_oblique_front_left_35.mp4", &[]);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let view = &summary["view"];
+    let obliquity = view["obliquity_deg"].as_f64().unwrap();
+    assert!(obliquity > hinge::kinematics::spine_model::MAX_BACK_OBLIQUITY_DEG, "estimated {obliquity}°");
+    assert_eq!(view["back_read"], false);
+    let warnings = view["warnings"].to_string();
+    assert!(warnings.contains("the back (lumbar flexion, pelvic tilt, rib stack) is not read"), "{warnings}");
+    for col in ["lumbar_flexion_deg", "pelvic_tilt_deg", "rib_stack_deg"] {
+        assert!((0..t.rows.len()).all(|r| t.f64(r, col).is_none()), "{col} has a value");
+    }
+    for col in ["trunk_deg", "hip_angle_deg", "knee_flexion_deg", "hip_flexion_deg"] {
+        let with = (0..t.rows.len()).filter(|&r| t.f64(r, col).is_some()).count();
+        assert!(with * 10 >= t.rows.len() * 9, "{col} on {with}/{} frames", t.rows.len());
+    }
+    let reps = summary["reps"].as_array().unwrap();
+    assert!(!reps.is_empty());
+    for r in reps {
+        assert!(r["at_depth"]["lumbar_flexion_deg"].is_null(), "{}", r["at_depth"]);
+    }
+    // filmed from the side, the same body's back is read
+    let (dir, t) = analyze("samples/dev/dev_01_good_side_facing_left.mp4", &[]);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["view"]["back_read"], true);
+    let with = (0..t.rows.len()).filter(|&r| t.f64(r, "lumbar_flexion_deg").is_some()).count();
+    assert!(with * 2 >= t.rows.len(), "lumbar on {with}/{} side-on frames", t.rows.len());
+}

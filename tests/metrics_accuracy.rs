@@ -72,6 +72,11 @@ struct Expect {
     session_reps: Bound,
     /// Least share of the set's frames with the person found.
     min_person: f64,
+    /// Least share of the set's frames with a back reading (lumbar flexion):
+    /// the back is left empty where the camera is too far off the side view or
+    /// the spine model's members disagree, and a back MAE over fewer frames is
+    /// not a better one.
+    min_back_read: f64,
     /// Least share of the single-variant clips filmed side-on (≤ 20° off the
     /// side) with the exact fault set.
     side_on_fault_sets: Bound,
@@ -81,40 +86,46 @@ struct Expect {
 }
 
 /// Five rendered bodies never used in training or for choosing anything.
-/// Measured when the model shipped (hinge eval, docs/spine_model.md): trunk
-/// 1.64, hip angle 1.57, knee 1.72, hip flexion 6.36 (zero 33.76), lumbar
-/// 5.66 (zero 5.98), pelvic tilt 5.18 (zero 4.35), rib stack 5.69 (zero 8.27);
-/// fault sets 18/28 (side-on 11/13), practice-set reps 3/5; person found in
+/// Measured with the shipped model and the back not read beyond 35° off the
+/// side (hinge eval, docs/spine_model.md): trunk 1.64, hip angle 1.57, knee
+/// 1.72, hip flexion 6.36 (zero 33.76), lumbar 4.80 (zero 5.80), pelvic tilt
+/// 4.28 (zero 3.99), rib stack 4.71 (zero 8.80), the back read on 3017/4896
+/// frames (before the view limit: 5.66, 5.18, 5.69 on 4499 frames); fault
+/// sets 18/28 (side-on 11/13), practice-set reps 3/5; person found in
 /// 4896/4896 frames; squat and far load found on every clip that shows them,
 /// never elsewhere.
 /// Lumbar and tilt are under the 6° target, but tilt is worse than predicting
-/// zero and lumbar only 5% better, so the target is not met: they are
-/// guarded, and lumbar must not fall behind zero.
+/// zero and lumbar only 17% better, so the target is not met: they are
+/// guarded, and lumbar must stay ahead of zero.
 const HELD_OUT: Expect = Expect {
     mae: [
         ("trunk_deg", Bound::Target(2.5)),
         ("hip_angle_deg", Bound::Kept(5.0, 2.2)),
         ("knee_flexion_deg", Bound::Kept(4.0, 2.4)),
         ("hip_flexion_deg", Bound::Guard(6.0, 7.0)),
-        ("lumbar_flexion_deg", Bound::Guard(6.0, 6.2)),
-        ("pelvic_tilt_deg", Bound::Guard(6.0, 5.8)),
-        ("rib_stack_deg", Bound::Guard(6.0, 6.3)),
+        ("lumbar_flexion_deg", Bound::Guard(6.0, 5.3)),
+        ("pelvic_tilt_deg", Bound::Guard(6.0, 4.8)),
+        ("rib_stack_deg", Bound::Guard(6.0, 5.2)),
     ],
-    vs_zero: &[("trunk_deg", 0.2), ("hip_flexion_deg", 0.35), ("lumbar_flexion_deg", 1.0), ("rib_stack_deg", 0.8)],
+    vs_zero: &[("trunk_deg", 0.2), ("hip_flexion_deg", 0.35), ("lumbar_flexion_deg", 0.92), ("rib_stack_deg", 0.6)],
     fault_sets: Bound::Guard(0.9, 0.55),
     session_reps: Bound::Guard(0.9, 0.4),
     min_person: 0.995,
+    min_back_read: 0.58,
     side_on_fault_sets: Bound::Guard(0.9, 0.75),
     faults_always_right: &["squat_pattern", "load_far"],
 };
 
 /// Six more rendered bodies never used in training, in loose tops
 /// (sweatshirts and hoodies over the waistband: the back's outline is fabric,
-/// as in the real lifts). Measured when the model shipped: trunk 1.92, hip
-/// angle 2.48, knee 2.57, hip flexion 7.30 (zero 30.74), lumbar 6.05 (zero
-/// 7.84), pelvic tilt 5.59 (zero 6.45), rib stack 6.39 (zero 9.77); fault sets
-/// 10/16 (side-on 6/8), practice-set reps 1/5; person found in 964/971
-/// frames; squat and far load always right. The
+/// as in the real lifts). Measured with the shipped model and the back not
+/// read beyond 35° off the side: trunk 1.92, hip angle 2.48, knee 2.57, hip
+/// flexion 7.30 (zero 30.74), lumbar 6.71 (zero 9.80), pelvic tilt 6.36 (zero
+/// 8.51), rib stack 6.94 (zero 11.98), the back read on 617/964 frames (before
+/// the view limit: 6.05, 5.59, 6.39 against zero 7.84, 6.45, 9.77 on 930
+/// frames: the frames left out were easy ones, near zero); fault sets 9/16
+/// (side-on 6/8), practice-set reps 3/5; person found in 964/971 frames;
+/// squat and far load always right. The
 /// landmark model's own hip and knee angles miss here (8.2° and 6.0°: the hip
 /// keypoint sits in the fabric); the spine model's corrections bring them
 /// under the targets, and the guards keep them there.
@@ -124,28 +135,30 @@ const HELD_OUT_LOOSE: Expect = Expect {
         ("hip_angle_deg", Bound::Kept(5.0, 3.2)),
         ("knee_flexion_deg", Bound::Kept(4.0, 3.3)),
         ("hip_flexion_deg", Bound::Guard(6.0, 7.9)),
-        ("lumbar_flexion_deg", Bound::Guard(6.0, 6.6)),
-        ("pelvic_tilt_deg", Bound::Guard(6.0, 6.1)),
-        ("rib_stack_deg", Bound::Guard(6.0, 6.9)),
+        ("lumbar_flexion_deg", Bound::Guard(6.0, 7.2)),
+        ("pelvic_tilt_deg", Bound::Guard(6.0, 6.9)),
+        ("rib_stack_deg", Bound::Guard(6.0, 7.4)),
     ],
     vs_zero: &[
         ("trunk_deg", 0.2),
         ("hip_flexion_deg", 0.35),
-        ("lumbar_flexion_deg", 0.85),
-        ("pelvic_tilt_deg", 0.95),
-        ("rib_stack_deg", 0.75),
+        ("lumbar_flexion_deg", 0.8),
+        ("pelvic_tilt_deg", 0.85),
+        ("rib_stack_deg", 0.7),
     ],
-    fault_sets: Bound::Guard(0.9, 0.55),
-    session_reps: Bound::Guard(0.9, 0.2),
+    fault_sets: Bound::Guard(0.9, 0.5),
+    session_reps: Bound::Guard(0.9, 0.4),
     min_person: 0.99,
+    min_back_read: 0.6,
     side_on_fault_sets: Bound::Guard(0.9, 0.6),
     faults_always_right: &["squat_pattern", "load_far"],
 };
 
 /// The dev body (samples/dev, samples/dev_sessions), also never used in
 /// training. Measured: trunk 1.93, hip angle 1.34, knee 1.56, hip flexion 6.42,
-/// lumbar 5.91 (zero 6.52), pelvic tilt 5.33 (zero 5.47), rib stack 6.19
-/// (zero 7.41); fault sets 6/12, practice-set reps 8/11; squat and far load
+/// lumbar 6.04 (zero 6.83), pelvic tilt 5.47 (zero 5.73), rib stack 6.38
+/// (zero 7.76), the back read on 2706/2835 frames (one clip filmed 39° off
+/// the side is not read; before the view limit 5.91, 5.33, 6.19); fault sets 6/12, practice-set reps 8/11; squat and far load
 /// always right (no back fault is found on this body: docs/metrics.md).
 const DEV_BODY: Expect = Expect {
     mae: [
@@ -161,6 +174,7 @@ const DEV_BODY: Expect = Expect {
     fault_sets: Bound::Guard(0.9, 0.4),
     session_reps: Bound::Guard(0.9, 0.6),
     min_person: 0.995,
+    min_back_read: 0.9,
     // its clips' metadata gives no camera angle: no side-on clips to count
     side_on_fault_sets: Bound::Guard(0.9, 0.0),
     faults_always_right: &["squat_pattern", "load_far"],
@@ -251,6 +265,17 @@ fn check(set_name: &str, report: &Value, expect: &Expect) -> Vec<String> {
     let (seen_all, frames_all) = (summary["frames_with_person"].as_u64().unwrap(), summary["frames"].as_u64().unwrap());
     if (seen_all as f64) < expect.min_person * frames_all as f64 {
         failures.push(format!("{set_name}: person found in {seen_all}/{frames_all} frames (< {})", expect.min_person));
+    }
+    if let Some(m) = metrics.iter().find(|m| m["metric"] == "lumbar_flexion_deg") {
+        let (read, empty) = (m["frames"].as_u64().unwrap(), m["frames_without_value"].as_u64().unwrap());
+        eprintln!("{set_name}: back read on {read}/{} frames", read + empty);
+        if (read as f64) < expect.min_back_read * (read + empty) as f64 {
+            failures.push(format!(
+                "{set_name}: the back read on only {read}/{} frames (< {})",
+                read + empty,
+                expect.min_back_read
+            ));
+        }
     }
     let share = |(ok, n): (usize, usize)| if n == 0 { 1.0 } else { ok as f64 / n as f64 };
     let (sets, reps) = (tally(summary, "fault_set_exact"), tally(summary, "practice_reps_right"));

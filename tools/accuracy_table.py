@@ -19,6 +19,9 @@ FAULT_DOCS = ["docs/metrics.md"]
 # metrics whose issue-13 target also asks for "clearly better than predicting zero"
 VS_ZERO = ("hip_flexion_deg", "lumbar_flexion_deg", "pelvic_tilt_deg", "rib_stack_deg")
 SHARE_TARGET = 0.9
+# the metric whose frames with a value say how much of a set the back is read on (the back's three readings are
+# left empty together: too oblique a view, or the spine model's members disagreeing)
+BACK_COVERAGE = "lumbar_flexion_deg"
 
 # the summary `hinge eval --json` prints (src/eval.rs, EvalSummary): the figures its table shows
 TALLIES = ("rep_count_exact", "fault_set_exact", "fault_set_no_fault_predictor", "practice_reps_right",
@@ -30,7 +33,8 @@ def parse(text, source):
     try:
         summary = json.loads(text)["summary"]
         metrics = {m["metric"]: dict(mae=m["mae"], bias=m["bias"], sd=m["sd"], zero=m["zero_mae"],
-                                     target=m["target_mae"]) for m in summary["metrics"]}
+                                     target=m["target_mae"], frames=m["frames"], empty=m["frames_without_value"])
+                   for m in summary["metrics"]}
         counts = {k: (summary[k]["ok"], summary[k]["of"]) for k in TALLIES}
         bodies = summary["bodies"]
         per_fault = [(f["fault"], (f["found_where_shown"]["ok"], f["found_where_shown"]["of"]),
@@ -87,6 +91,13 @@ def table(figs):
         cells.append("≥ 90%%: %s" % ("met" if ok else "**missed**"))
         rows.append("| " + " | ".join(cells) + " |")
 
+    cells = ["frames with a back reading (the camera near enough the side view, the members agreeing)"]
+    for n in names:
+        m = figs[n]["metrics"][BACK_COVERAGE]
+        read = m["frames"]
+        cells += ["%d/%d (%d%%)" % (read, read + m["empty"], round(100 * read / max(read + m["empty"], 1))), ""]
+    cells.append("—")
+    rows.append("| " + " | ".join(cells) + " |")
     share_row("reps counted exactly (clips)", "rep_count_exact")
     share_row("fault set exact (single-variant clips)", "fault_set_exact", "fault_set_no_fault_predictor")
     for label, key in (("… of them filmed side-on (≤ 20° off the side)", "fault_set_exact_side_on"),

@@ -67,12 +67,15 @@ pub const SPINE_MAX_GAP_S: f64 = 0.25;
 /// centres by a body- and view-dependent offset; the keypoint hip lies in the
 /// fabric of a loose top) is carried over time the same way and added to every
 /// frame's keypoint angle. An angle the model does not read stays as the
-/// keypoints give it.
+/// keypoints give it. With `back_in_view` false (the camera too far off the
+/// side view, [`spine_model::back_in_view`]) the lumbar flexion, pelvic tilt
+/// and rib stack stay empty on every frame.
 pub fn finish_series(
     times: &[f64],
     mut metrics: Vec<FrameMetrics>,
     has_person: &[bool],
     spine: &[Option<spine_model::SpineEstimate>],
+    back_in_view: bool,
 ) -> Vec<FrameMetrics> {
     let channel = |raw: Vec<Option<f64>>| -> Vec<Option<f64>> {
         let smoothed = smooth_median(times, raw, SPINE_SMOOTH_WINDOW_S);
@@ -82,9 +85,16 @@ pub fn finish_series(
     let of = |f: fn(&spine_model::SpineEstimate) -> f64| {
         spine.iter().map(|e| e.as_ref().filter(|e| e.back_is_read()).map(f)).collect()
     };
-    let lumbar = channel(of(|e| e.lumbar_flexion_deg));
-    let tilt = channel(of(|e| e.pelvic_tilt_deg));
-    let rib = channel(of(|e| e.rib_stack_deg));
+    let back = |f: fn(&spine_model::SpineEstimate) -> f64| {
+        if back_in_view {
+            channel(of(f))
+        } else {
+            vec![None; times.len()]
+        }
+    };
+    let lumbar = back(|e| e.lumbar_flexion_deg);
+    let tilt = back(|e| e.pelvic_tilt_deg);
+    let rib = back(|e| e.rib_stack_deg);
     let hip = channel(of(|e| e.hip_flexion_deg));
     // the trunk, hip angle and knee flexion: the model's reading at mask
     // frames as a correction of the keypoint angle, carried to every frame in between
@@ -224,7 +234,7 @@ mod tests {
     #[test]
     fn series_without_spine_readings_keeps_landmark_angles_only() {
         let m = FrameMetrics { trunk_deg: Some(70.0), hip_angle_deg: Some(85.0), ..Default::default() };
-        let out = finish_series(&[0.0, 0.033], vec![m, FrameMetrics::default()], &[true, false], &[None, None]);
+        let out = finish_series(&[0.0, 0.033], vec![m, FrameMetrics::default()], &[true, false], &[None, None], true);
         assert_eq!(out[0].trunk_deg, Some(70.0));
         assert!(out[0].lumbar_flexion_deg.is_none() && out[0].hip_flexion_deg.is_none());
         assert_eq!(out[1], FrameMetrics::default());
@@ -254,7 +264,7 @@ mod tests {
             .collect();
         let mut has = [true; 10];
         has[5] = false;
-        let out = finish_series(&times, vec![FrameMetrics::default(); 10], &has, &spine);
+        let out = finish_series(&times, vec![FrameMetrics::default(); 10], &has, &spine, true);
         let l: Vec<Option<f64>> = out.iter().map(|m| m.lumbar_flexion_deg).collect();
         // the 0.3 s median drops the outlier: frame 6 lies between its neighbours
         assert!(l[6].is_some_and(|v| (10.0..=30.0).contains(&v)), "{l:?}");
@@ -266,7 +276,7 @@ mod tests {
         assert!(out.iter().all(|m| m.trunk_deg.is_none()));
         let keypoint: Vec<FrameMetrics> =
             (0..10).map(|i| FrameMetrics { trunk_deg: Some(30.0 + i as f64), ..Default::default() }).collect();
-        let out = finish_series(&times, keypoint, &has, &spine);
+        let out = finish_series(&times, keypoint, &has, &spine, true);
         // the model reads 40° where the keypoint line reads 30°, 33°, 36°, 39°: corrections +10, +7, +4, +1
         // (smoothed over 0.3 s), so the trunk reads about 40° throughout
         for (i, m) in out.iter().enumerate().filter(|(i, _)| *i != 5) {
@@ -291,12 +301,41 @@ mod tests {
         };
         let times = [0.0, 1.0];
         let keypoint = vec![FrameMetrics { trunk_deg: Some(45.0), ..Default::default() }; 2];
-        let out = finish_series(&times, keypoint, &[true, true], &[e(1.0), e(spine_model::MAX_BACK_SPREAD_DEG + 5.0)]);
+        let out =
+            finish_series(&times, keypoint, &[true, true], &[e(1.0), e(spine_model::MAX_BACK_SPREAD_DEG + 5.0)], true);
         assert_eq!(out[0].lumbar_flexion_deg, Some(20.0));
         assert_eq!(out[1].lumbar_flexion_deg, None, "members disagree: the back is not read");
         assert_eq!(out[1].pelvic_tilt_deg, None);
         assert_eq!(out[1].trunk_deg, Some(50.0), "the trunk still is");
         assert_eq!(out[0].hip_angle_deg, None, "no keypoint hip angle: nothing to correct");
+    }
+
+    #[test]
+    fn back_is_left_empty_when_filmed_too_far_off_the_side() {
+        let e = spine_model::SpineEstimate {
+            lumbar_flexion_deg: 20.0,
+            pelvic_tilt_deg: -5.0,
+            rib_stack_deg: 22.0,
+            hip_flexion_deg: 60.0,
+            trunk_deg: 50.0,
+            hip_angle_deg: Some(70.0),
+            knee_flexion_deg: Some(30.0),
+            back_spread_deg: 1.0,
+        };
+        let keypoint = FrameMetrics {
+            trunk_deg: Some(45.0),
+            hip_angle_deg: Some(80.0),
+            knee_flexion_deg: Some(20.0),
+            ..Default::default()
+        };
+        let out = finish_series(&[0.0, 1.0], vec![keypoint; 2], &[true, true], &[Some(e), Some(e)], false);
+        for m in &out {
+            assert_eq!((m.lumbar_flexion_deg, m.pelvic_tilt_deg, m.rib_stack_deg), (None, None, None));
+            assert_eq!(m.hip_flexion_deg, Some(60.0), "hip flexion is still read");
+            assert_eq!((m.trunk_deg, m.hip_angle_deg, m.knee_flexion_deg), (Some(50.0), Some(70.0), Some(30.0)));
+        }
+        assert!(spine_model::back_in_view(spine_model::MAX_BACK_OBLIQUITY_DEG));
+        assert!(!spine_model::back_in_view(spine_model::MAX_BACK_OBLIQUITY_DEG + 0.1));
     }
 
     #[test]
@@ -321,7 +360,7 @@ mod tests {
             ..Default::default()
         };
         let spine = [e(Some(90.0), Some(25.0)), e(None, Some(15.0)), None];
-        let out = finish_series(&times, vec![keypoint; 3], &[true; 3], &spine);
+        let out = finish_series(&times, vec![keypoint; 3], &[true; 3], &spine, true);
         assert_eq!(out[0].hip_angle_deg, Some(90.0), "corrected even where the back is not read");
         assert_eq!(out[0].knee_flexion_deg, Some(25.0));
         assert_eq!(out[1].hip_angle_deg, Some(80.0), "no hip reading: the keypoint angle");

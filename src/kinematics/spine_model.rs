@@ -59,6 +59,25 @@ const COLUMNS: usize = 2 * OUTPUTS.len();
 /// spread has its 95th percentile at 6.9–7.7° there; docs/spine_model.md).
 pub const MAX_BACK_SPREAD_DEG: f64 = 6.0;
 
+/// Largest camera obliquity (the clip's estimate, [`super::ClipView`]) at
+/// which the back is read, °. Turned further from the side, the camera sees
+/// the flank's edge rather than the back's midline: on the cross-validated
+/// readings of the 358 training bodies (each clip read by members that never
+/// saw its body), clips estimated at 30–35° still read lumbar and tilt better
+/// than predicting zero (MAE 0.87 and 0.93 of it), clips at 35–40° worse
+/// (1.28 and 1.36), and past 40° a clip without a back fault got one on
+/// three clips of four (docs/metrics.md, "The back is not read from too far
+/// round"). Beyond it the lumbar flexion, pelvic tilt and rib stack are left
+/// empty (no back fault is judged) and the view check says so; hip flexion,
+/// trunk, hip and knee are still read.
+pub const MAX_BACK_OBLIQUITY_DEG: f64 = 35.0;
+
+/// Whether a clip filmed at `obliquity_deg` off the side view shows the back
+/// well enough to read it ([`MAX_BACK_OBLIQUITY_DEG`]).
+pub fn back_in_view(obliquity_deg: f64) -> bool {
+    obliquity_deg <= MAX_BACK_OBLIQUITY_DEG
+}
+
 /// Frames per inference call.
 const BATCH: usize = 256;
 
