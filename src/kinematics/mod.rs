@@ -285,20 +285,23 @@ mod tests {
         }
     }
 
+    /// A reading of a bent-over frame whose members spread by `back_spread_deg`.
+    fn bent_reading(back_spread_deg: f64) -> spine_model::SpineEstimate {
+        spine_model::SpineEstimate {
+            lumbar_flexion_deg: 20.0,
+            pelvic_tilt_deg: -5.0,
+            rib_stack_deg: 22.0,
+            hip_flexion_deg: 60.0,
+            trunk_deg: 50.0,
+            hip_angle_deg: Some(70.0),
+            knee_flexion_deg: Some(30.0),
+            back_spread_deg,
+        }
+    }
+
     #[test]
     fn back_readings_the_ensemble_disagrees_on_are_left_empty() {
-        let e = |spread: f64| {
-            Some(spine_model::SpineEstimate {
-                lumbar_flexion_deg: 20.0,
-                pelvic_tilt_deg: -5.0,
-                rib_stack_deg: 22.0,
-                hip_flexion_deg: 60.0,
-                trunk_deg: 50.0,
-                hip_angle_deg: Some(70.0),
-                knee_flexion_deg: Some(30.0),
-                back_spread_deg: spread,
-            })
-        };
+        let e = |spread: f64| Some(bent_reading(spread));
         let times = [0.0, 1.0];
         let keypoint = vec![FrameMetrics { trunk_deg: Some(45.0), ..Default::default() }; 2];
         let out =
@@ -312,16 +315,7 @@ mod tests {
 
     #[test]
     fn back_is_left_empty_when_filmed_too_far_off_the_side() {
-        let e = spine_model::SpineEstimate {
-            lumbar_flexion_deg: 20.0,
-            pelvic_tilt_deg: -5.0,
-            rib_stack_deg: 22.0,
-            hip_flexion_deg: 60.0,
-            trunk_deg: 50.0,
-            hip_angle_deg: Some(70.0),
-            knee_flexion_deg: Some(30.0),
-            back_spread_deg: 1.0,
-        };
+        let e = bent_reading(1.0);
         let keypoint = FrameMetrics {
             trunk_deg: Some(45.0),
             hip_angle_deg: Some(80.0),
