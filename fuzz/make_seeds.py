@@ -153,13 +153,15 @@ bottom_fraction = 0.9
 baseline_window_s = 0.5
 """,
         "edge-faults-all": b"""[faults]
-rounded_lumbar_change_deg = 18.0
+rounded_lumbar_change_deg = 12.0
 rounded_lumbar_deg = 32.0
 anterior_tilt_deg = 10.0
 posterior_tilt_deg = -10.0
+arched_lumbar_deg = -6.0
 anterior_habit_deg = 10.0
 posterior_habit_deg = -10.0
-ribs_not_stacked_deg = 14.0
+arched_habit_deg = -8.0
+ribs_not_stacked_deg = 10.0
 squat_ssi = 28.0
 load_far_cm = 29.0
 depth_share = 0.3

@@ -231,3 +231,39 @@ fn the_back_is_not_read_from_too_far_round_and_the_view_says_so() {
     let with = (0..t.rows.len()).filter(|&r| t.f64(r, "lumbar_flexion_deg").is_some()).count();
     assert!(with * 2 >= t.rows.len(), "lumbar on {with}/{} side-on frames", t.rows.len());
 }
+
+fn rep_faults(summary: &serde_json::Value) -> Vec<String> {
+    summary["reps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["faults"].as_array().unwrap().clone())
+        .map(|f| f.to_string())
+        .collect()
+}
+
+/// The dev body's anterior-tilt clip (ground truth: the pelvis tipped ~15° and the lower back arched ~20°
+/// from standing on) is an anterior-tilt habit found from the arched stance, and bending out of that arch
+/// to a neutral back at depth is no rounding.
+#[test]
+fn an_arched_stance_is_an_anterior_tilt_habit_and_leaving_it_no_rounding() {
+    let clip = "samples/dev/dev_07_anterior_tilt_side_facing_right.mp4";
+    let (dir, _) = analyze(clip, &["--no-video", "--no-html"]);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let arched_habit_deg = hinge::faults::FaultConfig::default().arched_habit_deg;
+    let standing_lumbar = summary["baseline"]["lumbar_flexion_deg"].as_f64().unwrap();
+    assert!(standing_lumbar <= arched_habit_deg, "standing lumbar {standing_lumbar}°");
+    assert_eq!(summary["faults"], serde_json::json!(["anterior_tilt"]));
+    let reps = rep_faults(&summary);
+    assert!(!summary["reps"].as_array().unwrap().is_empty());
+    assert!(!reps.iter().any(|f| f.contains("rounded_lumbar")), "{reps:?}");
+    // the same clip with the arch rule off: no habit, and the way out of the arch reads as rounding
+    let cfg = dir.path().join("no_arch.toml");
+    std::fs::write(&cfg, "[faults]\narched_habit_deg = -60.0\n").unwrap();
+    let (dir, _) = analyze(clip, &["--no-video", "--no-html", "--config", cfg.to_str().unwrap()]);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["faults"], serde_json::json!([]));
+    assert!(rep_faults(&summary).iter().any(|f| f.contains("rounded_lumbar")), "{:?}", rep_faults(&summary));
+}

@@ -124,7 +124,7 @@ const HELD_OUT: Expect = Expect {
 /// 8.51), rib stack 6.94 (zero 11.98), the back read on 617/964 frames (before
 /// the view limit: 6.05, 5.59, 6.39 against zero 7.84, 6.45, 9.77 on 930
 /// frames: the frames left out were easy ones, near zero); fault sets 9/16
-/// (side-on 6/8), practice-set reps 3/5; person found in 964/971 frames;
+/// (side-on 5/8; 6/8 before the fault rules of December 2026), practice-set reps 3/5; person found in 964/971 frames;
 /// squat and far load always right. The
 /// landmark model's own hip and knee angles miss here (8.2° and 6.0°: the hip
 /// keypoint sits in the fabric); the spine model's corrections bring them
@@ -158,8 +158,9 @@ const HELD_OUT_LOOSE: Expect = Expect {
 /// training. Measured: trunk 1.93, hip angle 1.34, knee 1.56, hip flexion 6.42,
 /// lumbar 6.04 (zero 6.83), pelvic tilt 5.47 (zero 5.73), rib stack 6.38
 /// (zero 7.76), the back read on 2706/2835 frames (one clip filmed 39° off
-/// the side is not read; before the view limit 5.91, 5.33, 6.19); fault sets 6/12, practice-set reps 8/11; squat and far load
-/// always right (no back fault is found on this body: docs/metrics.md).
+/// the side is not read; before the view limit 5.91, 5.33, 6.19); fault sets 8/12 (6/12 before the
+/// fault rules of December 2026), practice-set reps 8/11; squat and far load always right (of the back
+/// faults only the anterior tilt is found on this body: docs/metrics.md).
 const DEV_BODY: Expect = Expect {
     mae: [
         ("trunk_deg", Bound::Target(2.5)),
@@ -171,7 +172,7 @@ const DEV_BODY: Expect = Expect {
         ("rib_stack_deg", Bound::Guard(6.0, 6.9)),
     ],
     vs_zero: &[("trunk_deg", 0.2), ("hip_flexion_deg", 0.35)],
-    fault_sets: Bound::Guard(0.9, 0.4),
+    fault_sets: Bound::Guard(0.9, 0.6),
     session_reps: Bound::Guard(0.9, 0.6),
     min_person: 0.995,
     min_back_read: 0.9,

@@ -159,7 +159,12 @@ pub fn check_config(cfg: &Config) {
     ] {
         assert!(deg > 0.0, "faults.{key} = {deg} must be positive");
     }
-    for (key, deg) in [("posterior_tilt_deg", f.posterior_tilt_deg), ("posterior_habit_deg", f.posterior_habit_deg)] {
+    for (key, deg) in [
+        ("posterior_tilt_deg", f.posterior_tilt_deg),
+        ("posterior_habit_deg", f.posterior_habit_deg),
+        ("arched_lumbar_deg", f.arched_lumbar_deg),
+        ("arched_habit_deg", f.arched_habit_deg),
+    ] {
         assert!(deg < 0.0, "faults.{key} = {deg} must be negative");
     }
     assert!((0.0..=100.0).contains(&f.squat_ssi), "faults.squat_ssi = {}", f.squat_ssi);

@@ -7,10 +7,13 @@
 //!   seen), so a body whose outline reads a few degrees off does not carry
 //!   that offset into every verdict.
 //! * A pelvic tilt is a fault at depth when the pelvis is tipped or tucked
-//!   beyond what a neutral hinge explains; a tilt held while standing is a
-//!   habit of the clip (`summary.json` → `faults`).
+//!   beyond what a neutral hinge explains, or — the anterior tilt's other
+//!   sign — the lower back is arched (lumbar extension); a tilt or an arch
+//!   held while standing is a habit of the clip (`summary.json` → `faults`).
 //! * The rib cage is "not stacked" when its angle to the pelvis changes at
-//!   depth beyond the standing one and neither rounding nor a tilt explains it.
+//!   depth, against standing, by more than the lumbar spine's own change
+//!   explains (the rib cage sits on the lumbar spine: rounding tips it too),
+//!   and neither rounding nor a tilt explains the posture.
 //! * A squat is a movement done by the knees rather than the hips: a low
 //!   stoop–squat index at depth. Deep knees alone are no squat: a hinge that
 //!   lifts a bell or a child from the floor bends them 80–100°.
@@ -105,12 +108,19 @@ pub struct FaultConfig {
     pub anterior_tilt_deg: f64,
     /// Pelvic tilt at depth (negative) from which the pelvis counts as tucked, °.
     pub posterior_tilt_deg: f64,
+    /// Lumbar flexion at depth (negative: extension) at or below which the
+    /// lower back counts as arched, an anterior tilt, °.
+    pub arched_lumbar_deg: f64,
     /// Pelvic tilt held while standing from which an anterior-tilt habit is reported, °.
     pub anterior_habit_deg: f64,
     /// Pelvic tilt held while standing (negative) from which a posterior-tilt habit is reported, °.
     pub posterior_habit_deg: f64,
+    /// Lumbar flexion held while standing (negative: extension) at or below
+    /// which an arched back is reported as an anterior-tilt habit, °.
+    pub arched_habit_deg: f64,
     /// Change of the rib cage's angle to the pelvis at depth, against
-    /// standing, from which the ribs are not stacked (either sign), °.
+    /// standing and beyond the lumbar spine's own change, from which the ribs
+    /// are not stacked (either sign), °.
     pub ribs_not_stacked_deg: f64,
     /// Stoop–squat index at depth below which the movement is a squat.
     pub squat_ssi: f64,
@@ -127,13 +137,15 @@ pub struct FaultConfig {
 impl Default for FaultConfig {
     fn default() -> Self {
         Self {
-            rounded_lumbar_change_deg: 18.0,
+            rounded_lumbar_change_deg: 12.0,
             rounded_lumbar_deg: 32.0,
             anterior_tilt_deg: 10.0,
             posterior_tilt_deg: -10.0,
+            arched_lumbar_deg: -6.0,
             anterior_habit_deg: 10.0,
             posterior_habit_deg: -10.0,
-            ribs_not_stacked_deg: 14.0,
+            arched_habit_deg: -8.0,
+            ribs_not_stacked_deg: 10.0,
             squat_ssi: 28.0,
             load_far_cm: 29.0,
             depth_share: 0.3,
@@ -151,8 +163,10 @@ impl FaultConfig {
         range("faults.rounded_lumbar_deg", self.rounded_lumbar_deg, 1.0, 90.0)?;
         range("faults.anterior_tilt_deg", self.anterior_tilt_deg, 0.5, 60.0)?;
         range("faults.posterior_tilt_deg", self.posterior_tilt_deg, -60.0, -0.5)?;
+        range("faults.arched_lumbar_deg", self.arched_lumbar_deg, -60.0, -0.5)?;
         range("faults.anterior_habit_deg", self.anterior_habit_deg, 0.5, 60.0)?;
         range("faults.posterior_habit_deg", self.posterior_habit_deg, -60.0, -0.5)?;
+        range("faults.arched_habit_deg", self.arched_habit_deg, -60.0, -0.5)?;
         range("faults.ribs_not_stacked_deg", self.ribs_not_stacked_deg, 1.0, 90.0)?;
         range("faults.squat_ssi", self.squat_ssi, 0.0, 100.0)?;
         range("faults.load_far_cm", self.load_far_cm, 1.0, 200.0)?;
@@ -218,17 +232,27 @@ impl Posture {
     }
 }
 
+/// Lumbar flexion from which a back at depth counts as rounded: the
+/// standing lumbar angle plus `rounded_lumbar_change_deg`, at most
+/// `rounded_lumbar_deg` (and that alone when no standing angle was read). A
+/// standing back already arched past `arched_habit_deg` is no neutral to count
+/// from — bending out of an arch to neutral is no rounding — so it counts from
+/// that limit.
+pub fn rounding_limit_deg(standing_lumbar_deg: Option<f64>, cfg: &FaultConfig) -> f64 {
+    match standing_lumbar_deg {
+        Some(s) => (s.max(cfg.arched_habit_deg) + cfg.rounded_lumbar_change_deg).min(cfg.rounded_lumbar_deg),
+        None => cfg.rounded_lumbar_deg,
+    }
+}
+
 /// Which spine/pelvis fault (at most one) explains a posture at depth,
 /// given the standing posture. Ordered by root cause: rounding first (a
 /// rounded lumbar spine tucks the pelvis and closes the ribs with it), then
-/// a tipped or tucked pelvis, then a rib cage off the pelvis that neither
-/// explains.
+/// a tipped or tucked pelvis or an arched lower back, then a rib cage off
+/// the pelvis by more than the lumbar spine's own change explains.
 pub fn back_fault(p: &Posture, standing: &Posture, cfg: &FaultConfig) -> Option<Fault> {
-    if let Some(l) = p.lumbar_flexion_deg {
-        let beyond_standing = standing.lumbar_flexion_deg.is_some_and(|s| l - s >= cfg.rounded_lumbar_change_deg);
-        if beyond_standing || l >= cfg.rounded_lumbar_deg {
-            return Some(Fault::RoundedLumbar);
-        }
+    if p.lumbar_flexion_deg.is_some_and(|l| l >= rounding_limit_deg(standing.lumbar_flexion_deg, cfg)) {
+        return Some(Fault::RoundedLumbar);
     }
     if let Some(t) = p.pelvic_tilt_deg {
         if t <= cfg.posterior_tilt_deg {
@@ -238,12 +262,13 @@ pub fn back_fault(p: &Posture, standing: &Posture, cfg: &FaultConfig) -> Option<
             return Some(Fault::AnteriorTilt);
         }
     }
-    let rib_change = match (p.rib_stack_deg, standing.rib_stack_deg) {
-        (Some(r), Some(s)) => Some(r - s),
-        (Some(r), None) => Some(r),
-        _ => None,
-    };
-    rib_change.filter(|r| r.abs() >= cfg.ribs_not_stacked_deg).map(|_| Fault::RibsNotStacked)
+    if p.lumbar_flexion_deg.is_some_and(|l| l <= cfg.arched_lumbar_deg) {
+        return Some(Fault::AnteriorTilt);
+    }
+    let change = |now: Option<f64>, then: Option<f64>| now.map(|x| x - then.unwrap_or(0.0));
+    let rib_change = change(p.rib_stack_deg, standing.rib_stack_deg)?;
+    let lumbar_change = change(p.lumbar_flexion_deg, standing.lumbar_flexion_deg).unwrap_or(0.0);
+    ((rib_change - lumbar_change).abs() >= cfg.ribs_not_stacked_deg).then_some(Fault::RibsNotStacked)
 }
 
 /// Is this a squat rather than a hinge? The movement mostly done by the
@@ -266,12 +291,14 @@ pub fn posture_faults(p: &Posture, standing: &Posture, cfg: &FaultConfig) -> Vec
     out
 }
 
-/// Tilt habit of a standing posture, if any.
-pub fn standing_habit(tilt_deg: Option<f64>, cfg: &FaultConfig) -> Option<Fault> {
-    let t = tilt_deg?;
-    if t >= cfg.anterior_habit_deg {
+/// Tilt habit of a standing posture, if any: the pelvis tipped forward or
+/// the lower back arched (an anterior tilt), or the pelvis tucked.
+pub fn standing_habit(tilt_deg: Option<f64>, lumbar_deg: Option<f64>, cfg: &FaultConfig) -> Option<Fault> {
+    let tipped = tilt_deg.is_some_and(|t| t >= cfg.anterior_habit_deg);
+    let arched = lumbar_deg.is_some_and(|l| l <= cfg.arched_habit_deg);
+    if tipped || arched {
         Some(Fault::AnteriorTilt)
-    } else if t <= cfg.posterior_habit_deg {
+    } else if tilt_deg.is_some_and(|t| t <= cfg.posterior_habit_deg) {
         Some(Fault::PosteriorTilt)
     } else {
         None
@@ -289,7 +316,7 @@ pub fn frame_faults(m: &FrameMetrics, phase: Option<Phase>, standing: &MetricVal
             }
         }
         Some(Phase::Standing) => {
-            if let Some(f) = standing_habit(m.pelvic_tilt_deg, cfg) {
+            if let Some(f) = standing_habit(m.pelvic_tilt_deg, m.lumbar_flexion_deg, cfg) {
                 set.insert(f);
             }
         }
@@ -367,17 +394,16 @@ pub fn rep_faults(rep: &Rep, frames: &[RepFrame], standing: &MetricValues, cfg: 
     out
 }
 
-/// Posture habits of the clip: a tilt held while standing (outside the
-/// reps), judged on the median standing tilt when at least
-/// `min_standing_s` of standing frames have a reading.
+/// Posture habits of the clip: a tilt or an arched back held while standing
+/// (outside the reps), judged on the median standing tilt and lumbar angle
+/// when at least `min_standing_s` of standing frames have a reading.
 pub fn clip_faults(frames: &[RepFrame], standing: impl Fn(u64) -> bool, cfg: &FaultConfig) -> Vec<Fault> {
     let dt = frame_period(frames);
-    let tilts: Vec<f64> =
-        frames.iter().filter(|x| standing(x.index)).filter_map(|x| x.metrics.pelvic_tilt_deg).collect();
-    if (tilts.len() as f64) * dt < cfg.min_standing_s {
-        return Vec::new();
-    }
-    standing_habit(median(tilts), cfg).into_iter().collect()
+    let still: Vec<&FrameMetrics> = frames.iter().filter(|x| standing(x.index)).map(|x| &x.metrics).collect();
+    let enough = |v: Vec<f64>| (v.len() as f64 * dt >= cfg.min_standing_s).then(|| median(v)).flatten();
+    let tilt = enough(still.iter().filter_map(|m| m.pelvic_tilt_deg).collect());
+    let lumbar = enough(still.iter().filter_map(|m| m.lumbar_flexion_deg).collect());
+    standing_habit(tilt, lumbar, cfg).into_iter().collect()
 }
 
 fn frame_period(frames: &[RepFrame]) -> f64 {
@@ -433,8 +459,8 @@ mod tests {
     fn rounding_is_judged_against_the_standing_back() {
         let cfg = FaultConfig::default();
         let p = |l: f64| Posture { lumbar_flexion_deg: Some(l), ..Default::default() };
-        // a body whose standing back reads 12° flexed: 28° at depth is only 16° of rounding
-        assert_eq!(back_fault(&p(28.0), &Posture::from_values(&standing(12.0, 0.0, 0.0)), &cfg), None);
+        // a body whose standing back reads 18° flexed: 28° at depth is only 10° of rounding
+        assert_eq!(back_fault(&p(28.0), &Posture::from_values(&standing(18.0, 0.0, 0.0)), &cfg), None);
         assert_eq!(
             back_fault(&p(28.0), &Posture::from_values(&standing(-2.0, 0.0, 0.0)), &cfg),
             Some(Fault::RoundedLumbar)
@@ -445,6 +471,13 @@ mod tests {
             Some(Fault::RoundedLumbar)
         );
         assert_eq!(back_fault(&p(28.0), &Posture::default(), &cfg), None);
+        // standing arched 15°, bending out of the arch to 2° of extension: no rounding
+        assert_eq!(back_fault(&p(-2.0), &Posture::from_values(&standing(-15.0, 0.0, 0.0)), &cfg), None);
+        assert_eq!(
+            back_fault(&p(6.0), &Posture::from_values(&standing(-15.0, 0.0, 0.0)), &cfg),
+            Some(Fault::RoundedLumbar),
+            "14° beyond the arch limit"
+        );
     }
 
     #[test]
@@ -458,11 +491,38 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(back_fault(&p(35.0, -30.0, 40.0), &s, &cfg), Some(Fault::RoundedLumbar));
-        assert_eq!(back_fault(&p(16.0, -14.0, 16.0), &s, &cfg), Some(Fault::PosteriorTilt));
+        assert_eq!(back_fault(&p(9.0, -14.0, 9.0), &s, &cfg), Some(Fault::PosteriorTilt));
         assert_eq!(back_fault(&p(-28.0, 16.0, -32.0), &s, &cfg), Some(Fault::AnteriorTilt));
         assert_eq!(back_fault(&p(1.0, 0.0, -18.0), &s, &cfg), Some(Fault::RibsNotStacked));
         assert_eq!(back_fault(&p(1.0, 0.0, 17.0), &s, &cfg), Some(Fault::RibsNotStacked));
         assert_eq!(back_fault(&p(3.0, 2.0, 6.0), &s, &cfg), None);
+    }
+
+    #[test]
+    fn an_arched_lower_back_is_an_anterior_tilt() {
+        let cfg = FaultConfig::default();
+        let s = Posture::from_values(&standing(0.0, 0.0, 0.0));
+        let p =
+            |l: f64, t: f64| Posture { lumbar_flexion_deg: Some(l), pelvic_tilt_deg: Some(t), ..Default::default() };
+        // the pelvis read only 6° forward, but the lower back arched 9°: the fault's other sign
+        assert_eq!(back_fault(&p(-9.0, 6.0), &s, &cfg), Some(Fault::AnteriorTilt));
+        assert_eq!(back_fault(&p(-3.0, 6.0), &s, &cfg), None, "a few degrees of extension are within neutral");
+    }
+
+    #[test]
+    fn ribs_are_judged_beyond_the_lumbar_spine_they_sit_on() {
+        let cfg = FaultConfig::default();
+        let s = Posture::from_values(&standing(0.0, 0.0, 0.0));
+        let p = |l: f64, r: f64| Posture { lumbar_flexion_deg: Some(l), rib_stack_deg: Some(r), ..Default::default() };
+        // 14° of rib change of which the lumbar spine's own 8° of flexion explains most: stacked
+        assert_eq!(back_fault(&p(8.0, 14.0), &s, &cfg), None);
+        // the same rib change over a still lumbar spine: the rib cage itself closed
+        assert_eq!(back_fault(&p(0.0, 14.0), &s, &cfg), Some(Fault::RibsNotStacked));
+        // flared against a lumbar spine that flexed: the gap counts
+        assert_eq!(back_fault(&p(5.0, -6.0), &s, &cfg), Some(Fault::RibsNotStacked));
+        // changes are against standing: a body whose rib cage reads 9° closed while standing
+        let bent = Posture::from_values(&standing(0.0, 0.0, 9.0));
+        assert_eq!(back_fault(&p(0.0, 14.0), &bent, &cfg), None);
     }
 
     #[test]
@@ -483,6 +543,19 @@ mod tests {
             .map(|f| RepFrame { metrics: FrameMetrics { pelvic_tilt_deg: Some(-11.0), ..f.metrics }, ..*f })
             .collect();
         assert_eq!(clip_faults(&tucked, |_| true, &cfg), vec![Fault::PosteriorTilt]);
+        let arched: Vec<RepFrame> = frames
+            .iter()
+            .map(|f| RepFrame {
+                metrics: FrameMetrics { pelvic_tilt_deg: Some(6.0), lumbar_flexion_deg: Some(-12.0), ..f.metrics },
+                ..*f
+            })
+            .collect();
+        assert_eq!(clip_faults(&arched, |_| true, &cfg), vec![Fault::AnteriorTilt], "an arch held standing");
+        let neutral: Vec<RepFrame> = arched
+            .iter()
+            .map(|f| RepFrame { metrics: FrameMetrics { lumbar_flexion_deg: Some(-3.0), ..f.metrics }, ..*f })
+            .collect();
+        assert!(clip_faults(&neutral, |_| true, &cfg).is_empty());
     }
 
     fn rep_frames(lumbar_at_depth: f64) -> (Rep, Vec<RepFrame>) {
@@ -530,7 +603,7 @@ mod tests {
         assert!(v.at_depth.get(Metric::LumbarFlexion).unwrap() > 30.0);
         let [a, b] = v.fault_frames["rounded_lumbar"];
         assert!(a > 5 && b < 55 && a < 30 && b > 30, "range {a}..{b} around the bottom");
-        let (rep, frames) = rep_frames(12.0);
+        let (rep, frames) = rep_frames(8.0);
         assert!(rep_faults(&rep, &frames, &base, &cfg).faults.is_empty(), "mild flexion is no fault");
         assert!(rep_faults(&rep, &[], &base, &cfg).faults.is_empty(), "no frames, no verdict");
     }
@@ -541,6 +614,8 @@ mod tests {
         for bad in [
             FaultConfig { rounded_lumbar_change_deg: f64::NAN, ..Default::default() },
             FaultConfig { posterior_tilt_deg: 5.0, ..Default::default() },
+            FaultConfig { arched_lumbar_deg: 4.0, ..Default::default() },
+            FaultConfig { arched_habit_deg: f64::NAN, ..Default::default() },
             FaultConfig { anterior_habit_deg: f64::INFINITY, ..Default::default() },
             FaultConfig { min_fault_s: -0.1, ..Default::default() },
             FaultConfig { depth_share: 0.0, ..Default::default() },
@@ -552,7 +627,7 @@ mod tests {
     proptest! {
         /// Adding the same offset to the standing and the deep lumbar reading
         /// (a body whose outline reads off by a constant) never changes the
-        /// baseline-relative verdict below the absolute limit.
+        /// baseline-relative rounding verdict between the absolute limits.
         #[test]
         fn a_constant_lumbar_offset_does_not_change_the_verdict(l in -10f64..20.0, s in -5f64..5.0, off in -8f64..8.0) {
             let cfg = FaultConfig::default();
@@ -560,6 +635,8 @@ mod tests {
             let a = back_fault(&p(l), &p(s), &cfg);
             let b = back_fault(&p(l + off), &p(s + off), &cfg);
             prop_assume!(l + off < cfg.rounded_lumbar_deg && l < cfg.rounded_lumbar_deg);
+            prop_assume!(l + off > cfg.arched_lumbar_deg && l > cfg.arched_lumbar_deg);
+            prop_assume!(s + off > cfg.arched_habit_deg && s > cfg.arched_habit_deg);
             prop_assert_eq!(a, b);
         }
     }

@@ -14,7 +14,7 @@ use plotters::prelude::*;
 
 use super::style::{rgb, ReportStyle};
 use crate::analysis::{Analysis, FrameRecord};
-use crate::faults::Fault;
+use crate::faults::{rounding_limit_deg, Fault};
 use crate::kinematics::metric::Metric;
 use crate::kinematics::FrameMetrics;
 
@@ -412,15 +412,13 @@ pub fn report_html(
         ],
         &[],
     ));
-    let mut back_thresholds = vec![
+    let rounded = rounding_limit_deg(a.baseline.get(Metric::LumbarFlexion), f);
+    let back_thresholds = vec![
         (f.anterior_tilt_deg, format!("anterior tilt > {:.0}°", f.anterior_tilt_deg)),
         (f.posterior_tilt_deg, format!("posterior tilt < {:.0}°", f.posterior_tilt_deg)),
+        (f.arched_lumbar_deg, format!("arched < {:.0}°", f.arched_lumbar_deg)),
+        (rounded, format!("rounded > {rounded:.0}°")),
     ];
-    let rounded = match a.baseline.get(Metric::LumbarFlexion) {
-        Some(b) => (b + f.rounded_lumbar_change_deg).min(f.rounded_lumbar_deg),
-        None => f.rounded_lumbar_deg,
-    };
-    back_thresholds.push((rounded, format!("rounded > {rounded:.0}°")));
     h.push_str(&plot(
         a,
         style,
