@@ -523,6 +523,30 @@ mod tests {
         // changes are against standing: a body whose rib cage reads 9° closed while standing
         let bent = Posture::from_values(&standing(0.0, 0.0, 9.0));
         assert_eq!(back_fault(&p(0.0, 14.0), &bent, &cfg), None);
+        // and so is the lumbar part taken out: standing at −5°, 8° of lumbar change explains 8 of the rib
+        // cage's 17 (its raw 3° would leave 14)
+        let extended = Posture::from_values(&standing(-5.0, 0.0, 0.0));
+        assert_eq!(back_fault(&p(3.0, 17.0), &extended, &cfg), None);
+        assert_eq!(back_fault(&p(3.0, 19.0), &extended, &cfg), Some(Fault::RibsNotStacked));
+    }
+
+    #[test]
+    fn a_tucked_pelvis_comes_before_an_arch_and_rounding_counts_from_the_habit_limit() {
+        let cfg = FaultConfig::default();
+        let s = Posture::from_values(&standing(0.0, 0.0, 0.0));
+        let p =
+            |l: f64, t: f64| Posture { lumbar_flexion_deg: Some(l), pelvic_tilt_deg: Some(t), ..Default::default() };
+        assert_eq!(back_fault(&p(-8.0, -12.0), &s, &cfg), Some(Fault::PosteriorTilt));
+        // the limit is the standing angle, no more arched than `arched_habit_deg` (not `arched_lumbar_deg`)
+        assert_eq!(rounding_limit_deg(Some(-7.0), &cfg), -7.0 + cfg.rounded_lumbar_change_deg);
+        assert_eq!(rounding_limit_deg(Some(-20.0), &cfg), cfg.arched_habit_deg + cfg.rounded_lumbar_change_deg);
+        assert_eq!(rounding_limit_deg(Some(25.0), &cfg), cfg.rounded_lumbar_deg);
+        assert_eq!(rounding_limit_deg(None, &cfg), cfg.rounded_lumbar_deg);
+        let l = |x: f64| Posture { lumbar_flexion_deg: Some(x), ..Default::default() };
+        assert_eq!(
+            back_fault(&l(5.5), &Posture::from_values(&standing(-7.0, 0.0, 0.0)), &cfg),
+            Some(Fault::RoundedLumbar)
+        );
     }
 
     #[test]
@@ -556,6 +580,14 @@ mod tests {
             .map(|f| RepFrame { metrics: FrameMetrics { lumbar_flexion_deg: Some(-3.0), ..f.metrics }, ..*f })
             .collect();
         assert!(clip_faults(&neutral, |_| true, &cfg).is_empty());
+        // an arch alone, the pelvis not read
+        let arch_only: Vec<RepFrame> = arched
+            .iter()
+            .map(|f| RepFrame { metrics: FrameMetrics { pelvic_tilt_deg: None, ..f.metrics }, ..*f })
+            .collect();
+        assert_eq!(clip_faults(&arch_only, |_| true, &cfg), vec![Fault::AnteriorTilt]);
+        assert_eq!(standing_habit(None, Some(-12.0), &cfg), Some(Fault::AnteriorTilt));
+        assert_eq!(standing_habit(None, None, &cfg), None);
     }
 
     fn rep_frames(lumbar_at_depth: f64) -> (Rep, Vec<RepFrame>) {

@@ -12,11 +12,10 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 use plotters::prelude::*;
 
-use super::style::{rgb, ReportStyle};
+use super::style::{rgb, Colors, ReportStyle};
 use crate::analysis::{Analysis, FrameRecord};
-use crate::faults::{rounding_limit_deg, Fault};
-use crate::kinematics::metric::Metric;
-use crate::kinematics::FrameMetrics;
+use crate::faults::{rounding_limit_deg, Fault, FaultConfig};
+use crate::kinematics::metric::{Metric, MetricValues};
 
 /// One key frame shown in the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,11 +89,89 @@ fn value_text(m: Metric, v: Option<f64>) -> String {
     }
 }
 
-/// One line of a plot.
+/// One line of a plot: a metric of the registry.
 struct Line<'a> {
-    label: &'a str,
+    metric: Metric,
+    label: &'static str,
     colour: &'a str,
-    value: fn(&FrameMetrics) -> Option<f64>,
+}
+
+/// The report's plots over time. Every metric of the registry is drawn in
+/// exactly one of them: [`Plot::of`] is an exhaustive match, so a new metric
+/// has to be placed before the report compiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plot {
+    Joints,
+    Back,
+    Ssi,
+    Load,
+}
+
+impl Plot {
+    const ALL: [Plot; 4] = [Plot::Joints, Plot::Back, Plot::Ssi, Plot::Load];
+
+    fn of(m: Metric) -> Plot {
+        match m {
+            Metric::Trunk | Metric::HipAngle | Metric::KneeFlexion | Metric::HipFlexion => Plot::Joints,
+            Metric::LumbarFlexion | Metric::PelvicTilt | Metric::RibStack => Plot::Back,
+            Metric::Ssi => Plot::Ssi,
+            Metric::LoadDistance => Plot::Load,
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Plot::Joints => "Trunk, hip and knee",
+            Plot::Back => "Lower back, pelvis and rib cage",
+            Plot::Ssi => "Stoop–squat index (100: all trunk, 0: all knees)",
+            Plot::Load => "Hands in front of the ankles (the load's distance; NIOSH: ideally ≤ 25 cm)",
+        }
+    }
+
+    /// The vertical axis's caption.
+    fn y_unit(self) -> &'static str {
+        match self {
+            Plot::Joints | Plot::Back => "degrees",
+            Plot::Ssi => "index",
+            Plot::Load => "cm",
+        }
+    }
+
+    /// The fault thresholds drawn across the plot, from the settings in use
+    /// (the rounding limit from the standing lumbar angle, as the rule takes it).
+    fn thresholds(self, f: &FaultConfig, baseline: &MetricValues) -> Vec<(f64, String)> {
+        match self {
+            Plot::Joints => Vec::new(),
+            Plot::Back => {
+                let rounded = rounding_limit_deg(baseline.get(Metric::LumbarFlexion), f);
+                vec![
+                    (f.anterior_tilt_deg, format!("anterior tilt > {:.0}°", f.anterior_tilt_deg)),
+                    (f.posterior_tilt_deg, format!("posterior tilt < {:.0}°", f.posterior_tilt_deg)),
+                    (f.arched_lumbar_deg, format!("arched < {:.0}°", f.arched_lumbar_deg)),
+                    (rounded, format!("rounded > {rounded:.0}°")),
+                ]
+            }
+            Plot::Ssi => vec![(f.squat_ssi, format!("squat < {:.0}", f.squat_ssi))],
+            Plot::Load => vec![(f.load_far_cm, format!("far > {:.0} cm", f.load_far_cm))],
+        }
+    }
+}
+
+/// A metric's line in the plots: its legend (with what the sign means where
+/// it matters) and its colour.
+fn plot_line(m: Metric, c: &Colors) -> Line<'_> {
+    let (label, colour) = match m {
+        Metric::Trunk => ("trunk", &c.trunk),
+        Metric::HipAngle => ("hip angle", &c.hip),
+        Metric::KneeFlexion => ("knee flexion", &c.knee),
+        Metric::HipFlexion => ("hip flexion", &c.hip_flexion),
+        Metric::LumbarFlexion => ("lumbar flexion (+ rounded)", &c.lumbar),
+        Metric::PelvicTilt => ("pelvic tilt (+ anterior)", &c.pelvis),
+        Metric::RibStack => ("rib stack (+ closed)", &c.ribs),
+        Metric::Ssi => ("SSI", &c.hip),
+        Metric::LoadDistance => ("load distance", &c.trunk),
+    };
+    Line { metric: m, label, colour }
 }
 
 fn colour(hex: &str) -> RGBColor {
@@ -141,7 +218,7 @@ fn draw_plot(
     let mut hi = f64::NEG_INFINITY;
     for l in lines {
         for f in &a.frames {
-            if let Some(v) = (l.value)(&f.metrics).filter(|v| v.is_finite()) {
+            if let Some(v) = l.metric.of(&f.metrics).filter(|v| v.is_finite()) {
                 lo = lo.min(v);
                 hi = hi.max(v);
             }
@@ -196,7 +273,7 @@ fn draw_plot(
         // contiguous runs: no line across frames without a value
         let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
         for f in &a.frames {
-            match (l.value)(&f.metrics).filter(|v| v.is_finite()) {
+            match l.metric.of(&f.metrics).filter(|v| v.is_finite()) {
                 Some(v) => runs.last_mut().expect("one run").push((f.time_s, v)),
                 None if !runs.last().expect("one run").is_empty() => runs.push(Vec::new()),
                 None => {}
@@ -398,55 +475,11 @@ pub fn report_html(
 
     // plots
     h.push_str("<h2>Angles over time</h2>\n");
-    let f = settings.faults;
-    h.push_str(&plot(
-        a,
-        style,
-        "Trunk, hip and knee",
-        "degrees",
-        &[
-            Line { label: "trunk", colour: &c.trunk, value: |m| m.trunk_deg },
-            Line { label: "hip angle", colour: &c.hip, value: |m| m.hip_angle_deg },
-            Line { label: "hip flexion", colour: &c.hip_flexion, value: |m| m.hip_flexion_deg },
-            Line { label: "knee flexion", colour: &c.knee, value: |m| m.knee_flexion_deg },
-        ],
-        &[],
-    ));
-    let rounded = rounding_limit_deg(a.baseline.get(Metric::LumbarFlexion), f);
-    let back_thresholds = vec![
-        (f.anterior_tilt_deg, format!("anterior tilt > {:.0}°", f.anterior_tilt_deg)),
-        (f.posterior_tilt_deg, format!("posterior tilt < {:.0}°", f.posterior_tilt_deg)),
-        (f.arched_lumbar_deg, format!("arched < {:.0}°", f.arched_lumbar_deg)),
-        (rounded, format!("rounded > {rounded:.0}°")),
-    ];
-    h.push_str(&plot(
-        a,
-        style,
-        "Lower back, pelvis and rib cage",
-        "degrees",
-        &[
-            Line { label: "lumbar flexion (+ rounded)", colour: &c.lumbar, value: |m| m.lumbar_flexion_deg },
-            Line { label: "pelvic tilt (+ anterior)", colour: &c.pelvis, value: |m| m.pelvic_tilt_deg },
-            Line { label: "rib stack (+ closed)", colour: &c.ribs, value: |m| m.rib_stack_deg },
-        ],
-        &back_thresholds,
-    ));
-    h.push_str(&plot(
-        a,
-        style,
-        "Stoop–squat index (100: all trunk, 0: all knees)",
-        "index",
-        &[Line { label: "SSI", colour: &c.hip, value: |m| m.ssi }],
-        &[(f.squat_ssi, format!("squat < {:.0}", f.squat_ssi))],
-    ));
-    h.push_str(&plot(
-        a,
-        style,
-        "Hands in front of the ankles (the load's distance; NIOSH: ideally ≤ 25 cm)",
-        "cm",
-        &[Line { label: "load distance", colour: &c.trunk, value: |m| m.load_distance_cm }],
-        &[(f.load_far_cm, format!("far > {:.0} cm", f.load_far_cm))],
-    ));
+    for p in Plot::ALL {
+        let lines: Vec<Line> =
+            Metric::ALL.into_iter().filter(|m| Plot::of(*m) == p).map(|m| plot_line(m, &style.colors)).collect();
+        h.push_str(&plot(a, style, p.title(), p.y_unit(), &lines, &p.thresholds(settings.faults, &a.baseline.values)));
+    }
     h.push_str("<p class=\"sub\">Shaded: repetitions. Dashed: fault thresholds of the settings below (rounding is judged against the standing lumbar angle).</p>\n");
 
     // baseline
@@ -493,6 +526,14 @@ pub fn report_html(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinematics::FrameMetrics;
+
+    #[test]
+    fn every_plot_has_a_metric_of_the_registry() {
+        for p in Plot::ALL {
+            assert!(Metric::ALL.iter().any(|m| Plot::of(*m) == p), "{p:?} has no line");
+        }
+    }
 
     #[test]
     fn escapes_markup() {

@@ -10,7 +10,7 @@ chosen on: the bodies split in five folds, each fold scored with the settings ch
 
   python3 tools/spine/tune_faults.py EVAL_JSON EVAL_DIR [EVAL_JSON EVAL_DIR ...]
 """
-import itertools, json, os, random, re, sys
+import csv, itertools, json, os, random, sys
 
 DEFAULTS = dict(rounded_lumbar_change_deg=12.0, rounded_lumbar_deg=32.0, anterior_tilt_deg=10.0,
                 posterior_tilt_deg=-10.0, arched_lumbar_deg=-6.0, anterior_habit_deg=10.0,
@@ -59,15 +59,30 @@ def rep_faults(at, base, c):
     return out
 
 
-def clip_faults(base, c):
-    t, l = base.get("pelvic_tilt_deg"), base.get("lumbar_flexion_deg")
-    if base.get("frames", 0) < 15:
-        return set()
+def clip_faults(standing, c):
+    """The clip's standing habit from the medians over its standing frames (`standing_medians`)."""
+    t, l = standing.get("pelvic_tilt_deg"), standing.get("lumbar_flexion_deg")
     if (t is not None and t >= c["anterior_habit_deg"]) or (l is not None and l <= c["arched_habit_deg"]):
         return {"anterior_tilt"}
     if t is not None and t <= c["posterior_habit_deg"]:
         return {"posterior_tilt"}
     return set()
+
+
+def standing_medians(frames_csv, min_standing_s=0.5):
+    """As src/faults clip_faults takes them: each metric's median (the upper one) over the frames of the
+    standing phase with a reading, where those last at least `min_standing_s`."""
+    with open(frames_csv) as f:
+        rows = list(csv.DictReader(f))
+    if len(rows) < 2 or int(rows[-1]["frame"]) <= int(rows[0]["frame"]):
+        dt = 1 / 30
+    else:
+        dt = (float(rows[-1]["time_s"]) - float(rows[0]["time_s"])) / (int(rows[-1]["frame"]) - int(rows[0]["frame"]))
+    out = {}
+    for key in ("pelvic_tilt_deg", "lumbar_flexion_deg"):
+        v = sorted(float(r[key]) for r in rows if r["phase"] == "standing" and r[key] != "")
+        out[key] = v[len(v) // 2] if v and len(v) * dt >= min_standing_s else None
+    return out
 
 
 def load(pairs):
@@ -77,10 +92,12 @@ def load(pairs):
         for c in rep["clips"]:
             name = c["clip"]["name"]
             summ = json.load(open(os.path.join(ed, name, "summary.json")))
-            clips.append(dict(name=name, variant=c["clip"]["variant"], expected=set(c["faults_expected"]),
-                              single=not c["clip"]["reps_detail"], scored=c["clip"]["variant"] != "spine_mix",
+            clips.append(dict(name=name, body=c["clip"]["body"] or name, variant=c["clip"]["variant"],
+                              expected=set(c["faults_expected"]), single=not c["clip"]["reps_detail"],
+                              scored=c["clip"]["variant"] != "spine_mix",
                               reps=[(r["start_s"], r["end_s"], r["at_depth"]) for r in summ["reps"]],
-                              truth_reps=c["clip"]["reps_detail"], base=summ["baseline"]))
+                              truth_reps=c["clip"]["reps_detail"], base=summ["baseline"],
+                              standing=standing_medians(os.path.join(ed, name, "frames.csv"))))
     return clips
 
 
@@ -91,7 +108,7 @@ def score(clips, c):
             continue
         found_by_rep = [rep_faults(at, cl["base"], c) for _, _, at in cl["reps"]]
         if cl["single"]:
-            found = clip_faults(cl["base"], c).union(*found_by_rep) if found_by_rep else clip_faults(cl["base"], c)
+            found = clip_faults(cl["standing"], c).union(*found_by_rep)
             n_clips += 1
             ok_clips += found == cl["expected"]
         for tr in cl["truth_reps"]:
@@ -124,11 +141,6 @@ def merit(s):
     return oc / max(nc, 1) + orp / max(nr, 1)
 
 
-def body(clip):
-    m = re.search(r"(body_\d+|test_\d+)", clip["name"])
-    return m.group(1) if m else clip["name"]
-
-
 def main():
     a = sys.argv[1:]
     if len(a) < 2 or len(a) % 2:
@@ -140,13 +152,13 @@ def main():
     for m, s, g in scored[:15]:
         print("%.3f clips %d/%d reps %d/%d %s" % (m, *s, g))
     # by body: each fold scored with the settings chosen on the other folds
-    bodies = sorted({body(c) for c in clips})
+    bodies = sorted({c["body"] for c in clips})
     random.Random(0).shuffle(bodies)
     fold = {b: i % 5 for i, b in enumerate(bodies)}
     chosen, defaults = [0, 0, 0, 0], [0, 0, 0, 0]
     for k in range(5):
-        train = [c for c in clips if fold[body(c)] != k]
-        test = [c for c in clips if fold[body(c)] == k]
+        train = [c for c in clips if fold[c["body"]] != k]
+        test = [c for c in clips if fold[c["body"]] == k]
         g = max(grid, key=lambda g: merit(score(train, settings(g))))
         chosen = [x + y for x, y in zip(chosen, score(test, settings(g)))]
         defaults = [x + y for x, y in zip(defaults, score(test, DEFAULTS))]
