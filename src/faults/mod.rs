@@ -507,6 +507,8 @@ mod tests {
         // the pelvis read only 6° forward, but the lower back arched 9°: the fault's other sign
         assert_eq!(back_fault(&p(-9.0, 6.0), &s, &cfg), Some(Fault::AnteriorTilt));
         assert_eq!(back_fault(&p(-3.0, 6.0), &s, &cfg), None, "a few degrees of extension are within neutral");
+        // a tucked pelvis comes first
+        assert_eq!(back_fault(&p(-8.0, -12.0), &s, &cfg), Some(Fault::PosteriorTilt));
     }
 
     #[test]
@@ -531,12 +533,8 @@ mod tests {
     }
 
     #[test]
-    fn a_tucked_pelvis_comes_before_an_arch_and_rounding_counts_from_the_habit_limit() {
+    fn rounding_counts_from_the_standing_angle_no_more_arched_than_the_habit_limit() {
         let cfg = FaultConfig::default();
-        let s = Posture::from_values(&standing(0.0, 0.0, 0.0));
-        let p =
-            |l: f64, t: f64| Posture { lumbar_flexion_deg: Some(l), pelvic_tilt_deg: Some(t), ..Default::default() };
-        assert_eq!(back_fault(&p(-8.0, -12.0), &s, &cfg), Some(Fault::PosteriorTilt));
         // the limit is the standing angle, no more arched than `arched_habit_deg` (not `arched_lumbar_deg`)
         assert_eq!(rounding_limit_deg(Some(-7.0), &cfg), -7.0 + cfg.rounded_lumbar_change_deg);
         assert_eq!(rounding_limit_deg(Some(-20.0), &cfg), cfg.arched_habit_deg + cfg.rounded_lumbar_change_deg);
