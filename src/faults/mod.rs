@@ -80,13 +80,19 @@ impl Fault {
         }
     }
 
-    /// How bad the fault is in a frame (larger is worse).
+    /// How bad the fault is in a frame (larger is worse), as its rule reads
+    /// the frame: an anterior tilt by the pelvis tipped forward or the lower
+    /// back arched, whichever is further; the rib cage by its angle beyond the
+    /// lumbar spine's.
     pub fn severity(self, m: &FrameMetrics) -> Option<f64> {
         match self {
             Fault::RoundedLumbar => m.lumbar_flexion_deg,
-            Fault::AnteriorTilt => m.pelvic_tilt_deg,
+            Fault::AnteriorTilt => {
+                let arch = m.lumbar_flexion_deg.map(|l| -l);
+                m.pelvic_tilt_deg.into_iter().chain(arch).reduce(f64::max)
+            }
             Fault::PosteriorTilt => m.pelvic_tilt_deg.map(|x| -x),
-            Fault::RibsNotStacked => m.rib_stack_deg.map(f64::abs),
+            Fault::RibsNotStacked => m.rib_stack_deg.map(|r| (r - m.lumbar_flexion_deg.unwrap_or(0.0)).abs()),
             Fault::SquatPattern => m.ssi.map(|s| -s),
             Fault::LoadFar => m.load_distance_cm,
         }
@@ -496,6 +502,24 @@ mod tests {
         assert_eq!(back_fault(&p(1.0, 0.0, -18.0), &s, &cfg), Some(Fault::RibsNotStacked));
         assert_eq!(back_fault(&p(1.0, 0.0, 17.0), &s, &cfg), Some(Fault::RibsNotStacked));
         assert_eq!(back_fault(&p(3.0, 2.0, 6.0), &s, &cfg), None);
+    }
+
+    #[test]
+    fn severity_reads_a_frame_as_the_rule_does() {
+        let m = |l: Option<f64>, t: Option<f64>, r: Option<f64>| FrameMetrics {
+            lumbar_flexion_deg: l,
+            pelvic_tilt_deg: t,
+            rib_stack_deg: r,
+            ..Default::default()
+        };
+        // the arch further from neutral than the tipped pelvis
+        assert_eq!(Fault::AnteriorTilt.severity(&m(Some(-14.0), Some(6.0), None)), Some(14.0));
+        assert_eq!(Fault::AnteriorTilt.severity(&m(Some(2.0), Some(11.0), None)), Some(11.0));
+        assert_eq!(Fault::AnteriorTilt.severity(&m(None, None, None)), None);
+        // a rib cage tipped with the lumbar spine is less off than one tipped alone
+        let with = Fault::RibsNotStacked.severity(&m(Some(10.0), None, Some(15.0))).unwrap();
+        let alone = Fault::RibsNotStacked.severity(&m(Some(0.0), None, Some(12.0))).unwrap();
+        assert!(with < alone, "{with} {alone}");
     }
 
     #[test]
