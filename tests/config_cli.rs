@@ -32,6 +32,13 @@ fn nan_thresholds_are_refused() {
 }
 
 #[test]
+fn an_arch_limit_on_the_wrong_side_of_neutral_is_refused() {
+    // extension is negative: a positive arch limit would call every neutral back arched
+    refused("[faults]\narched_lumbar_deg = 4.0\n", "faults.arched_lumbar_deg");
+    refused("[faults]\narched_habit_deg = 0.0\n", "faults.arched_habit_deg");
+}
+
+#[test]
 fn negative_durations_are_refused() {
     refused("[reps]\nmin_duration_s = -0.5\n", "reps.min_duration_s");
     refused("[faults]\nmin_fault_s = -1.0\n", "faults.min_fault_s");
