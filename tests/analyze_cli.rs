@@ -2,7 +2,7 @@
 //! rotation, real footage with bystanders.
 
 mod common;
-use common::{analyze, hinge, repo, run, stderr, stdout, Table};
+use common::{analyze, hinge, read_summary, repo, run, stderr, stdout, Table};
 
 fn hip_track(t: &Table) -> Vec<Option<(f64, f64)>> {
     (0..t.rows.len())
@@ -45,8 +45,7 @@ fn writes_frames_and_summary_with_one_row_per_frame() {
     for (i, row) in t.rows.iter().enumerate() {
         assert_eq!(row[0], i.to_string());
     }
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_summary(dir.path());
     assert_eq!(summary["schema"], "hinge.summary/2");
     assert_eq!(summary["frames"], 133);
     assert_eq!(summary["width"], 640);
@@ -76,16 +75,14 @@ fn json_to_stdout_matches_the_file() {
     let o = run(c);
     assert!(o.status.success(), "{}", stderr(&o));
     let printed: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let file: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let file: serde_json::Value = read_summary(dir.path());
     assert_eq!(printed, file);
 }
 
 #[test]
 fn phone_video_comes_out_upright() {
     let (dir, t) = analyze("samples/dev_sessions/devs_02_phone_rotated.mp4", &[]);
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_summary(dir.path());
     assert_eq!((summary["width"].as_u64(), summary["height"].as_u64()), (Some(720), Some(1280)));
     let truth = Table::read(&repo("samples/dev_sessions/devs_02_phone_rotated.csv"));
     assert_eq!(t.rows.len(), truth.rows.len());
@@ -203,8 +200,7 @@ fn the_back_is_not_read_from_too_far_round_and_the_view_says_so() {
     // filmed 35° off the side, estimated 39° (past MAX_BACK_OBLIQUITY_DEG): no lumbar, tilt or rib cell,
     // no back fault; the trunk, hip, knee and hip flexion are still measured
     let (dir, t) = analyze("samples/dev/dev_03_good_oblique_front_left_35.mp4", &[]);
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_summary(dir.path());
     let view = &summary["view"];
     let obliquity = view["obliquity_deg"].as_f64().unwrap();
     assert!(obliquity > hinge::kinematics::spine_model::MAX_BACK_OBLIQUITY_DEG, "estimated {obliquity}°");
@@ -225,8 +221,7 @@ fn the_back_is_not_read_from_too_far_round_and_the_view_says_so() {
     }
     // filmed from the side, the same body's back is read
     let (dir, t) = analyze("samples/dev/dev_01_good_side_facing_left.mp4", &[]);
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_summary(dir.path());
     assert_eq!(summary["view"]["back_read"], true);
     let with = (0..t.rows.len()).filter(|&r| t.f64(r, "lumbar_flexion_deg").is_some()).count();
     assert!(with * 2 >= t.rows.len(), "lumbar on {with}/{} side-on frames", t.rows.len());
@@ -249,8 +244,7 @@ fn rep_faults(summary: &serde_json::Value) -> Vec<String> {
 fn an_arched_stance_is_an_anterior_tilt_habit_and_leaving_it_no_rounding() {
     let clip = "samples/dev/dev_07_anterior_tilt_side_facing_right.mp4";
     let (dir, _) = analyze(clip, &["--no-video", "--no-html"]);
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_summary(dir.path());
     let arched_habit_deg = hinge::faults::FaultConfig::default().arched_habit_deg;
     let standing_lumbar = summary["baseline"]["lumbar_flexion_deg"].as_f64().unwrap();
     assert!(standing_lumbar <= arched_habit_deg, "standing lumbar {standing_lumbar}°");
@@ -262,8 +256,7 @@ fn an_arched_stance_is_an_anterior_tilt_habit_and_leaving_it_no_rounding() {
     let cfg = dir.path().join("no_arch.toml");
     std::fs::write(&cfg, "[faults]\narched_habit_deg = -60.0\n").unwrap();
     let (dir, _) = analyze(clip, &["--no-video", "--no-html", "--config", cfg.to_str().unwrap()]);
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = read_summary(dir.path());
     assert_eq!(summary["faults"], serde_json::json!([]));
     assert!(rep_faults(&summary).iter().any(|f| f.contains("rounded_lumbar")), "{:?}", rep_faults(&summary));
 }

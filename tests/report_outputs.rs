@@ -9,7 +9,7 @@
 
 mod common;
 use common::cdp::find_chromium;
-use common::{hinge, repo, run, stderr, Table};
+use common::{hinge, read_summary, repo, run, stderr, Table};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -34,10 +34,6 @@ fn out_dir() -> &'static Path {
 fn meta(clip: &str) -> serde_json::Value {
     let p = repo(&clip.replace(".mp4", ".meta.json"));
     serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
-}
-
-fn summary(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
 
 /// The fault name a ground-truth variant is built to show (None: good, idle).
@@ -80,7 +76,7 @@ fn report_html_is_self_contained_and_shows_every_rep_and_fault() {
     }
     let fault = truth_fault(m["variant"].as_str().unwrap()).expect("a fault clip");
     assert!(html.contains(&format!("data-fault=\"{fault}\"")), "fault {fault} of the ground truth missing");
-    let s = summary(dir);
+    let s = read_summary(dir);
     for r in s["reps"].as_array().unwrap() {
         assert!(html.contains(&format!("data-rep=\"{}\"", r["index"])));
         for f in r["faults"].as_array().unwrap() {
@@ -203,7 +199,7 @@ fn annotated_video_has_the_inputs_frames_and_rate() {
     assert_eq!(codec, "h264");
     assert_eq!(n_out, n_in, "frame count");
     assert_eq!(fps_out, fps_in, "frame rate");
-    let s = summary(dir);
+    let s = read_summary(dir);
     assert_eq!(n_out, s["frames"].as_u64().unwrap());
 }
 
@@ -236,7 +232,7 @@ fn large_video_is_annotated_at_720p_with_every_frame() {
 fn reps_csv_has_one_row_per_rep() {
     let dir = out_dir();
     let t = Table::read(&dir.join("reps.csv"));
-    let s = summary(dir);
+    let s = read_summary(dir);
     let reps = s["reps"].as_array().unwrap();
     assert_eq!(t.rows.len(), reps.len());
     assert_eq!(t.header, hinge::report::reps_csv_header());

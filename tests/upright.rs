@@ -5,7 +5,7 @@
 //! carry no rotation tag).
 
 mod common;
-use common::{hinge, repo, run, stderr, Table};
+use common::{hinge, read_summary, repo, run, stderr, Table};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -30,10 +30,6 @@ fn rotated(dir: &Path, name: &str, vf: &str) -> PathBuf {
     out
 }
 
-fn summary(dir: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
-}
-
 /// Analyses `video` into `out` and returns summary.json and frames.csv.
 fn analyze(video: &Path, out: &Path) -> (serde_json::Value, Table) {
     let mut c = hinge();
@@ -41,7 +37,7 @@ fn analyze(video: &Path, out: &Path) -> (serde_json::Value, Table) {
     let o = run(c);
     assert_eq!(o.status.code(), Some(0), "analyze {}: {}", video.display(), stderr(&o));
     assert!(!stderr(&o).contains("panicked"));
-    (summary(out), Table::read(&out.join("frames.csv")))
+    (read_summary(out), Table::read(&out.join("frames.csv")))
 }
 
 fn warnings(s: &serde_json::Value) -> Vec<String> {

@@ -66,6 +66,11 @@ impl Table {
     }
 }
 
+/// The `summary.json` an analysis wrote into `dir`.
+pub fn read_summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap()
+}
+
 /// Analyses `clip` (repo-relative) into a fresh temporary directory.
 pub fn analyze(clip: &str, extra: &[&str]) -> (tempfile::TempDir, Table) {
     let dir = tempfile::tempdir().unwrap();
