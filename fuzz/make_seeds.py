@@ -145,6 +145,7 @@ def crafted_tomls():
         "edge-reps-all": b"""[reps]
 start_deg = 15.0
 start_rise_deg = 15.0
+start_still_deg = 3.0
 end_deg = 8.0
 return_share = 0.7
 min_depth_deg = 30.0

@@ -91,7 +91,8 @@ struct Expect {
 /// 1.72, hip flexion 6.36 (zero 33.76), lumbar 4.80 (zero 5.80), pelvic tilt
 /// 4.28 (zero 3.99), rib stack 4.71 (zero 8.80), the back read on 3017/4896
 /// frames (before the view limit: 5.66, 5.18, 5.69 on 4499 frames); fault
-/// sets 18/28 (side-on 11/13), practice-set reps 3/5; person found in
+/// sets 17/28 (side-on 10/13; 18/28 and 11/13 before reps were timed from
+/// where the descent begins), practice-set reps 3/5; person found in
 /// 4896/4896 frames; squat and far load found on every clip that shows them,
 /// never elsewhere.
 /// Lumbar and tilt are under the 6° target, but tilt is worse than predicting

@@ -143,6 +143,7 @@ pub fn check_config(cfg: &Config) {
     let r = &cfg.reps;
     assert!(r.end_deg < r.start_deg && r.start_deg <= r.min_depth_deg, "reps: end < start <= min_depth: {r:?}");
     assert!(r.end_deg >= 0.0 && r.start_rise_deg > 0.0 && r.min_depth_deg <= 180.0, "reps degrees: {r:?}");
+    assert!(r.start_still_deg >= 0.0 && r.start_still_deg < r.start_rise_deg, "reps.start_still_deg: {r:?}");
     for (key, share) in [("return_share", r.return_share), ("bottom_fraction", r.bottom_fraction)] {
         assert!(share > 0.0 && share <= 1.0, "reps.{key} = {share} is not a share");
     }

@@ -71,7 +71,9 @@ impl Rep {
 ///
 /// A rep is found on the movement depth, the hip angle above the standing
 /// baseline: it starts when the depth has risen `start_rise_deg` above the
-/// lowest point since the last rep (and is at least `start_deg`), and it is
+/// lowest point since the last rep (and is at least `start_deg`) — from the
+/// last frame within `start_still_deg` of that point, where the descent
+/// began — and it is
 /// over once the person has come `return_share` of the way back from its
 /// deepest point toward where it started (or below `end_deg`). Judging the
 /// return against each rep's own range, not one absolute level, keeps quick
@@ -84,6 +86,10 @@ pub struct RepConfig {
     pub start_deg: f64,
     /// Rise above the lowest depth since the last rep that starts a rep, °.
     pub start_rise_deg: f64,
+    /// Depth within which the person still counts as at the lowest point
+    /// before a rep, °: the rep starts at the last frame this close to it,
+    /// when the descent began, not wherever standing jitter was lowest.
+    pub start_still_deg: f64,
     /// Depth below which a rep is always over (back to standing), °.
     pub end_deg: f64,
     /// Share of the way back from the deepest point to the rep's starting
@@ -106,6 +112,7 @@ impl Default for RepConfig {
         Self {
             start_deg: 15.0,
             start_rise_deg: 15.0,
+            start_still_deg: 3.0,
             end_deg: 8.0,
             return_share: 0.7,
             min_depth_deg: 30.0,
@@ -122,6 +129,7 @@ impl RepConfig {
         use crate::validate::range;
         range("reps.start_deg", self.start_deg, 1.0, 90.0)?;
         range("reps.start_rise_deg", self.start_rise_deg, 1.0, 90.0)?;
+        range("reps.start_still_deg", self.start_still_deg, 0.0, 90.0)?;
         range("reps.end_deg", self.end_deg, 0.0, 90.0)?;
         range("reps.return_share", self.return_share, 0.05, 1.0)?;
         range("reps.min_depth_deg", self.min_depth_deg, 1.0, 180.0)?;
@@ -132,6 +140,12 @@ impl RepConfig {
             return Err(format!(
                 "reps: need end_deg < start_deg <= min_depth_deg (got {}, {}, {})",
                 self.end_deg, self.start_deg, self.min_depth_deg
+            ));
+        }
+        if self.start_still_deg >= self.start_rise_deg {
+            return Err(format!(
+                "reps: need start_still_deg < start_rise_deg (got {}, {})",
+                self.start_still_deg, self.start_rise_deg
             ));
         }
         Ok(())
@@ -187,8 +201,12 @@ impl RepSegmenter {
             }
             let low = self.since_low[0].depth_deg;
             if depth_deg >= self.config.start_deg && depth_deg - low >= self.config.start_rise_deg {
-                // the rep began when the person left the lowest point
-                self.current = std::mem::take(&mut self.since_low);
+                // the rep began when the person left the lowest point: the last
+                // frame still within `start_still_deg` of it
+                let still = low + self.config.start_still_deg;
+                let left = self.since_low.iter().rposition(|x| x.depth_deg <= still).unwrap_or(0);
+                self.current = self.since_low.split_off(left);
+                self.since_low.clear();
             }
             return None;
         }
@@ -369,6 +387,18 @@ mod tests {
     }
 
     proptest! {
+        /// A rep starts when the descent begins (within the jitter), not
+        /// wherever standing sway happened to be lowest since the last rep.
+        #[test]
+        fn a_rep_starts_where_the_descent_begins(n in 1usize..5, depth in 40f64..100.0, noise in 0f64..2.5) {
+            let reps = segment(&RepConfig::default(), hinge_series(n, depth, noise));
+            prop_assert_eq!(reps.len(), n);
+            for (k, r) in reps.iter().enumerate() {
+                let onset = 15 + 75 * k as u64;
+                prop_assert!(r.start_frame + 5 >= onset && r.start_frame <= onset + 1, "rep {} starts at {}, onset {}", k + 1, r.start_frame, onset);
+            }
+        }
+
         #[test]
         fn jitter_never_double_counts(n in 1usize..5, depth in 40f64..100.0, noise in 0f64..3.0) {
             let reps = segment(&RepConfig::default(), hinge_series(n, depth, noise));
