@@ -7,7 +7,7 @@
 //! exits 3 with a reason in every failed row and every finished result intact.
 
 mod common;
-use common::{hinge, repo, run_with_timeout, stderr, Table};
+use common::{hinge, read_summary, repo, run_with_timeout, stderr, Table};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -197,8 +197,7 @@ fn batch_over_the_corpus_gives_every_failure_a_reason() {
             let result: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(d.join("result.json")).unwrap()).unwrap();
             assert_eq!(result["status"].as_str(), Some(st), "{path}: result.json");
-            let s: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(d.join("summary.json")).unwrap()).unwrap();
+            let s = read_summary(&d);
             let frames = Table::read(&d.join("frames.csv")).rows.len() as u64;
             assert_eq!(s["frames"].as_u64(), Some(frames), "{path}: frames.csv against summary.json");
         }

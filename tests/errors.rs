@@ -2,7 +2,7 @@
 //! non-zero exit code, never a panic.
 
 mod common;
-use common::{hinge, repo, run, stderr};
+use common::{hinge, read_summary, repo, run, stderr};
 use std::path::Path;
 
 const CLIP: &str = "samples/dev/dev_12_idle_side_facing_right.mp4";
@@ -73,8 +73,7 @@ hinge_test!(damaged_stretch_is_read_past_and_reported, |cmd, dir| {
     cmd.arg("analyze").arg(&video).arg("--out").arg(&out).arg("--quiet");
     let o = run(cmd);
     assert!(o.status.success(), "{}", stderr(&o));
-    let s: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let s = read_summary(&out);
     let frames = s["frames"].as_u64().unwrap();
     assert!(frames >= 120, "only {frames} of 133 frames analysed: the analysis stopped at the damage");
     assert_eq!(s["reps"].as_array().unwrap().len(), 2, "both reps found");

@@ -3,7 +3,7 @@
 //! a lost source; and the window under Xvfb.
 
 mod common;
-use common::{hinge, repo, run, stderr, stdout, Table};
+use common::{hinge, read_summary, repo, run, stderr, stdout, Table};
 use std::process::{Command, Stdio};
 
 const SESSION: &str = "samples/dev_sessions/devs_01_mixed_side_left.mp4";
@@ -60,13 +60,12 @@ fn paced_practice_set_gives_calibration_reps_and_faults() {
         assert!(summary["latency_ms"][k].as_f64().unwrap() > 0.0);
     }
     // same verdicts as the file path on the same frames
-    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(save.join("summary.json")).unwrap()).unwrap();
+    let saved = read_summary(&save);
     let dir = tempfile::tempdir().unwrap();
     let mut c = hinge();
     c.args(["analyze", "-q", "--out"]).arg(dir.path()).arg(repo(SESSION));
     assert!(run(c).status.success());
-    let file: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let file = read_summary(dir.path());
     let verdicts = |s: &serde_json::Value| -> Vec<(String, Vec<String>)> {
         s["reps"]
             .as_array()

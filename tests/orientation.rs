@@ -9,7 +9,7 @@
 //! `ffprobe` (skipped with a message without them).
 
 mod common;
-use common::{hinge, repo, run, stderr, Table};
+use common::{hinge, read_summary, repo, run, stderr, Table};
 use hinge::video::Orientation;
 use opencv::prelude::*;
 use std::path::{Path, PathBuf};
@@ -98,7 +98,7 @@ fn analyze(video: &Path) -> Result {
     c.arg("analyze").arg(video).arg("--out").arg(dir.path()).args(["--quiet", "--no-html"]);
     let o = run(c);
     assert!(o.status.success(), "analyze {} failed: {}", video.display(), stderr(&o));
-    let summary = serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap()).unwrap();
+    let summary = read_summary(dir.path());
     let frames = Table::read(&dir.path().join("frames.csv"));
     Result { summary, frames, dir }
 }

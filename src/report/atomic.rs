@@ -198,6 +198,15 @@ fn parent_dir(path: &Path) -> &Path {
     path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 
+/// Creates a folder and its parents; a file in its place is an error saying
+/// so ("exists and is not a directory"), not the platform's "File exists".
+pub fn create_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "exists and is not a directory"));
+    }
+    std::fs::create_dir_all(dir)
+}
+
 /// Flushes a folder's entries (a rename in it) to the disk.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()

@@ -56,11 +56,7 @@ impl ReportError {
 
 /// Creates the output directory; a file in its place is an error saying so.
 pub fn create_output_dir(dir: &Path) -> Result<(), ReportError> {
-    if dir.exists() && !dir.is_dir() {
-        let source = std::io::Error::new(std::io::ErrorKind::AlreadyExists, "exists and is not a directory");
-        return Err(ReportError::Write { path: dir.to_path_buf(), source });
-    }
-    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })
+    atomic::create_dir(dir).map_err(|source| ReportError::Write { path: dir.to_path_buf(), source })
 }
 
 /// Timing block of the summary.

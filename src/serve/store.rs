@@ -35,10 +35,7 @@ impl DataDir {
     pub fn create(root: &Path) -> Result<DataDir, ServeError> {
         for sub in ["", "videos", "analyses", "work", "uploads"] {
             let p = if sub.is_empty() { root.to_path_buf() } else { root.join(sub) };
-            if p.exists() && !p.is_dir() {
-                return Err(data_err(&p, "exists and is not a directory"));
-            }
-            std::fs::create_dir_all(&p).map_err(|e| data_err(&p, e))?;
+            crate::report::atomic::create_dir(&p).map_err(|e| data_err(&p, e))?;
         }
         let root = root.canonicalize().map_err(|e| data_err(root, e))?;
         Ok(DataDir { root })
