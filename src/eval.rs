@@ -287,6 +287,9 @@ pub struct Truth {
     /// rule applied to its wrists (hinge depth ≥ 0.5 and the mid-wrists more
     /// than [`LOAD_FAR_TRUTH_M`] in front of the mid-ankles).
     pub load_far_times: Vec<f64>,
+    /// Times (s) at which a rep's descent begins: the first frame of each
+    /// stretch out of the `standing` phase (empty without a `phase` column).
+    pub rep_onsets_s: Vec<f64>,
 }
 
 /// The factory's `load_far` rule: hands more than this far in front of the ankles, m.
@@ -328,6 +331,8 @@ pub fn read_truth(path: &Path) -> Result<Truth, EvalError> {
         col("hands_ankle_fwd_m"),
     ];
     let (time, depth, label) = (col("time_s"), col("hinge_depth"), col("load_far"));
+    let phase = col("phase");
+    let mut was_standing = false;
     let wrists_ankles = [col("wrist_L_Y"), col("wrist_R_Y"), col("ankle_L_Y"), col("ankle_R_Y")];
     // every column read besides the frame: an empty cell is no truth, anything else must be a number
     let read: Vec<usize> = [trunk, tl, tr, kl, kr]
@@ -365,6 +370,12 @@ pub fn read_truth(path: &Path) -> Result<Truth, EvalError> {
         };
         if far == Some(true) {
             out.load_far_times.extend(time.and_then(num));
+        }
+        if let Some(p) = phase.map(cell).filter(|p| !p.is_empty()) {
+            if was_standing && p != "standing" {
+                out.rep_onsets_s.extend(time.and_then(num));
+            }
+            was_standing = p == "standing";
         }
         let mean = |a: usize, b: usize| match (num(a), num(b)) {
             (Some(x), Some(y)) => Some(180.0 - (x + y) / 2.0),
@@ -455,6 +466,9 @@ pub struct ClipScore {
     pub faults_found: BTreeSet<String>,
     pub faults_expected: BTreeSet<String>,
     pub rep_scores: Vec<RepScore>,
+    /// Each rep's start against the truth's descent onset, s (clips whose
+    /// reps and onsets pair one to one).
+    pub rep_start_s: ErrorSum,
     pub seconds: f64,
 }
 
@@ -538,6 +552,15 @@ pub fn score(clip: &Clip, a: &Analysis, truth: &Truth) -> ClipScore {
             e
         },
         rep_scores,
+        rep_start_s: {
+            let mut e = ErrorSum::default();
+            if a.reps.len() == truth.rep_onsets_s.len() {
+                for (r, onset) in a.reps.iter().zip(&truth.rep_onsets_s) {
+                    e.add(r.start_s, *onset);
+                }
+            }
+            e
+        },
         seconds: a.timing.total.as_secs_f64(),
     }
 }
@@ -810,7 +833,26 @@ pub struct EvalSummary {
     pub practice_reps_right: Tally,
     /// Clips of a standing-habit variant ([`Clip::is_standing_habit`]) whose fault set is exact.
     pub standing_habits_found: Tally,
+    /// Rep starts against the truth's descent onsets, s: `None` without reps to pair.
+    pub rep_start_s: Option<RepTiming>,
     pub analysis_s: f64,
+}
+
+/// How far the reps' starts lie from where the truth's descents begin.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RepTiming {
+    pub reps: usize,
+    /// Mean absolute error, s.
+    pub mae: f64,
+    /// Mean signed error, s (positive: the rep starts late).
+    pub bias: f64,
+    pub sd: f64,
+}
+
+impl RepTiming {
+    fn of(e: &ErrorSum) -> Option<RepTiming> {
+        Some(RepTiming { reps: e.n, mae: e.mae()?, bias: e.bias()?, sd: e.sd()? })
+    }
 }
 
 impl EvalSummary {
@@ -866,6 +908,11 @@ impl EvalSummary {
             standing_habits_found: Tally::count(single.iter().filter(|c| c.clip.is_standing_habit()), |c| {
                 c.faults_ok()
             }),
+            rep_start_s: {
+                let mut e = ErrorSum::default();
+                clips.iter().for_each(|c| e.merge(&c.rep_start_s));
+                RepTiming::of(&e)
+            },
             analysis_s: clips.iter().map(|c| c.seconds).sum(),
         }
     }
@@ -969,6 +1016,13 @@ impl EvalReport {
             100.0 * sum.frames_with_person as f64 / sum.frames.max(1) as f64
         );
         let _ = writeln!(s, "  rep count exact       {} clips", sum.rep_count_exact);
+        if let Some(t) = sum.rep_start_s {
+            let _ = writeln!(
+                s,
+                "  rep start             {:.2} s from the descent's onset (bias {:+.2} ± {:.2} s, {} reps)",
+                t.mae, t.bias, t.sd, t.reps
+            );
+        }
         let _ = writeln!(
             s,
             "  fault set exact       {} single-variant clips (predicting no fault: {})",
@@ -1087,6 +1141,13 @@ mod tests {
                     ok,
                 })
                 .collect(),
+            // one rep started 0.2 s late, one 0.1 s early
+            rep_start_s: {
+                let mut t = ErrorSum::default();
+                t.add(1.2, 1.0);
+                t.add(2.9, 3.0);
+                t
+            },
             seconds: 0.5,
         }
     }
@@ -1127,6 +1188,26 @@ mod tests {
             let err = read(rows).unwrap_err().to_string();
             assert!(err.starts_with(&format!("{}: {cause}", path.display())), "{rows:?}: {err}");
         }
+    }
+
+    #[test]
+    fn a_truth_rep_begins_where_the_phase_leaves_standing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let mut csv = String::from(
+            "frame,time_s,phase,trunk_incl_deg,trunk_thigh_angle3d_L,trunk_thigh_angle3d_R,knee_angle3d_L,knee_angle3d_R\n",
+        );
+        // a clip that starts mid-descent (no onset), then two reps with a pause between them
+        let phases = ["descending", "ascending", "standing", "standing", "descending", "bottom", "ascending"];
+        let phases = phases.iter().chain(&["standing", "descending", "ascending", "standing"]);
+        for (f, p) in phases.enumerate() {
+            csv += &format!("{f},{:.1},{p},10,150,150,170,170\n", f as f64 / 10.0);
+        }
+        std::fs::write(&path, csv).unwrap();
+        assert_eq!(read_truth(&path).unwrap().rep_onsets_s, vec![0.4, 0.8]);
+        // footage without a phase column has no onsets to time reps against
+        std::fs::write(&path, "frame,time_s,trunk_incl_deg,trunk_thigh_angle3d_L,trunk_thigh_angle3d_R,knee_angle3d_L,knee_angle3d_R\n0,0.0,10,150,150,170,170\n").unwrap();
+        assert!(read_truth(&path).unwrap().rep_onsets_s.is_empty());
     }
 
     #[test]
@@ -1185,6 +1266,10 @@ mod tests {
         assert_eq!(s.standing_habits_found, Tally { ok: 1, of: 2 });
         assert_eq!(s.practice_reps_right, Tally { ok: 2, of: 3 });
         assert_eq!(s.rep_count_exact, Tally { ok: 6, of: 6 });
+        // rep starts pooled over the clips' reps
+        let t = s.rep_start_s.unwrap();
+        assert_eq!(t.reps, 12);
+        assert!((t.mae - 0.15).abs() < 1e-9 && (t.bias - 0.05).abs() < 1e-9 && (t.sd - 0.15).abs() < 1e-9, "{t:?}");
         // only metrics with frames; pooled over clips
         let names: Vec<&str> = s.metrics.iter().map(|m| m.metric).collect();
         assert_eq!(names, ["trunk_deg", "lumbar_flexion_deg"]);

@@ -37,13 +37,14 @@ def parse(text, source):
                    for m in summary["metrics"]}
         counts = {k: (summary[k]["ok"], summary[k]["of"]) for k in TALLIES}
         bodies = summary["bodies"]
+        rep_start = summary["rep_start_s"] and {k: summary["rep_start_s"][k] for k in ("reps", "mae", "bias", "sd")}
         per_fault = [(f["fault"], (f["found_where_shown"]["ok"], f["found_where_shown"]["of"]),
                       (f["reported_where_absent"]["ok"], f["reported_where_absent"]["of"])) for f in summary["per_fault"]]
     except (ValueError, KeyError, TypeError) as e:
         sys.exit("%s: not a `hinge eval --json` summary (%s: %s)" % (source, type(e).__name__, e))
     if not metrics:
         sys.exit("%s: the summary scores no metric" % source)
-    return dict(metrics=metrics, counts=counts, bodies=bodies, per_fault=per_fault)
+    return dict(metrics=metrics, counts=counts, bodies=bodies, per_fault=per_fault, rep_start=rep_start)
 
 
 def deg(name, x):
@@ -99,6 +100,12 @@ def table(figs):
     cells.append("—")
     rows.append("| " + " | ".join(cells) + " |")
     share_row("reps counted exactly (clips)", "rep_count_exact")
+    cells = ["rep start from the truth's descent onset (reps)"]
+    for n in names:
+        t = figs[n]["rep_start"]
+        cells += ["%.2f s (%+.2f ± %.2f; %d reps)" % (t["mae"], t["bias"], t["sd"], t["reps"]) if t else "—", ""]
+    cells.append("—")
+    rows.append("| " + " | ".join(cells) + " |")
     share_row("fault set exact (single-variant clips)", "fault_set_exact", "fault_set_no_fault_predictor")
     for label, key in (("… of them filmed side-on (≤ 20° off the side)", "fault_set_exact_side_on"),
                        ("… of them filmed more obliquely", "fault_set_exact_oblique")):
