@@ -287,8 +287,9 @@ pub struct Truth {
     /// rule applied to its wrists (hinge depth ≥ 0.5 and the mid-wrists more
     /// than [`LOAD_FAR_TRUTH_M`] in front of the mid-ankles).
     pub load_far_times: Vec<f64>,
-    /// Times (s) at which a rep's descent begins: the first frame of each
-    /// stretch out of the `standing` phase (empty without a `phase` column).
+    /// Times (s) at which a rep's descent begins: each frame whose `phase` is
+    /// `descending` right after a `standing` one (empty without a `phase`
+    /// column; the wiggle clips' `moving` is no descent).
     pub rep_onsets_s: Vec<f64>,
 }
 
@@ -372,7 +373,7 @@ pub fn read_truth(path: &Path) -> Result<Truth, EvalError> {
             out.load_far_times.extend(time.and_then(num));
         }
         if let Some(p) = phase.map(cell).filter(|p| !p.is_empty()) {
-            if was_standing && p != "standing" {
+            if was_standing && p == "descending" {
                 out.rep_onsets_s.extend(time.and_then(num));
             }
             was_standing = p == "standing";
@@ -466,9 +467,9 @@ pub struct ClipScore {
     pub faults_found: BTreeSet<String>,
     pub faults_expected: BTreeSet<String>,
     pub rep_scores: Vec<RepScore>,
-    /// Each rep's start against the truth's descent onset, s (clips whose
-    /// reps and onsets pair one to one).
-    pub rep_start_s: ErrorSum,
+    /// Each rep's start against the truth's descent onset ([`rep_starts_against_onsets`]).
+    #[serde(skip)]
+    pub rep_start_s: RepStarts,
     pub seconds: f64,
 }
 
@@ -552,17 +553,47 @@ pub fn score(clip: &Clip, a: &Analysis, truth: &Truth) -> ClipScore {
             e
         },
         rep_scores,
-        rep_start_s: {
-            let mut e = ErrorSum::default();
-            if a.reps.len() == truth.rep_onsets_s.len() {
-                for (r, onset) in a.reps.iter().zip(&truth.rep_onsets_s) {
-                    e.add(r.start_s, *onset);
-                }
-            }
-            e
-        },
+        rep_start_s: rep_starts_against_onsets(
+            a.reps.iter().map(|r| (r.start_s, r.bottom_s, r.end_s)),
+            &truth.rep_onsets_s,
+        ),
         seconds: a.timing.total.as_secs_f64(),
     }
+}
+
+/// Each rep's start against the truth's descent onset it belongs to: the
+/// onset nearest the rep's start among those after the previous rep's end and
+/// before the rep's deepest point (an onset can belong to one rep only, and a
+/// rep with none there, such as a clip that opens mid-rep, is counted apart).
+/// Footage without onsets (no `phase` column) scores nothing.
+/// Each rep is given as `(start_s, bottom_s, end_s)`, in time order.
+pub fn rep_starts_against_onsets(reps: impl IntoIterator<Item = (f64, f64, f64)>, onsets_s: &[f64]) -> RepStarts {
+    let mut out = RepStarts::default();
+    if onsets_s.is_empty() {
+        return out;
+    }
+    let mut after_s = f64::NEG_INFINITY;
+    for (start_s, bottom_s, end_s) in reps {
+        let nearest = onsets_s
+            .iter()
+            .filter(|&&t| t > after_s && t <= bottom_s)
+            .min_by(|x, y| (*x - start_s).abs().total_cmp(&(*y - start_s).abs()));
+        match nearest {
+            Some(&t) => out.error_s.add(start_s, t),
+            None => out.without_onset += 1,
+        }
+        after_s = end_s;
+    }
+    out
+}
+
+/// Reps' starts against the truth's descent onsets (one clip, or pooled).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RepStarts {
+    /// Start − onset over the reps given an onset, s.
+    pub error_s: ErrorSum,
+    /// Reps with no onset of their own in the truth.
+    pub without_onset: usize,
 }
 
 /// Where an evaluation writes besides its scores.
@@ -841,7 +872,10 @@ pub struct EvalSummary {
 /// How far the reps' starts lie from where the truth's descents begin.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct RepTiming {
+    /// Reps paired with a truth onset.
     pub reps: usize,
+    /// Reps found with no truth onset of their own (a false rep, a clip that opens mid-rep).
+    pub reps_without_onset: usize,
     /// Mean absolute error, s.
     pub mae: f64,
     /// Mean signed error, s (positive: the rep starts late).
@@ -850,8 +884,15 @@ pub struct RepTiming {
 }
 
 impl RepTiming {
-    fn of(e: &ErrorSum) -> Option<RepTiming> {
-        Some(RepTiming { reps: e.n, mae: e.mae()?, bias: e.bias()?, sd: e.sd()? })
+    fn of(starts: &RepStarts) -> Option<RepTiming> {
+        let e = &starts.error_s;
+        Some(RepTiming {
+            reps: e.n,
+            reps_without_onset: starts.without_onset,
+            mae: e.mae()?,
+            bias: e.bias()?,
+            sd: e.sd()?,
+        })
     }
 }
 
@@ -909,9 +950,12 @@ impl EvalSummary {
                 c.faults_ok()
             }),
             rep_start_s: {
-                let mut e = ErrorSum::default();
-                clips.iter().for_each(|c| e.merge(&c.rep_start_s));
-                RepTiming::of(&e)
+                let mut pooled = RepStarts::default();
+                for c in clips {
+                    pooled.error_s.merge(&c.rep_start_s.error_s);
+                    pooled.without_onset += c.rep_start_s.without_onset;
+                }
+                RepTiming::of(&pooled)
             },
             analysis_s: clips.iter().map(|c| c.seconds).sum(),
         }
@@ -1019,8 +1063,15 @@ impl EvalReport {
         if let Some(t) = sum.rep_start_s {
             let _ = writeln!(
                 s,
-                "  rep start             {:.2} s from the descent's onset (bias {:+.2} ± {:.2} s, {} reps)",
-                t.mae, t.bias, t.sd, t.reps
+                "  rep start             {:.2} s from the descent's onset (bias {:+.2} ± {:.2} s, {} reps{})",
+                t.mae,
+                t.bias,
+                t.sd,
+                t.reps,
+                match t.reps_without_onset {
+                    0 => String::new(),
+                    n => format!("; {n} without an onset in the truth"),
+                }
             );
         }
         let _ = writeln!(
@@ -1143,9 +1194,9 @@ mod tests {
                 .collect(),
             // one rep started 0.2 s late, one 0.1 s early
             rep_start_s: {
-                let mut t = ErrorSum::default();
-                t.add(1.2, 1.0);
-                t.add(2.9, 3.0);
+                let mut t = RepStarts::default();
+                t.error_s.add(1.2, 1.0);
+                t.error_s.add(2.9, 3.0);
                 t
             },
             seconds: 0.5,
@@ -1197,9 +1248,10 @@ mod tests {
         let mut csv = String::from(
             "frame,time_s,phase,trunk_incl_deg,trunk_thigh_angle3d_L,trunk_thigh_angle3d_R,knee_angle3d_L,knee_angle3d_R\n",
         );
-        // a clip that starts mid-descent (no onset), then two reps with a pause between them
+        // a clip that starts mid-descent (no onset), then two reps with a pause between them, then a
+        // wiggle (`moving`: no descent)
         let phases = ["descending", "ascending", "standing", "standing", "descending", "bottom", "ascending"];
-        let phases = phases.iter().chain(&["standing", "descending", "ascending", "standing"]);
+        let phases = phases.iter().chain(&["standing", "descending", "ascending", "standing", "moving", "standing"]);
         for (f, p) in phases.enumerate() {
             csv += &format!("{f},{:.1},{p},10,150,150,170,170\n", f as f64 / 10.0);
         }
@@ -1208,6 +1260,25 @@ mod tests {
         // footage without a phase column has no onsets to time reps against
         std::fs::write(&path, "frame,time_s,trunk_incl_deg,trunk_thigh_angle3d_L,trunk_thigh_angle3d_R,knee_angle3d_L,knee_angle3d_R\n0,0.0,10,150,150,170,170\n").unwrap();
         assert!(read_truth(&path).unwrap().rep_onsets_s.is_empty());
+    }
+
+    #[test]
+    fn each_rep_start_is_scored_against_its_own_onset() {
+        let onsets = [1.0, 5.0, 9.0];
+        // every rep found: each against the onset in its own span
+        let all = rep_starts_against_onsets([(1.2, 2.0, 3.0), (4.9, 6.0, 7.0), (9.1, 10.0, 11.0)], &onsets);
+        assert_eq!((all.error_s.n, all.without_onset), (3, 0));
+        assert!((all.error_s.mae().unwrap() - 0.4 / 3.0).abs() < 1e-9);
+        // the second rep missed and a false one after the last: the third rep is not paired with the second onset
+        let missed = rep_starts_against_onsets([(1.2, 2.0, 3.0), (9.1, 10.0, 11.0), (12.0, 13.0, 14.0)], &onsets);
+        assert_eq!((missed.error_s.n, missed.without_onset), (2, 1));
+        assert!((missed.error_s.mae().unwrap() - 0.15).abs() < 1e-9);
+        // a clip that opens mid-rep: its first rep has no onset of its own
+        let mid = rep_starts_against_onsets([(0.0, 0.3, 0.8), (1.2, 2.0, 3.0)], &[1.0]);
+        assert_eq!((mid.error_s.n, mid.without_onset), (1, 1));
+        // footage without a phase column scores nothing
+        let none = rep_starts_against_onsets([(1.2, 2.0, 3.0)], &[]);
+        assert_eq!((none.error_s.n, none.without_onset), (0, 0));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! the unsharded result, and the deployment examples work as written.
 
 mod common;
-use common::{hinge, repo, run, stderr, Table};
+use common::{hinge, read_summary, repo, run, stderr, Table};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -152,9 +152,7 @@ fn corpus_of_good_bad_and_real_videos() {
         expect("phone.mp4", "ok", "");
         let dir = Table::read(&out.join("summary.csv"));
         let row = (0..dir.rows.len()).find(|&i| dir.get(i, "path").ends_with("phone.mp4")).unwrap();
-        let summary: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join(dir.get(row, "output_dir")).join("summary.json")).unwrap())
-                .unwrap();
+        let summary = read_summary(&out.join(dir.get(row, "output_dir")));
         assert_eq!(
             (summary["width"].as_u64(), summary["height"].as_u64()),
             (Some(640), Some(480)),

@@ -39,6 +39,14 @@ fn an_arch_limit_on_the_wrong_side_of_neutral_is_refused() {
 }
 
 #[test]
+fn a_rep_start_window_that_reaches_the_rise_is_refused() {
+    // the start is looked for among the frames within start_still_deg of the low: as wide as the rise
+    // that starts a rep, it would take in the descent itself
+    refused("[reps]\nstart_still_deg = 15.0\n", "start_still_deg < start_rise_deg");
+    refused("[reps]\nstart_still_deg = -1.0\n", "reps.start_still_deg");
+}
+
+#[test]
 fn negative_durations_are_refused() {
     refused("[reps]\nmin_duration_s = -0.5\n", "reps.min_duration_s");
     refused("[faults]\nmin_fault_s = -1.0\n", "faults.min_fault_s");

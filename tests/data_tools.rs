@@ -133,6 +133,15 @@ fn the_accuracy_table_is_written_from_eval_summaries() {
     std::fs::write(&d, summary(1.0, [1, 1], [0, 1]).replace("rep_count_exact", "reps")).unwrap();
     let o = python(&["tools/accuracy_table.py", "--print", "--from", d.to_str().unwrap(), b]);
     fails_with(&o, "d.json: not a `hinge eval --json` summary (KeyError: 'rep_count_exact')");
+    // a set whose reps had no truth onset to be timed against (footage without a phase column)
+    let e = dir.path().join("e.json");
+    let mut untimed: serde_json::Value = serde_json::from_str(&summary(1.0, [1, 1], [0, 1])).unwrap();
+    untimed["summary"]["rep_start_s"] = serde_json::Value::Null;
+    std::fs::write(&e, untimed.to_string()).unwrap();
+    let o = python(&["tools/accuracy_table.py", "--print", "--from", e.to_str().unwrap(), b]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let row = "| rep start from the truth's descent onset (reps) | — |  | 0.12 s (+0.10 ± 0.05; 4 reps) |  | — |";
+    assert!(String::from_utf8_lossy(&o.stdout).contains(row), "no row {row}");
 }
 
 /// The spine model's training footage packed in the repository (data/synth,

@@ -84,9 +84,9 @@ struct Expect {
     /// reported where none is shown (the summary's `per_fault`).
     faults_always_right: &'static [&'static str],
     /// Largest mean distance of the reps' starts from the truth's descent
-    /// onsets, s (the summary's `rep_start_s`): a rep timed from the wrong
-    /// frame is matched to the wrong truth rep, and its verdict read on the
-    /// wrong frames.
+    /// onsets, s (the summary's `rep_start_s`, where every rep must have an
+    /// onset of its own): a rep timed from the wrong frame is matched to the
+    /// wrong truth rep, and its verdict read on the wrong frames.
     rep_start_mae_s: f64,
 }
 
@@ -318,6 +318,10 @@ fn check(set_name: &str, report: &Value, expect: &Expect) -> Vec<String> {
             side_on.1,
             expect.side_on_fault_sets.describe()
         ));
+    }
+    let unpaired = summary["rep_start_s"]["reps_without_onset"].as_u64();
+    if unpaired != Some(0) {
+        failures.push(format!("{set_name}: {unpaired:?} reps found with no truth onset of their own (rep_start_s)"));
     }
     match summary["rep_start_s"]["mae"].as_f64() {
         Some(mae) => {

@@ -37,7 +37,8 @@ def parse(text, source):
                    for m in summary["metrics"]}
         counts = {k: (summary[k]["ok"], summary[k]["of"]) for k in TALLIES}
         bodies = summary["bodies"]
-        rep_start = summary["rep_start_s"] and {k: summary["rep_start_s"][k] for k in ("reps", "mae", "bias", "sd")}
+        # null where no rep had a truth onset to be timed against (footage without a phase column)
+        rep_start = summary.get("rep_start_s") and {k: summary["rep_start_s"][k] for k in ("reps", "mae", "bias", "sd")}
         per_fault = [(f["fault"], (f["found_where_shown"]["ok"], f["found_where_shown"]["of"]),
                       (f["reported_where_absent"]["ok"], f["reported_where_absent"]["of"])) for f in summary["per_fault"]]
     except (ValueError, KeyError, TypeError) as e:

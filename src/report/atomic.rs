@@ -202,7 +202,7 @@ fn parent_dir(path: &Path) -> &Path {
 /// so ("exists and is not a directory"), not the platform's "File exists".
 pub fn create_dir(dir: &Path) -> std::io::Result<()> {
     if dir.exists() && !dir.is_dir() {
-        return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "exists and is not a directory"));
+        return Err(std::io::Error::new(std::io::ErrorKind::NotADirectory, "exists and is not a directory"));
     }
     std::fs::create_dir_all(dir)
 }

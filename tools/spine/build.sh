@@ -94,9 +94,15 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "torch==2.9.1" "onnx==1.23.2" "numpy==2.4.6"
 fi
-"$VENV/bin/python" -c "import onnxruntime" 2>/dev/null || "$VENV/bin/pip" install -q "onnxruntime==1.32.0"
+# ONNX Runtime for the comparison at the end: the version hinge runs (scripts/setup.sh)
+ORT_VERSION=$(sed -n 's/^ORT_VERSION=//p' scripts/setup.sh)
+[ -n "$ORT_VERSION" ] || { echo "error: no ORT_VERSION in scripts/setup.sh" >&2; exit 1; }
+if [ "$("$VENV/bin/python" -c 'import onnxruntime; print(onnxruntime.__version__)' 2>/dev/null)" != "$ORT_VERSION" ]; then
+  "$VENV/bin/pip" install -q "onnxruntime==$ORT_VERSION"
+fi
 # the shipped model, kept to compare the rebuild with (training overwrites models/spine_back.onnx)
-SHIPPED_SHA=$(awk '$2 == "spine_back.onnx" {print $1}' models/SHA256SUMS)
+SHIPPED_SHA=$(awk '$2 == "spine_back.onnx" {print $1}' models/SHA256SUMS 2>/dev/null || true)
+[ -n "$SHIPPED_SHA" ] || { echo "error: no spine_back.onnx line in models/SHA256SUMS" >&2; exit 1; }
 SHIPPED=$WORK/spine_shipped.onnx
 if [ -f models/spine_back.onnx ] && [ "$(sha256sum models/spine_back.onnx | cut -d' ' -f1)" = "$SHIPPED_SHA" ]; then
   mkdir -p "$WORK" && cp models/spine_back.onnx "$SHIPPED"
