@@ -54,8 +54,11 @@ fn paced_practice_set_gives_calibration_reps_and_faults() {
     }
     let summary = ev.last().unwrap();
     assert_eq!(summary["reps"].as_array().unwrap().len(), truth.len());
-    assert!(summary["frames_processed"].as_u64().unwrap() > 300);
-    assert!(summary["frames_dropped"].is_u64());
+    // paced to the clip's frame rate, a busy machine drops frames (the reps above must survive that); every
+    // frame is either processed or counted as dropped
+    let (processed, dropped) =
+        (summary["frames_processed"].as_u64().unwrap(), summary["frames_dropped"].as_u64().unwrap());
+    assert!(processed > 0);
     for k in ["p50", "p95", "max"] {
         assert!(summary["latency_ms"][k].as_f64().unwrap() > 0.0);
     }
@@ -66,6 +69,7 @@ fn paced_practice_set_gives_calibration_reps_and_faults() {
     c.args(["analyze", "-q", "--out"]).arg(dir.path()).arg(repo(SESSION));
     assert!(run(c).status.success());
     let file = read_summary(dir.path());
+    assert_eq!(processed + dropped, file["frames"].as_u64().unwrap(), "live: frames processed + dropped");
     let verdicts = |s: &serde_json::Value| -> Vec<(String, Vec<String>)> {
         s["reps"]
             .as_array()
