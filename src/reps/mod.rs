@@ -73,11 +73,10 @@ impl Rep {
 /// baseline: it starts when the depth has risen `start_rise_deg` above the
 /// lowest point since the last rep (and is at least `start_deg`) — from the
 /// last frame within `start_still_deg` of that point, where the descent
-/// began — and it is
-/// over once the person has come `return_share` of the way back from its
-/// deepest point toward where it started (or below `end_deg`). Judging the
-/// return against each rep's own range, not one absolute level, keeps quick
-/// sets apart where the person never stands fully up between reps.
+/// began — and it is over once the person has come `return_share` of the way
+/// back from its deepest point toward where it started (or below `end_deg`).
+/// Judging the return against each rep's own range, not one absolute level,
+/// keeps quick sets apart where the person never stands fully up between reps.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RepConfig {
