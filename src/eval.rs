@@ -596,6 +596,13 @@ pub struct RepStarts {
     pub without_onset: usize,
 }
 
+impl RepStarts {
+    pub fn merge(&mut self, o: &RepStarts) {
+        self.error_s.merge(&o.error_s);
+        self.without_onset += o.without_onset;
+    }
+}
+
 /// Where an evaluation writes besides its scores.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EvalOutputs<'a> {
@@ -951,10 +958,7 @@ impl EvalSummary {
             }),
             rep_start_s: {
                 let mut pooled = RepStarts::default();
-                for c in clips {
-                    pooled.error_s.merge(&c.rep_start_s.error_s);
-                    pooled.without_onset += c.rep_start_s.without_onset;
-                }
+                clips.iter().for_each(|c| pooled.merge(&c.rep_start_s));
                 RepTiming::of(&pooled)
             },
             analysis_s: clips.iter().map(|c| c.seconds).sum(),

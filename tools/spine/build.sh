@@ -39,6 +39,7 @@ JOBS=${JOBS:-2}
 WITH_TRAIN3=${WITH_TRAIN3:-1}
 WITH_TRAIN4=${WITH_TRAIN4:-1}
 BANK_BODIES=${BANK_BODIES:-81}
+sha256() { sha256sum "$1" | cut -d' ' -f1; }
 say() { printf '\033[1m[spine]\033[0m %s\n' "$*"; }
 case "$RENDER" in missing|all|0) ;; *) echo "error: RENDER must be missing, all or 0 (got '$RENDER')" >&2; exit 2;; esac
 
@@ -104,7 +105,7 @@ fi
 SHIPPED_SHA=$(awk '$2 == "spine_back.onnx" {print $1}' models/SHA256SUMS 2>/dev/null || true)
 [ -n "$SHIPPED_SHA" ] || { echo "error: no spine_back.onnx line in models/SHA256SUMS" >&2; exit 1; }
 SHIPPED=$WORK/spine_shipped.onnx
-if [ -f models/spine_back.onnx ] && [ "$(sha256sum models/spine_back.onnx | cut -d' ' -f1)" = "$SHIPPED_SHA" ]; then
+if [ -f models/spine_back.onnx ] && [ "$(sha256 models/spine_back.onnx)" = "$SHIPPED_SHA" ]; then
   mkdir -p "$WORK" && cp models/spine_back.onnx "$SHIPPED"
 fi
 if [ ${#TO_RENDER[@]} -gt 0 ]; then
@@ -158,11 +159,11 @@ done
 say "training (cross-validation by body, then the final model)"
 "$VENV/bin/python" tools/spine/train.py "${ARGS[@]}" --heldout testB,testloose --folds "$FOLDS" --jobs "$JOBS" --epochs "$EPOCHS" \
   --out models/spine_back.onnx --report target/spine/report.json
-REBUILT_SHA=$(sha256sum models/spine_back.onnx | cut -d' ' -f1)
+REBUILT_SHA=$(sha256 models/spine_back.onnx)
 say "sha256: $REBUILT_SHA (models/SHA256SUMS, src/kinematics/spine_model.rs)"
 if [ "$REBUILT_SHA" = "$SHIPPED_SHA" ]; then
   say "the shipped model, byte for byte"
-elif [ -f "$SHIPPED" ] && [ "$(sha256sum "$SHIPPED" | cut -d' ' -f1)" = "$SHIPPED_SHA" ]; then
+elif [ -f "$SHIPPED" ] && [ "$(sha256 "$SHIPPED")" = "$SHIPPED_SHA" ]; then
   say "not the shipped file ($SHIPPED_SHA); the two models on the held-out bodies:"
   CMP=()
   for spec in "${HELDOUT_SETS[@]}"; do CMP+=(--set "${spec%%=*}=${spec#*=}:$DUMP/${spec%%=*}"); done

@@ -38,9 +38,7 @@ def main():
     a = ap.parse_args()
     clips = []
     for spec in a.set:
-        name, rest = spec.split("=", 1)
-        footage, dump = rest.split(":", 1)
-        clips += train.load_set(name, footage, dump)
+        clips += train.load_set_spec(spec)[1]
     if not clips:
         sys.exit("compare_models: no clips with inputs in %s" % ", ".join(a.set))
     inp, y, _ = train.stack(clips)

@@ -71,6 +71,13 @@ def log(*a):
 
 
 # ------------------------------------------------------------------ data
+def load_set_spec(spec):
+    """A set given as NAME=FOOTAGE_DIR:DUMP_DIR (the command lines' `--set`): its name and clips."""
+    name, rest = spec.split("=", 1)
+    footage, dump = rest.split(":", 1)
+    return name, load_set(name, footage, dump)
+
+
 def load_set(name, footage, dump):
     """Frames of every clip of a set that has both a dump and a truth CSV."""
     clips = []
@@ -400,9 +407,7 @@ def main():
     heldout = set(filter(None, a.heldout.split(",")))
     train_clips, test_clips = [], []
     for spec in a.set:
-        name, rest = spec.split("=", 1)
-        footage, dump = rest.split(":", 1)
-        cl = load_set(name, footage, dump)
+        name, cl = load_set_spec(spec)
         log("set %s: %d clips, %d frames, %d bodies" % (name, len(cl), sum(len(c["frames"]) for c in cl),
                                                       len({c["body"] for c in cl})))
         (test_clips if name in heldout else train_clips).extend(cl)
